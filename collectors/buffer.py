@@ -1,0 +1,157 @@
+"""Store-and-forward: a disk-backed FIFO of readings in front of a remote sink.
+
+Readings are committed to SQLite before they are forwarded, so they survive the database being
+down and the collector being killed. Replay is oldest first. When the buffer is full, the oldest
+readings are dropped and counted; nothing is dropped before that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+
+from collectors.readings import Quality, Reading
+from collectors.sinks import Sink
+
+log = logging.getLogger(__name__)
+
+
+class DiskBuffer:
+    """A bounded FIFO of readings in one SQLite file."""
+
+    def __init__(self, path: Path, max_readings: int):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.max_readings = max_readings
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(
+            "CREATE TABLE IF NOT EXISTS buf (id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL, "
+            "asset TEXT, device TEXT, point TEXT, value, unit TEXT, quality TEXT);"
+            "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER);"
+            "INSERT OR IGNORE INTO meta VALUES ('dropped', 0);"
+        )
+        self._db.commit()
+
+    def append(self, readings: list[Reading]) -> None:
+        """Add readings; if that overfills the buffer, drop (and count) the oldest."""
+        rows = [
+            (r.ts, r.asset, r.device, r.point, r.value, r.unit, str(r.quality)) for r in readings
+        ]
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT INTO buf (ts, asset, device, point, value, unit, quality) "
+                "VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
+            over = self._depth() - self.max_readings
+            if over > 0:
+                self._db.execute(
+                    "DELETE FROM buf WHERE id IN (SELECT id FROM buf ORDER BY id LIMIT ?)", (over,)
+                )
+                self._db.execute("UPDATE meta SET v = v + ? WHERE k = 'dropped'", (over,))
+                log.error("buffer %s full: dropped the %d oldest readings", self.path.name, over)
+
+    def peek(self, n: int) -> tuple[int, list[Reading]]:
+        """The oldest n readings and the id to ack them with (0 when empty)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, ts, asset, device, point, value, unit, quality FROM buf "
+                "ORDER BY id LIMIT ?",
+                (n,),
+            ).fetchall()
+        if not rows:
+            return 0, []
+        return rows[-1][0], [
+            Reading(ts, a, d, p, v, u, Quality(q)) for _, ts, a, d, p, v, u, q in rows
+        ]
+
+    def ack(self, upto: int) -> None:
+        """Forget readings up to and including id upto: they are stored downstream."""
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM buf WHERE id <= ?", (upto,))
+
+    def _depth(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM buf").fetchone()[0])
+
+    def depth(self) -> int:
+        """Readings waiting."""
+        with self._lock:
+            return self._depth()
+
+    def dropped(self) -> int:
+        """Readings dropped because the buffer was full, over its whole life."""
+        with self._lock:
+            return int(self._db.execute("SELECT v FROM meta WHERE k='dropped'").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._db.close()
+
+
+class Forwarder:
+    """Drains a DiskBuffer into a sink, retrying with backoff while the sink is down."""
+
+    def __init__(
+        self, buffer: DiskBuffer, sink: Sink, *, batch: int = 5000, max_backoff: float = 30.0
+    ):
+        self.buffer = buffer
+        self.sink = sink
+        self.batch = batch
+        self.max_backoff = max_backoff
+        self.forwarded = 0
+        self.failures = 0
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """New readings are waiting."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Forward until cancelled."""
+        backoff = 0.5
+        down = False
+        while True:
+            upto, readings = await asyncio.to_thread(self.buffer.peek, self.batch)
+            if not readings:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), 1.0)
+                continue
+            try:
+                await asyncio.to_thread(self.sink.write, readings)
+            except Exception as exc:
+                self.failures += 1
+                if not down:
+                    log.warning("%s unreachable, buffering on disk: %s", self.sink.name, exc)
+                down = True
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            await asyncio.to_thread(self.buffer.ack, upto)
+            self.forwarded += len(readings)
+            if down:
+                log.info("%s reachable again; replaying the buffer", self.sink.name)
+            down, backoff = False, 0.5
+
+    async def drain(self, timeout: float) -> bool:
+        """Forward what is buffered now, for up to timeout seconds; True when empty."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while loop.time() < end:
+            upto, readings = await asyncio.to_thread(self.buffer.peek, self.batch)
+            if not readings:
+                return True
+            try:
+                await asyncio.to_thread(self.sink.write, readings)
+            except Exception:
+                return False
+            await asyncio.to_thread(self.buffer.ack, upto)
+            self.forwarded += len(readings)
+        return False

@@ -1,0 +1,85 @@
+"""Fan readings out to their consumers, each with its own queue so a slow one delays no other.
+
+A consumer that fails keeps its batch and tries again with backoff: readings are not dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from collectors.readings import Reading
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Consumer:
+    name: str
+    fn: Callable[[list[Reading]], object]
+    queue: asyncio.Queue[list[Reading]] = field(default_factory=asyncio.Queue)
+    task: asyncio.Task[None] | None = None
+    delivered: int = 0
+    failures: int = 0
+
+
+class Pipeline:
+    """publish() from the event loop; each consumer runs its batches in a worker thread."""
+
+    def __init__(self, *, max_retries: int | None = None):
+        self.consumers: list[_Consumer] = []
+        self.max_retries = max_retries
+
+    def add(self, name: str, fn: Callable[[list[Reading]], object]) -> None:
+        """Register a consumer (sync function called in a thread)."""
+        self.consumers.append(_Consumer(name, fn))
+
+    def publish(self, readings: list[Reading]) -> None:
+        """Queue a batch for every consumer."""
+        if readings:
+            for c in self.consumers:
+                c.queue.put_nowait(readings)
+
+    async def _run(self, c: _Consumer) -> None:
+        while True:
+            batch = await c.queue.get()
+            while not c.queue.empty() and len(batch) < 20_000:
+                batch = batch + c.queue.get_nowait()
+            backoff, tries = 0.5, 0
+            while True:
+                try:
+                    await asyncio.to_thread(c.fn, batch)
+                    c.delivered += len(batch)
+                    break
+                except Exception:
+                    c.failures += 1
+                    tries += 1
+                    log.exception(
+                        "consumer %s failed on %d readings (try %d)", c.name, len(batch), tries
+                    )
+                    if self.max_retries is not None and tries > self.max_retries:
+                        log.error("consumer %s gave up on %d readings", c.name, len(batch))
+                        break
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+
+    async def start(self) -> None:
+        """Start one worker per consumer."""
+        for c in self.consumers:
+            c.task = asyncio.create_task(self._run(c), name=f"consumer:{c.name}")
+
+    async def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every queue is empty (or timeout)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while loop.time() < end and any(not c.queue.empty() for c in self.consumers):
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        """Stop the workers."""
+        for c in self.consumers:
+            if c.task:
+                c.task.cancel()
+        await asyncio.gather(*(c.task for c in self.consumers if c.task), return_exceptions=True)

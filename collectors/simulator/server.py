@@ -1,0 +1,173 @@
+"""Serve every device of a site over real Modbus (pymodbus server), one server per endpoint.
+
+Devices sharing a host:port sit behind one server as unit ids, as they would behind a gateway.
+Register values are computed from the device's model at the moment each read arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from pymodbus import FramerType
+from pymodbus.constants import ExcCodes
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from collectors.decode import encode_raw, from_engineering
+from collectors.simulator.models import DeviceModel, build_models
+from config.profile import Point, RegisterTable
+from config.site import DeviceRef, RtuLink, SiteConfig
+
+#: How long a gateway waits for a silent device before answering "target failed to respond".
+GATEWAY_TIMEOUT_S = 0.25
+_TABLE_BY_FC = {
+    3: RegisterTable.holding,
+    6: RegisterTable.holding,
+    16: RegisterTable.holding,
+    4: RegisterTable.input,
+}
+
+
+@dataclass
+class Endpoint:
+    """One listening server and the devices behind it."""
+
+    kind: str
+    host: str
+    port: int | str
+    devices: list[DeviceRef] = field(default_factory=list)
+    server: ModbusTcpServer | ModbusSerialServer | None = None
+
+    @property
+    def label(self) -> str:
+        """How a user addresses it."""
+        if self.kind == "rtu":
+            return f"rtu {self.port}"
+        return f"{self.kind} {self.host}:{self.port}"
+
+
+def _register_block(points: list[Point]) -> list[SimData]:
+    if not points:
+        return [SimData(0, count=1, datatype=DataType.INVALID)]
+    lo = min(p.address for p in points)
+    hi = max(p.address + p.registers for p in points)
+    return [SimData(lo, count=hi - lo, values=0, datatype=DataType.REGISTERS)]
+
+
+class Simulator:
+    """The simulated building. ``await start()``, then ``await stop()``."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        *,
+        port_offset: int = 0,
+        port_map: dict[int, int] | None = None,
+        bind: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.site = site
+        self.clock = clock
+        self.t0 = clock()
+        self.models: dict[str, DeviceModel] = build_models(site, self.t0)
+        self.endpoints: dict[str, Endpoint] = {}
+        for ref in site.devices():
+            link = ref.device.link
+            if isinstance(link, RtuLink):
+                key, ep = link.key, Endpoint("rtu", "", link.port)
+            else:
+                port = (port_map or {}).get(link.port, link.port + port_offset)
+                key = f"{link.type}://{link.host}:{port}"
+                ep = Endpoint(link.type, bind or link.host, port)
+            self.endpoints.setdefault(key, ep).devices.append(ref)
+
+    def set_value(self, device_id: str, point: str, value: float | bool | str | None) -> None:
+        """Force a point to a value (None releases it): for tests and demonstrations."""
+        model = self.models[device_id]
+        if value is None:
+            model.overrides.pop(point, None)
+        else:
+            model.overrides[point] = value
+
+    def _sim_device(self, ref: DeviceRef) -> SimDevice:
+        points = ref.profile.points
+        by_table: dict[RegisterTable, list[Point]] = defaultdict(list)
+        for p in points:
+            by_table[p.table].append(p)
+        if by_table[RegisterTable.coil] or by_table[RegisterTable.discrete]:
+            raise NotImplementedError(
+                f"profile {ref.profile.profile}: the simulator serves registers only, not bits"
+            )
+        bits = [SimData(0, values=[False] * 16, datatype=DataType.BITS)]
+        return SimDevice(
+            id=ref.device.unit_id,
+            simdata=(
+                bits,
+                list(bits),
+                _register_block(by_table[RegisterTable.holding]),
+                _register_block(by_table[RegisterTable.input]),
+            ),
+            action=partial(self._on_request, ref, by_table),
+        )
+
+    async def _on_request(
+        self,
+        ref: DeviceRef,
+        by_table: dict[RegisterTable, list[Point]],
+        function_code: int,
+        start_address: int,
+        _address: int,
+        _count: int,
+        registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        model = self.models[ref.device.id]
+        now = self.clock()
+        if model.faults.silent(now):
+            await asyncio.sleep(GATEWAY_TIMEOUT_S)
+            return ExcCodes.GATEWAY_NO_RESPONSE
+        table = _TABLE_BY_FC.get(function_code)
+        if table is None or set_values is not None:
+            return None
+        values = model.step(now)
+        for p in by_table[table]:
+            if p.name not in values:
+                continue
+            regs = encode_raw(p, from_engineering(p, values[p.name]))
+            at = p.address - start_address
+            registers[at : at + len(regs)] = regs  # type: ignore[assignment]
+        return None
+
+    async def start(self) -> None:
+        """Start listening on every endpoint."""
+        for ep in self.endpoints.values():
+            devices = [self._sim_device(r) for r in ep.devices]
+            if ep.kind == "rtu":
+                ep.server = ModbusSerialServer(devices, framer=FramerType.RTU, port=str(ep.port))
+            else:
+                framer = FramerType.RTU if ep.kind == "rtu_over_tcp" else FramerType.SOCKET
+                ep.server = ModbusTcpServer(devices, framer=framer, address=(ep.host, int(ep.port)))
+            await ep.server.serve_forever(background=True)
+
+    async def stop(self) -> None:
+        """Close every server."""
+        for ep in self.endpoints.values():
+            if ep.server is not None:
+                await ep.server.shutdown()
+                ep.server = None
+
+    def describe(self) -> list[str]:
+        """One line per device: how to reach it."""
+        lines = []
+        for ep in self.endpoints.values():
+            for ref in ep.devices:
+                lines.append(
+                    f"{ref.device.id:<20} {ref.profile.profile:<20} {ep.label:<28} "
+                    f"unit {ref.device.unit_id}"
+                )
+        return lines

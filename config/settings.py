@@ -1,0 +1,52 @@
+"""Process settings from the environment (prefix PLANTROOM_) or a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.site import SITES_DIR
+
+
+class Settings(BaseSettings):
+    """Where data lives and which servers to use. Everything defaults to the embedded setup."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANTROOM_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    #: SQLAlchemy URL; defaults to SQLite under data_dir. PostgreSQL: postgresql+psycopg://...
+    database_url: str | None = None
+    site: Path = SITES_DIR / "demo"
+    #: A bearer token that acts as an admin (automation and first setup).
+    admin_token: str | None = None
+    #: Signs session cookies; generated into data_dir when not set.
+    secret_key: str | None = None
+    #: Mark cookies Secure (HTTPS only). Off only for plain-HTTP local demos.
+    cookie_secure: bool = True
+
+    #: InfluxDB 1.x (v1 /write API): e.g. http://127.0.0.1:8086 with influx_database.
+    influx_v1_url: str | None = None
+    influx_database: str = "plantroom"
+    influx_username: str | None = None
+    influx_password: str | None = None
+    #: InfluxDB 2.x/3.x (v2 API through influxdb-client).
+    influx_v2_url: str | None = None
+    influx_org: str | None = None
+    influx_bucket: str = "plantroom"
+    influx_token: str | None = None
+
+    #: Readings kept in each sink's disk buffer before the oldest are dropped (and counted).
+    buffer_max_readings: int = Field(default=5_000_000, gt=0)
+
+    def sqlalchemy_url(self) -> str:
+        """The database URL in force."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'plantroom.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings read once per process."""
+    return Settings()

@@ -1,0 +1,440 @@
+"""The site schema (site -> buildings -> floors -> rooms -> assets -> devices, plus rules and
+simulated faults) and its loader. Every error the loader reports names file:line:field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from alerts.rules import RuleConfig
+from config.profile import Profile
+from config.units import Duration
+from config.yamlloc import ConfigError, LocatedDoc, Problem, load_located, pydantic_problems
+
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+SITES_DIR = Path(__file__).resolve().parent / "sites"
+ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class TcpLink(_Strict):
+    """Modbus TCP straight to a device or an Ethernet gateway."""
+
+    type: Literal["tcp"]
+    host: str
+    port: int = Field(default=502, ge=1, le=65535)
+
+    @property
+    def key(self) -> str:
+        """Identity of the physical link: one request in flight per key."""
+        return f"tcp://{self.host}:{self.port}"
+
+
+class RtuLink(_Strict):
+    """Modbus RTU on a local serial port."""
+
+    type: Literal["rtu"]
+    port: str
+    baudrate: int = Field(default=9600, gt=0)
+    parity: Literal["N", "E", "O"] = "N"
+    bytesize: Literal[7, 8] = 8
+    stopbits: Literal[1, 2] = 1
+
+    @property
+    def key(self) -> str:
+        """Identity of the physical link: one request in flight per key."""
+        return f"rtu://{self.port}"
+
+
+class RtuOverTcpLink(_Strict):
+    """Modbus RTU frames carried over TCP by a serial-to-Ethernet gateway."""
+
+    type: Literal["rtu_over_tcp"]
+    host: str
+    port: int = Field(ge=1, le=65535)
+
+    @property
+    def key(self) -> str:
+        """Identity of the physical link: one request in flight per key."""
+        return f"rtu+tcp://{self.host}:{self.port}"
+
+
+Link = Annotated[TcpLink | RtuLink | RtuOverTcpLink, Field(discriminator="type")]
+
+
+class Device(_Strict):
+    """A Modbus device: where it is reached and which register map it speaks."""
+
+    id: str = Field(pattern=ID)
+    profile: str
+    link: Link
+    unit_id: int = Field(default=1, ge=0, le=247)
+    poll_interval: Duration = 10.0
+    timeout: Duration = 1.0
+    retries: int = Field(default=1, ge=0, le=10)
+    enabled: bool = True
+
+
+class Asset(_Strict):
+    """A piece of equipment (Brick class) with its life and cost facts and its devices."""
+
+    id: str = Field(pattern=ID)
+    name: str
+    brick_class: str = Field(alias="class", pattern=r"^[A-Z][A-Za-z_]*$")
+    install_date: dt.date | None = None
+    expected_life_years: float | None = Field(default=None, gt=0)
+    replacement_cost: float | None = Field(default=None, ge=0)
+    criticality: Literal["low", "medium", "high", "critical"] = "medium"
+    tags: list[str] = Field(default_factory=list)
+    #: Meter tree: the meter this one is a sub-meter of (Brick hasSubMeter, inverted).
+    parent_meter: str | None = None
+    #: MOHURD sub-item code for meters, e.g. 01A00 lighting and sockets.
+    sub_item: str | None = Field(default=None, pattern=r"^0[1-5][A-D0]\d0$")
+    devices: list[Device] = Field(default_factory=list)
+
+
+class Room(_Strict):
+    """A room, e.g. a plant room or lift machine room."""
+
+    id: str = Field(pattern=ID)
+    name: str
+    assets: list[Asset] = Field(default_factory=list)
+
+
+class Floor(_Strict):
+    """A floor of a building."""
+
+    id: str = Field(pattern=ID)
+    name: str
+    rooms: list[Room] = Field(default_factory=list)
+    assets: list[Asset] = Field(default_factory=list)
+
+
+class Building(_Strict):
+    """A building with the figures energy reports divide by."""
+
+    id: str = Field(pattern=ID)
+    name: str
+    floor_area_m2: float = Field(gt=0)
+    occupants: int = Field(ge=0)
+    floors: list[Floor] = Field(default_factory=list)
+    assets: list[Asset] = Field(default_factory=list)
+
+
+class SiteInfo(_Strict):
+    """The compound itself."""
+
+    id: str = Field(pattern=ID)
+    name: str
+    timezone: str = "Asia/Shanghai"
+
+
+class Fault(_Strict):
+    """A scripted fault for the simulator."""
+
+    device: str
+    kind: Literal["bearing_wear", "leak", "door_fault", "silent"]
+    #: Seconds after the simulator starts.
+    start: Duration = 0.0
+    #: How long the fault takes to reach full strength (bearing_wear) or lasts (silent).
+    duration: Duration = 60.0
+    #: Size of the fault: extra amps (bearing_wear), extra m³/h (leak),
+    #: faults per hour (door_fault).
+    magnitude: float = 1.0
+
+
+class Simulation(_Strict):
+    """Simulator settings for this site."""
+
+    faults: list[Fault] = Field(default_factory=list)
+    seed: int = 7
+
+
+class SiteFile(_Strict):
+    """The whole site.yaml document."""
+
+    site: SiteInfo
+    buildings: list[Building]
+    rules: list[RuleConfig] = Field(default_factory=list)
+    simulation: Simulation = Field(default_factory=Simulation)
+    #: Extra folders with profiles, relative to the site file.
+    profile_dirs: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AssetRef:
+    """An asset with where it stands."""
+
+    asset: Asset
+    building: Building
+    location: str
+
+
+@dataclass(frozen=True)
+class DeviceRef:
+    """A device with its asset and profile resolved."""
+
+    device: Device
+    asset: AssetRef
+    profile: Profile
+
+
+@dataclass
+class SiteConfig:
+    """A validated site: the document plus its profiles and indexes."""
+
+    path: Path
+    doc: SiteFile
+    profiles: dict[str, Profile]
+
+    def assets(self) -> Iterator[AssetRef]:
+        """Every asset with its building and location path."""
+        for b in self.doc.buildings:
+            for a in b.assets:
+                yield AssetRef(a, b, b.name)
+            for f in b.floors:
+                for a in f.assets:
+                    yield AssetRef(a, b, f"{b.name} / {f.name}")
+                for r in f.rooms:
+                    for a in r.assets:
+                        yield AssetRef(a, b, f"{b.name} / {f.name} / {r.name}")
+
+    def devices(self) -> list[DeviceRef]:
+        """Every enabled device, with its asset and profile."""
+        return [
+            DeviceRef(d, ref, self.profiles[d.profile])
+            for ref in self.assets()
+            for d in ref.asset.devices
+            if d.enabled
+        ]
+
+    def asset(self, asset_id: str) -> AssetRef:
+        """The asset with this id (KeyError when absent)."""
+        for ref in self.assets():
+            if ref.asset.id == asset_id:
+                return ref
+        raise KeyError(asset_id)
+
+
+def _validate(doc: LocatedDoc, model: type[BaseModel]) -> tuple[Any, list[Problem]]:
+    problems = [doc.problem(p, "duplicate key") for p, _ in doc.duplicate_keys]
+    if not isinstance(doc.data, dict):
+        return None, [*problems, doc.problem((), "expected a mapping at the top of the file")]
+    try:
+        return model.model_validate(doc.data), problems
+    except ValidationError as exc:
+        return None, problems + pydantic_problems(doc, exc)
+
+
+def _apply_defaults(doc: LocatedDoc) -> None:
+    data = doc.data
+    if not isinstance(data, dict):
+        return
+    defaults = data.get("defaults") or {}
+    points = data.get("points")
+    if isinstance(defaults, dict) and isinstance(points, list):
+        data["points"] = [{**defaults, **p} if isinstance(p, dict) else p for p in points]
+
+
+def load_profile(path: Path) -> Profile:
+    """Load and check one profile file; raises ConfigError naming file:line:field."""
+    doc = load_located(path)
+    _apply_defaults(doc)
+    profile, problems = _validate(doc, Profile)
+    if profile is not None:
+        problems += _profile_checks(doc, profile)
+    if problems:
+        raise ConfigError(problems)
+    return profile
+
+
+def _profile_checks(doc: LocatedDoc, profile: Profile) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    spans: dict[str, list[tuple[int, int, int, int | None]]] = defaultdict(list)
+    for i, p in enumerate(profile.points):
+        if p.name in seen:
+            problems.append(
+                doc.problem(
+                    ("points", i, "name"),
+                    f"duplicate point name '{p.name}' (first at points[{seen[p.name]}])",
+                )
+            )
+        seen.setdefault(p.name, i)
+        # Bits of one register may be shared by several 'bit' points; anything else may not.
+        start, end = p.address, p.address + p.registers - 1
+        for j, s, e, bit in spans[p.table]:
+            # A 'bit' point is a view of one register and may sit on another point's register.
+            shares_bits = (bit is not None or p.bit is not None) and bit != p.bit
+            if start <= e and s <= end and not shares_bits:
+                problems.append(
+                    doc.problem(
+                        ("points", i, "address"),
+                        f"{p.table} registers {start}-{end} overlap points[{j}] "
+                        f"'{profile.points[j].name}' ({s}-{e})",
+                    )
+                )
+                break
+        spans[p.table].append((i, start, end, p.bit))
+        if p.registers > profile.max_request_registers:
+            problems.append(
+                doc.problem(("points", i, "length"), "point is wider than max_request_registers")
+            )
+    if profile.profile != Path(doc.file).stem:
+        problems.append(
+            doc.problem(
+                ("profile",),
+                f"profile name '{profile.profile}' must match "
+                f"its file name '{Path(doc.file).stem}'",
+            )
+        )
+    return problems
+
+
+def site_file(path: Path) -> Path:
+    """Accept a site folder or its site.yaml."""
+    return path / "site.yaml" if path.is_dir() else path
+
+
+def load_site(path: Path | str) -> SiteConfig:
+    """Load a site and its profiles; raises ConfigError listing every problem found."""
+    path = site_file(Path(path))
+    doc = load_located(path)
+    site, problems = _validate(doc, SiteFile)
+    if site is None:
+        raise ConfigError(problems)
+    dirs = [PROFILES_DIR, *[(path.parent / d).resolve() for d in site.profile_dirs]]
+    profiles: dict[str, Profile] = {}
+    for d in dirs:
+        for f in sorted(d.glob("*.yaml")):
+            try:
+                profiles[f.stem] = load_profile(f)
+            except ConfigError as exc:
+                problems += exc.problems
+    cfg = SiteConfig(path=path, doc=site, profiles=profiles)
+    problems += _site_checks(doc, cfg)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def _site_checks(doc: LocatedDoc, cfg: SiteConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    ids: dict[str, str] = {}
+
+    def unique(kind: str, ident: str, where: tuple[Any, ...]) -> None:
+        if ident in ids:
+            problems.append(
+                doc.problem(
+                    where, f"duplicate {kind} id '{ident}' (already used by a {ids[ident]})"
+                )
+            )
+        ids.setdefault(ident, kind)
+
+    endpoints: dict[tuple[str, int], str] = {}
+    asset_ids: set[str] = set()
+    device_ids: set[str] = set()
+    classes: set[str] = set()
+    for bi, b in enumerate(cfg.doc.buildings):
+        unique("building", b.id, ("buildings", bi, "id"))
+        for ai, a, apath in _assets_with_paths(b, ("buildings", bi)):
+            unique("asset", a.id, (*apath, "id"))
+            asset_ids.add(a.id)
+            classes.add(a.brick_class)
+            for di, d in enumerate(a.devices):
+                dpath = (*apath, "devices", di)
+                unique("device", d.id, (*dpath, "id"))
+                device_ids.add(d.id)
+                if d.profile not in cfg.profiles:
+                    known = ", ".join(sorted(cfg.profiles)) or "none"
+                    problems.append(
+                        doc.problem(
+                            (*dpath, "profile"), f"unknown profile '{d.profile}' (known: {known})"
+                        )
+                    )
+                ep = (d.link.key, d.unit_id)
+                if ep in endpoints:
+                    problems.append(
+                        doc.problem(
+                            (*dpath, "unit_id"),
+                            f"unit {d.unit_id} on {d.link.key} is already device '{endpoints[ep]}'",
+                        )
+                    )
+                endpoints.setdefault(ep, d.id)
+            del ai
+    for ref in cfg.assets():
+        a = ref.asset
+        if a.parent_meter and a.parent_meter not in asset_ids:
+            path = _find_asset_path(cfg, a.id)
+            problems.append(
+                doc.problem((*path, "parent_meter"), f"unknown parent meter '{a.parent_meter}'")
+            )
+    rule_ids: set[str] = set()
+    for ri, rule in enumerate(cfg.doc.rules):
+        if rule.id in rule_ids:
+            problems.append(doc.problem(("rules", ri, "id"), f"duplicate rule id '{rule.id}'"))
+        rule_ids.add(rule.id)
+        for ci, c in enumerate(rule.select.asset_class):
+            if c not in classes:
+                problems.append(
+                    doc.problem(
+                        ("rules", ri, "select", "asset_class", ci), f"no asset has class '{c}'"
+                    )
+                )
+        for ai, aid in enumerate(rule.select.assets):
+            if aid not in asset_ids:
+                problems.append(
+                    doc.problem(("rules", ri, "select", "assets", ai), f"unknown asset '{aid}'")
+                )
+        has_point = any(
+            rule.point in {p.name for p in ref.profile.points} for ref in _devices_safe(cfg)
+        )
+        if not has_point:
+            problems.append(
+                doc.problem(("rules", ri, "point"), f"no device profile has a point '{rule.point}'")
+            )
+    for fi, f in enumerate(cfg.doc.simulation.faults):
+        if f.device not in device_ids:
+            problems.append(
+                doc.problem(("simulation", "faults", fi, "device"), f"unknown device '{f.device}'")
+            )
+    return problems
+
+
+def _devices_safe(cfg: SiteConfig) -> list[DeviceRef]:
+    return [
+        DeviceRef(d, ref, cfg.profiles[d.profile])
+        for ref in cfg.assets()
+        for d in ref.asset.devices
+        if d.profile in cfg.profiles
+    ]
+
+
+def _assets_with_paths(
+    b: Building, base: tuple[Any, ...]
+) -> Iterator[tuple[int, Asset, tuple[Any, ...]]]:
+    for ai, a in enumerate(b.assets):
+        yield ai, a, (*base, "assets", ai)
+    for fi, f in enumerate(b.floors):
+        for ai, a in enumerate(f.assets):
+            yield ai, a, (*base, "floors", fi, "assets", ai)
+        for ri, r in enumerate(f.rooms):
+            for ai, a in enumerate(r.assets):
+                yield ai, a, (*base, "floors", fi, "rooms", ri, "assets", ai)
+
+
+def _find_asset_path(cfg: SiteConfig, asset_id: str) -> tuple[Any, ...]:
+    for bi, b in enumerate(cfg.doc.buildings):
+        for _, a, path in _assets_with_paths(b, ("buildings", bi)):
+            if a.id == asset_id:
+                return path
+    return ()

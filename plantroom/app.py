@@ -1,0 +1,79 @@
+"""create_app: the API, the tablet UI and their shared state."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from alerts.routes import router as alerts_router
+from config.settings import Settings
+from config.site import SiteConfig, load_site
+from plantroom import migrate
+from plantroom.db import Database
+from plantroom.errors import install_handlers
+from workorders import service as workorders
+from workorders.routes import router as workorders_router
+from workorders.web.routes import HERE as WEB_DIR
+from workorders.web.routes import router as web_router
+
+
+def secret_key(settings: Settings) -> str:
+    """The session-signing key: from settings, else generated once into the data directory."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.data_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def prepare_database(settings: Settings, site: SiteConfig) -> Database:
+    """Migrate the database to head and mirror the site's assets into it."""
+    url = settings.sqlalchemy_url()
+    db = Database(url)
+    migrate.upgrade(url)
+    with db.session() as s:
+        workorders.sync_assets(s, site)
+    return db
+
+
+def create_app(
+    settings: Settings, *, site: SiteConfig | None = None, db: Database | None = None
+) -> FastAPI:
+    """The FastAPI application. Migrates the database unless a ready Database is given."""
+    site = site or load_site(settings.site)
+    db = db or prepare_database(settings, site)
+    app = FastAPI(
+        title="Plantroom",
+        version="0.1.0",
+        description="Building-facilities monitoring and maintenance work orders.",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.site = site
+    app.state.db = db
+    app.state.secret_key = secret_key(settings)
+    install_handlers(app)
+    app.include_router(workorders_router)
+    app.include_router(alerts_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui/", status_code=303)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: no authentication."""
+        return {"status": "ok"}
+
+    return app

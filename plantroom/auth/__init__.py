@@ -1,0 +1,1 @@
+"""Users, organisations (contractors) and API tokens."""

@@ -1,0 +1,196 @@
+"""The `plantroom` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from config.settings import Settings
+from config.site import SITES_DIR, load_site
+from config.yamlloc import ConfigError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    if getattr(args, "site", None):
+        overrides["site"] = Path(args.site)
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate a site (folder or site.yaml) or a profile file."""
+    path = Path(args.path)
+    try:
+        if path.is_file() and path.parent.name == "profiles":
+            from config.site import load_profile
+
+            load_profile(path)
+            print(f"{path}: OK")
+            return 0
+        site = load_site(path)
+    except ConfigError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        print(f"{len(exc.problems)} error(s)", file=sys.stderr)
+        return 1
+    print(
+        f"{site.path}: OK - {len(list(site.assets()))} assets, {len(site.devices())} devices, "
+        f"{len(site.profiles)} profiles, {len(site.doc.rules)} rules"
+    )
+    return 0
+
+
+async def _until_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Serve the site's devices over Modbus until interrupted."""
+    from collectors.simulator.server import Simulator
+
+    site = load_site(args.site)
+
+    async def main() -> None:
+        sim = Simulator(site, port_offset=args.port_offset, bind=args.bind)
+        await sim.start()
+        print("Simulating", site.doc.site.name)
+        print("\n".join(sim.describe()), flush=True)
+        try:
+            await _until_signal()
+        finally:
+            await sim.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run everything in one process on the embedded default."""
+    from plantroom.demo import run_demo
+
+    settings = _settings(args)
+    settings.cookie_secure = False  # the demo serves plain HTTP on this machine
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(
+        run_demo(settings, host=args.host, port=args.port, sim_port_offset=args.sim_port_offset)
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the API and tablet UI."""
+    import uvicorn
+
+    from plantroom.app import create_app
+
+    uvicorn.run(create_app(_settings(args)), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    """Poll the site's devices and run the alert engine until interrupted."""
+    from plantroom.app import prepare_database
+    from plantroom.runtime import Monitoring
+
+    settings = _settings(args)
+    site = load_site(settings.site)
+
+    async def main() -> None:
+        db = prepare_database(settings, site)
+        mon = Monitoring(settings, site, db)
+        await mon.start()
+        print(f"Collecting from {len(site.devices())} devices", flush=True)
+        try:
+            await _until_signal()
+        finally:
+            await mon.stop()
+            db.dispose()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Bring the database schema up to date."""
+    from plantroom import migrate
+
+    url = _settings(args).sqlalchemy_url()
+    migrate.upgrade(url)
+    print("database is at the latest schema")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    p = argparse.ArgumentParser(prog="plantroom", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("check-config", help="validate a site or profile")
+    c.add_argument("path")
+    c.set_defaults(func=cmd_check_config)
+
+    s = sub.add_parser("simulate", help="serve a site's devices over Modbus")
+    s.add_argument("--site", default=str(SITES_DIR / "demo"))
+    s.add_argument("--port-offset", type=int, default=0, help="add N to every TCP port")
+    s.add_argument("--bind", default=None, help="listen address instead of each device's host")
+    s.set_defaults(func=cmd_simulate)
+
+    d = sub.add_parser("demo", help="run the whole system on the embedded default")
+    d.add_argument("--port", type=int, default=8080)
+    d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--data-dir", default=None, help="default: ./data")
+    d.add_argument("--site", default=None)
+    d.add_argument("--sim-port-offset", type=int, default=0)
+    d.set_defaults(func=cmd_demo)
+
+    v = sub.add_parser("serve", help="run the API and tablet UI")
+    v.add_argument("--host", default="127.0.0.1")
+    v.add_argument("--port", type=int, default=8080)
+    v.add_argument("--data-dir", default=None)
+    v.add_argument("--site", default=None)
+    v.set_defaults(func=cmd_serve)
+
+    k = sub.add_parser("collect", help="poll devices and evaluate alerts")
+    k.add_argument("--site", default=None)
+    k.add_argument("--data-dir", default=None)
+    k.set_defaults(func=cmd_collect)
+
+    m = sub.add_parser("migrate", help="apply database migrations")
+    m.add_argument("--data-dir", default=None)
+    m.set_defaults(func=cmd_migrate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    for noisy in ("pymodbus", "alembic", "httpx", "uvicorn.error"):
+        logging.getLogger(noisy).setLevel(logging.ERROR if noisy == "pymodbus" else logging.WARNING)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

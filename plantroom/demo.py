@@ -1,0 +1,191 @@
+"""`plantroom demo`: the simulated building, its collectors, alerts, work orders, the API and the
+tablet UI in one process, on the embedded default (SQLite and the embedded store, no servers)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from collectors.simulator.server import Simulator
+from config.settings import Settings
+from config.site import RtuLink, SiteConfig, load_site
+from plantroom.app import create_app, prepare_database
+from plantroom.auth import service as auth
+from plantroom.auth.models import Role, User
+from plantroom.db import Database
+from plantroom.runtime import Monitoring
+
+log = logging.getLogger("plantroom.demo")
+
+#: Demo accounts: username, password, role, display name, contractor organisation.
+DEMO_USERS = [
+    ("admin", "admin-demo", Role.admin, "Site administrator", None),
+    ("tech", "tech-demo", Role.technician, "Li Wei (technician)", None),
+    (
+        "contractor",
+        "contractor-demo",
+        Role.contractor,
+        "Evergreen Property Services",
+        "Evergreen Property Services",
+    ),
+]
+
+
+@dataclass
+class Login:
+    """A demo account's credentials."""
+
+    username: str
+    password: str
+    role: str
+    token: str
+
+
+def ensure_demo_users(db: Database) -> list[Login]:
+    """Create the demo users when missing and issue each a fresh API token."""
+    from sqlalchemy import select
+
+    logins = []
+    with db.session() as s:
+        for username, password, role, name, org_name in DEMO_USERS:
+            user = s.scalars(select(User).where(User.username == username)).first()
+            if user is None:
+                org = auth.get_or_create_organisation(s, org_name) if org_name else None
+                user = auth.create_user(
+                    s,
+                    username=username,
+                    password=password,
+                    role=role,
+                    display_name=name,
+                    organisation=org,
+                )
+            token = auth.create_token(s, user=user, name="demo")
+            logins.append(Login(username, password, role, token))
+    return logins
+
+
+def _free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _any_free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def pick_sim_ports(site: SiteConfig, offset: int) -> dict[int, int]:
+    """Configured port (+offset) for each simulated endpoint, or a free one when that is taken."""
+    mapping: dict[int, int] = {}
+    for ref in site.devices():
+        link = ref.device.link
+        if isinstance(link, RtuLink) or link.port in mapping:
+            continue
+        want = link.port + offset
+        mapping[link.port] = want if _free(link.host, want) else _any_free_port(link.host)
+    return mapping
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the demo stops everything in order itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _banner(url: str, logins: list[Login], sim: Simulator, settings: Settings) -> str:
+    lines = [
+        "",
+        "Plantroom demo is running.",
+        f"  Tablet UI   {url}/ui/",
+        f"  API         {url}/api/v1/workorders   (OpenAPI: {url}/docs)",
+        f"  Data        {settings.data_dir.resolve()}",
+        "",
+        "  Logins (UI: username / password; API: Authorization: Bearer <token>)",
+    ]
+    for lg in logins:
+        lines.append(f"    {lg.role:<11} {lg.username:<11} / {lg.password:<16} token {lg.token}")
+    if settings.admin_token:
+        lines.append("    PLANTROOM_ADMIN_TOKEN is set and is accepted as an admin token.")
+    lines += ["", "  Simulated devices (Modbus):"]
+    lines += ["    " + line for line in sim.describe()]
+    lines += [
+        "",
+        "  Scripted faults: pump-1 bearing wear from 15 s (expect a work order within "
+        "about a minute and a half).",
+        "  Stop with Ctrl-C.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    sim_port_offset: int = 0,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Run the whole demo until SIGINT or SIGTERM (or until the task is cancelled)."""
+    started = time.monotonic()
+    site = load_site(settings.site)
+    db = prepare_database(settings, site)
+    logins = ensure_demo_users(db)
+    port_map = pick_sim_ports(site, sim_port_offset)
+    sim = Simulator(site, port_map=port_map)
+    await sim.start()
+    monitoring = Monitoring(settings, site, db, port_map=port_map)
+    await monitoring.start()
+    app = create_app(settings, site=site, db=db)
+    server = _Server(
+        uvicorn.Config(
+            app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+        )
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    serve = asyncio.create_task(server.serve(), name="http")
+    try:
+        while not server.started:
+            if serve.done():
+                await serve  # raises the bind error, e.g. port in use
+                raise RuntimeError(f"the web server on {host}:{port} did not start")
+            await asyncio.sleep(0.05)
+        print(_banner(f"http://{host}:{port}", logins, sim, settings), flush=True)
+        log.info("demo ready in %.1f s", time.monotonic() - started)
+        if ready is not None:
+            ready.set()
+        waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait({waiter, serve}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+    finally:
+        print("Stopping: web server, collectors, simulator...", flush=True)
+        server.should_exit = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(serve, 10)
+        await monitoring.stop()
+        await sim.stop()
+        db.dispose()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        print("Stopped cleanly.", flush=True)

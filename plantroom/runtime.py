@@ -1,0 +1,124 @@
+"""Wire the monitoring side: collector -> pipeline -> embedded store, InfluxDB buffers, alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from alerts.engine import AlertEngine
+from collectors.buffer import DiskBuffer, Forwarder
+from collectors.pipeline import Pipeline
+from collectors.poller import Collector
+from collectors.sinks import Sink
+from collectors.sinks.embedded import EmbeddedStore
+from collectors.sinks.influx import InfluxV1Sink, InfluxV2Sink
+from config.settings import Settings
+from config.site import SiteConfig
+from plantroom.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def remote_sinks(settings: Settings, site: SiteConfig) -> list[Sink]:
+    """The InfluxDB sinks the settings configure (none by default)."""
+    buildings = {ref.asset.id: ref.building.id for ref in site.assets()}
+    sinks: list[Sink] = []
+    if settings.influx_v1_url:
+        v1 = InfluxV1Sink(
+            settings.influx_v1_url,
+            settings.influx_database,
+            username=settings.influx_username,
+            password=settings.influx_password,
+            buildings=buildings,
+        )
+        try:
+            v1.ensure_database()
+        except Exception as exc:  # the buffer holds readings until the server is back
+            log.warning("InfluxDB 1.x not reachable yet (%s); readings will be buffered", exc)
+        sinks.append(v1)
+    if settings.influx_v2_url:
+        if not (settings.influx_token and settings.influx_org):
+            raise ValueError(
+                "PLANTROOM_INFLUX_V2_URL needs PLANTROOM_INFLUX_TOKEN and PLANTROOM_INFLUX_ORG"
+            )
+        sinks.append(
+            InfluxV2Sink(
+                settings.influx_v2_url,
+                org=settings.influx_org,
+                bucket=settings.influx_bucket,
+                token=settings.influx_token,
+                buildings=buildings,
+            )
+        )
+    return sinks
+
+
+class Monitoring:
+    """Collector, store, forwarders and alert engine, started and stopped together."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        site: SiteConfig,
+        db: Database,
+        *,
+        port_map: dict[int, int] | None = None,
+    ):
+        self.settings = settings
+        self.site = site
+        data = Path(settings.data_dir)
+        self.store = EmbeddedStore(data / "readings.sqlite")
+        self.engine = AlertEngine(site, db)
+        self.pipeline = Pipeline()
+        self.pipeline.add("embedded", self.store.write)
+        self.forwarders: list[Forwarder] = []
+        for sink in remote_sinks(settings, site):
+            buf = DiskBuffer(data / f"buffer-{sink.name}.sqlite", settings.buffer_max_readings)
+            fwd = Forwarder(buf, sink)
+            self.forwarders.append(fwd)
+
+            def into(readings: list, _buf: DiskBuffer = buf, _fwd: Forwarder = fwd) -> None:  # type: ignore[type-arg]
+                _buf.append(readings)
+                _fwd.wake()
+
+            self.pipeline.add(f"buffer:{sink.name}", into)
+        self.pipeline.add("alerts", self.engine.process)
+        devices = site.devices()
+        if port_map:
+            devices = [_remap(ref, port_map) for ref in devices]
+        self.collector = Collector(site, self.pipeline.publish, devices=devices)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Start consumers, forwarders, then polling."""
+        await self.pipeline.start()
+        for f in self.forwarders:
+            self._tasks.append(asyncio.create_task(f.run(), name=f"forward:{f.sink.name}"))
+        await self.collector.start()
+
+    async def stop(self) -> None:
+        """Stop polling, let the consumers catch up, then stop the rest."""
+        await self.collector.stop()
+        await self.pipeline.flush(timeout=5)
+        await self.pipeline.stop()
+        for f in self.forwarders:
+            await f.drain(timeout=3)
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for f in self.forwarders:
+            f.sink.close()
+            f.buffer.close()
+        self.store.close()
+
+
+def _remap(ref, port_map: dict[int, int]):  # type: ignore[no-untyped-def]
+    """The device with its TCP port moved (the demo runs the simulator on free ports)."""
+    from config.site import DeviceRef
+
+    link = ref.device.link
+    if getattr(link, "port", None) in port_map and not isinstance(link.port, str):
+        link = link.model_copy(update={"port": port_map[link.port]})
+    device = ref.device.model_copy(update={"link": link})
+    return DeviceRef(device, ref.asset, ref.profile)

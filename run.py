@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Set up a virtual environment on first use, then run the demo or the tests.
+
+    python3 run.py demo [plantroom demo options]
+    python3 run.py test [pytest options]
+
+The environment lives in .venv/ and is reinstalled when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".plantroom-installed"
+
+
+def _python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_env() -> Path:
+    """Create .venv and install the project with its test extras when missing or stale."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py may be started by an older python3
+        sys.exit(f"Plantroom needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted and _python().exists():
+        return _python()
+    if not _python().exists():
+        print(f"[run.py] creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("[run.py] installing Plantroom and its test tools (first run only)", flush=True)
+    subprocess.run(
+        [
+            str(_python()),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "-q",
+            "-e",
+            f"{ROOT}[dev]",
+        ],
+        check=True,
+    )
+    STAMP.write_text(wanted)
+    return _python()
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test"}:
+        print(__doc__)
+        return 2
+    py = ensure_env()
+    os.chdir(ROOT)
+    if argv[0] == "demo":
+        cmd = [str(py), "-m", "plantroom.cli", "demo", *argv[1:]]
+    else:
+        cmd = [str(py), "-m", "pytest", *argv[1:]]
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,179 @@
+"""Tablet pages: sign in, open work orders, acknowledge and resolve. Session cookies + CSRF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from plantroom.auth import service as auth
+from plantroom.auth.deps import SESSION_COOKIE, SESSION_MAX_AGE, make_session_cookie, read_session
+from plantroom.auth.models import User
+from plantroom.auth.service import principal_of
+from plantroom.db import SessionDep
+from plantroom.errors import AppError
+from workorders import repository, service
+from workorders.models import OPEN_STATES
+from workorders.web.i18n import LANGS, pick_lang, translator
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+def _render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
+    lang = pick_lang(request)
+    resp = templates.TemplateResponse(
+        request, name, {"lang": lang, "t": translator(lang), **ctx}, status_code=status_code
+    )
+    if request.query_params.get("lang") in LANGS:
+        resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return resp
+
+
+def _user(request: Request, session: SessionDep) -> tuple[User | None, str]:
+    data = read_session(request)
+    if not data:
+        return None, ""
+    user = auth.get_user(session, int(data.get("uid", 0)))
+    if user is None or not user.active:
+        return None, ""
+    return user, str(data.get("csrf", ""))
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/ui/login", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    """The sign-in form."""
+    return _render(request, "login.html", {"user": None, "error": False})
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Check the password and set the session cookie."""
+    user = auth.authenticate_password(session, username, password)
+    if user is None:
+        return _render(request, "login.html", {"user": None, "error": True}, status_code=401)
+    value, _csrf = make_session_cookie(request, user.id)
+    resp = RedirectResponse("/ui/", status_code=303)
+    resp.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
+    )
+    return resp
+
+
+def _check_csrf(expected: str, given: str) -> bool:
+    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+@router.post("/logout")
+def logout(
+    request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    """Drop the session cookie."""
+    _, expected = _user(request, session)
+    resp = _to_login()
+    if _check_csrf(expected, csrf):
+        resp.delete_cookie(SESSION_COOKIE)
+    return resp
+
+
+@router.get("/")
+def workorders_page(request: Request, session: SessionDep) -> Response:
+    """Open work orders, most urgent first."""
+    user, csrf = _user(request, session)
+    if user is None:
+        return _to_login()
+    who = principal_of(user)
+    tz = ZoneInfo(request.app.state.site.doc.site.timezone)
+    rows = repository.list_(
+        session,
+        statuses=[str(s) for s in OPEN_STATES],
+        contractor_id=who.contractor_scope,
+        limit=200,
+    )
+    rows.sort(key=lambda w: (w.priority, -w.id))
+    items = []
+    for w in rows:
+        trig = w.trigger or None
+        trig_time = ""
+        if trig and trig.get("ts"):
+            trig_time = (
+                dt.datetime.fromisoformat(trig["ts"]).astimezone(tz).strftime("%m-%d %H:%M:%S")
+            )
+        items.append(
+            {
+                "id": w.id,
+                "title": w.title,
+                "priority": w.priority,
+                "status": w.status,
+                "asset_id": w.asset_id,
+                "asset_name": w.asset.name if w.asset else None,
+                "location": w.asset.location if w.asset else "",
+                "trigger": trig,
+                "trigger_time": trig_time,
+                "alert_count": w.alert_count,
+                "opened": w.created_at.astimezone(tz).strftime("%m-%d %H:%M"),
+                "allowed": service.allowed_targets(w.status, who.role),
+            }
+        )
+    flash = request.query_params.get("done")
+    t = translator(pick_lang(request))
+    return _render(
+        request,
+        "workorders.html",
+        {
+            "user": user,
+            "csrf": csrf,
+            "items": items,
+            "now": dt.datetime.now(tz).strftime("%H:%M:%S"),
+            "flash": f"{t('done')} #{flash}"
+            if flash and flash.isdigit()
+            else (t("not_allowed") if request.query_params.get("error") else None),
+            "flash_kind": "error" if request.query_params.get("error") else "ok",
+        },
+    )
+
+
+@router.post("/workorders/{wo_id}/status")
+def change_status(
+    wo_id: int,
+    request: Request,
+    session: SessionDep,
+    status: Annotated[str, Form(max_length=20)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """A button press: acknowledge or resolve."""
+    user, expected = _user(request, session)
+    if user is None:
+        return _to_login()
+    if not _check_csrf(expected, csrf):
+        return HTMLResponse("CSRF check failed: reload the page and try again.", status_code=403)
+    who = principal_of(user)
+    wo = repository.get(session, wo_id, contractor_id=who.contractor_scope)
+    if wo is None:
+        return HTMLResponse("Work order not found.", status_code=404)
+    try:
+        service.change_status(session, wo=wo, target=status, actor=who.username, role=who.role)
+    except (AppError, ValueError):
+        return RedirectResponse(f"/ui/?error={wo_id}", status_code=303)
+    return RedirectResponse(f"/ui/?done={wo_id}", status_code=303)
