@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts import repository
@@ -112,52 +113,72 @@ class AlertEngine:
     def _step(self, s: Session, rule: RuleConfig, r: Reading, value: float) -> Transition | None:
         key = (rule.id, r.asset)
         cur = self.live.get(key)
-        if cur is None:
+        row = repository.get(s, cur.alert_id) if cur else None
+        if cur is not None and (row is None or row.active_key is None):
+            # Another engine (or a person) moved this alert on; forget our copy.
+            del self.live[key]
+            cur = row = None
+        if cur is None or row is None:
             if not rule.breached(value):
                 return None
-            alert = Alert(
-                rule_id=rule.id,
-                asset_id=r.asset,
-                state="pending",
-                active_key=repository.active_key(rule.id, r.asset),
-                severity=rule.severity,
-                point=r.point,
-                device=r.device,
-                unit=r.unit,
-                started_at=_utc(r.ts),
-                last_value=value,
-                last_ts=_utc(r.ts),
-            )
-            s.add(alert)
-            s.flush()
-            cur = self.live[key] = _Live(alert.id, "pending", r.ts)
-            if rule.for_ > 0:
+            row, created = self._open_pending(s, rule, r, value)
+            if row.state == "pending":
+                since = row.started_at.timestamp()
+            else:
+                since = (row.fired_at or row.started_at).timestamp()
+            cur = self.live[key] = _Live(row.id, row.state, since)
+            if created and rule.for_ > 0:
                 return Transition(rule.id, r.asset, "pending", r.ts, value)
-        alert_row = repository.get(s, cur.alert_id)
-        if alert_row is None:  # removed underneath us; start over
-            del self.live[key]
-            return None
-        alert_row.last_value, alert_row.last_ts = value, _utc(r.ts)
+        cur.state = row.state
+        row.last_value, row.last_ts = value, _utc(r.ts)
         if cur.state == "pending":
             if not rule.breached(value):
-                alert_row.state, alert_row.active_key = "inactive", None
-                alert_row.resolved_at = _utc(r.ts)
+                row.state, row.active_key = "inactive", None
+                row.resolved_at = _utc(r.ts)
                 del self.live[key]
                 return Transition(rule.id, r.asset, "inactive", r.ts, value)
             if r.ts - cur.since >= rule.for_:
-                return self._fire(s, rule, r, value, alert_row, cur)
+                return self._fire(s, rule, r, value, row, cur)
             return None
         if rule.cleared(value):
-            alert_row.state, alert_row.active_key = "resolved", None
-            alert_row.resolved_at = _utc(r.ts)
+            row.state, row.active_key = "resolved", None
+            row.resolved_at = _utc(r.ts)
             del self.live[key]
-            if alert_row.workorder_id is not None:
+            if row.workorder_id is not None:
                 workorders.note_alert_cleared(
-                    s, wo_id=alert_row.workorder_id, rule_id=rule.id, value=value, at=_utc(r.ts)
+                    s, wo_id=row.workorder_id, rule_id=rule.id, value=value, at=_utc(r.ts)
                 )
             log.info("alert %s on %s resolved (%s=%g)", rule.id, r.asset, r.point, value)
-            return Transition(rule.id, r.asset, "resolved", r.ts, value, alert_row.workorder_id)
+            return Transition(rule.id, r.asset, "resolved", r.ts, value, row.workorder_id)
         return None
+
+    def _open_pending(
+        self, s: Session, rule: RuleConfig, r: Reading, value: float
+    ) -> tuple[Alert, bool]:
+        """Insert the pending alert, or adopt the live one another engine already stored."""
+        alert = Alert(
+            rule_id=rule.id,
+            asset_id=r.asset,
+            state="pending",
+            active_key=repository.active_key(rule.id, r.asset),
+            severity=rule.severity,
+            point=r.point,
+            device=r.device,
+            unit=r.unit,
+            started_at=_utc(r.ts),
+            last_value=value,
+            last_ts=_utc(r.ts),
+        )
+        try:
+            with s.begin_nested():
+                s.add(alert)
+                s.flush()
+            return alert, True
+        except IntegrityError:
+            existing = repository.live_for(s, rule.id, r.asset)
+            if existing is None:
+                raise
+            return existing, False
 
     def _fire(
         self, s: Session, rule: RuleConfig, r: Reading, value: float, alert_row: Alert, cur: _Live

@@ -13,6 +13,12 @@ def live(session: Session) -> list[Alert]:
     return list(session.scalars(select(Alert).where(Alert.active_key.is_not(None))))
 
 
+def live_for(session: Session, rule_id: str, asset_id: str) -> Alert | None:
+    """The pending or firing alert of this rule on this asset."""
+    stmt = select(Alert).where(Alert.active_key == active_key(rule_id, asset_id))
+    return session.scalars(stmt).one_or_none()
+
+
 def get(session: Session, alert_id: int) -> Alert | None:
     """One alert."""
     return session.get(Alert, alert_id)

@@ -53,13 +53,13 @@ def decode_raw(point: Point, regs: Sequence[int] | Sequence[bool]) -> float | in
     if point.type is PointType.bit:
         word = _wire_to_be(_regs_to_bytes(regs), point.order)
         return bool((int.from_bytes(word, "big") >> (point.bit or 0)) & 1)
-    data = _regs_to_bytes(regs)  # type: ignore[arg-type]
+    data = _regs_to_bytes(regs)
     if point.type is PointType.string:
         if point.order == "BA":
             data = b"".join(data[i : i + 2][::-1] for i in range(0, len(data), 2))
         return data.split(b"\x00", 1)[0].decode("latin-1").strip()
     (value,) = struct.unpack(_STRUCT[point.type], _wire_to_be(data, point.order))
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def encode_raw(point: Point, raw: float | int | str | bool) -> list[int] | list[bool]:
@@ -77,7 +77,8 @@ def encode_raw(point: Point, raw: float | int | str | bool) -> list[int] | list[
         return _bytes_to_regs(data)
     fmt = _STRUCT[point.type]
     if point.type not in (PointType.float32, PointType.float64):
-        raw = round(float(raw))  # type: ignore[arg-type]
+        # An int stays exact: float() would round 64-bit values to 53 bits.
+        raw = raw if isinstance(raw, int) else round(float(raw))
         bits = struct.calcsize(fmt) * 8
         lo, hi = (0, 2**bits - 1) if fmt[1].isupper() else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
         raw = min(max(raw, lo), hi)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from config.units import Duration
 
@@ -84,12 +84,34 @@ class Point(BaseModel):
     unit: str = ""
     description: str = ""
     #: Raw values that mean "no reading" (e.g. 0xFFFF from a device that has no value yet).
-    sentinels: list[float] = Field(default_factory=list)
+    #: int | float: a 64-bit sentinel such as 0xFFFFFFFFFFFFFFFF must not be rounded to a float.
+    sentinels: list[int | float] = Field(default_factory=list)
     #: Engineering values outside [min, max] are flagged out_of_range.
     min: float | None = None
     max: float | None = None
     #: Poll group: points of one device may be polled at different rates (see the device).
     group: str = "default"
+
+    @field_validator("byte_order")
+    @classmethod
+    def _order_fits_type(cls, order: str | None, info: ValidationInfo) -> str | None:
+        # A field validator, so the error names points[i].byte_order and its line.
+        kind = info.data.get("type")
+        if order is None or kind is None:
+            return order
+        if kind is PointType.bool:
+            allowed: tuple[str, ...] = ()
+        elif kind in (PointType.bit, PointType.string):
+            allowed = ("AB", "BA")
+        else:
+            allowed = BYTE_ORDERS_BY_WIDTH[TYPE_REGISTERS[kind] * 2]
+        if order not in allowed:
+            bits = TYPE_REGISTERS.get(kind, 1) * 16
+            raise ValueError(
+                f"byte_order {order} does not fit a {kind} ({bits}-bit); "
+                f"use one of {', '.join(allowed) or 'none'}"
+            )
+        return order
 
     @model_validator(mode="after")
     def _consistent(self) -> Point:
@@ -101,16 +123,6 @@ class Point(BaseModel):
             raise ValueError("type bit needs 'bit' (0-15)")
         if self.type is PointType.string and self.length is None:
             raise ValueError("type string needs 'length' in registers")
-        width = self.registers * 2
-        if self.byte_order is not None:
-            allowed = BYTE_ORDERS_BY_WIDTH.get(width, ())
-            if self.type in (PointType.bool, PointType.bit, PointType.string):
-                allowed = ("AB", "BA") if self.type is not PointType.bool else ()
-            if self.byte_order not in allowed:
-                raise ValueError(
-                    f"byte_order {self.byte_order} does not fit a {self.type} "
-                    f"({width * 8}-bit); use one of {', '.join(allowed) or 'none'}"
-                )
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("min is greater than max")
         return self

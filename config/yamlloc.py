@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +107,9 @@ def _substitute_env(text: str, name: str) -> tuple[str, list[Problem]]:
         return m.group(0)
 
     lines = text.split("\n")
-    out = [
-        _ENV.sub(lambda m, n=n: repl(m, n), ln) if "${" in ln else ln
-        for n, ln in enumerate(lines, 1)
-    ]
+    out = []
+    for n, ln in enumerate(lines, 1):
+        out.append(_ENV.sub(partial(repl, line=n), ln) if "${" in ln else ln)
     return "\n".join(out), missing
 
 
@@ -121,6 +121,9 @@ def load_located(path: Path) -> LocatedDoc:
     except OSError as exc:
         raise ConfigError([Problem(name, 0, "", f"cannot read file: {exc.strerror}")]) from exc
     text, missing = _substitute_env(text, name)
+    if missing:
+        # Before parsing: a ${VAR} left in place can itself be a YAML error, e.g. in {port: ${X}}.
+        raise ConfigError(missing)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -131,8 +134,6 @@ def load_located(path: Path) -> LocatedDoc:
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(name, 0, "", f"YAML error: {exc}")]) from exc
     doc = LocatedDoc(file=name, data=data)
-    if missing:
-        raise ConfigError(missing)
     if node is not None:
         _walk(node, (), doc)
     return doc

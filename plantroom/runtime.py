@@ -10,11 +10,12 @@ from alerts.engine import AlertEngine
 from collectors.buffer import DiskBuffer, Forwarder
 from collectors.pipeline import Pipeline
 from collectors.poller import Collector
+from collectors.readings import Reading
 from collectors.sinks import Sink
 from collectors.sinks.embedded import EmbeddedStore
 from collectors.sinks.influx import InfluxV1Sink, InfluxV2Sink
 from config.settings import Settings
-from config.site import SiteConfig
+from config.site import SiteConfig, remap_ports
 from plantroom.db import Database
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,9 @@ class Monitoring:
             fwd = Forwarder(buf, sink)
             self.forwarders.append(fwd)
 
-            def into(readings: list, _buf: DiskBuffer = buf, _fwd: Forwarder = fwd) -> None:  # type: ignore[type-arg]
+            def into(
+                readings: list[Reading], _buf: DiskBuffer = buf, _fwd: Forwarder = fwd
+            ) -> None:
                 _buf.append(readings)
                 _fwd.wake()
 
@@ -86,7 +89,7 @@ class Monitoring:
         self.pipeline.add("alerts", self.engine.process)
         devices = site.devices()
         if port_map:
-            devices = [_remap(ref, port_map) for ref in devices]
+            devices = remap_ports(devices, port_map)
         self.collector = Collector(site, self.pipeline.publish, devices=devices)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -111,14 +114,3 @@ class Monitoring:
             f.sink.close()
             f.buffer.close()
         self.store.close()
-
-
-def _remap(ref, port_map: dict[int, int]):  # type: ignore[no-untyped-def]
-    """The device with its TCP port moved (the demo runs the simulator on free ports)."""
-    from config.site import DeviceRef
-
-    link = ref.device.link
-    if getattr(link, "port", None) in port_map and not isinstance(link.port, str):
-        link = link.model_copy(update={"port": port_map[link.port]})
-    device = ref.device.model_copy(update={"link": link})
-    return DeviceRef(device, ref.asset, ref.profile)

@@ -12,7 +12,7 @@ from plantroom.auth.service import Principal
 from plantroom.db import SessionDep
 from plantroom.errors import AppError, Forbidden, NotFound
 from workorders import repository, service
-from workorders.models import Status, WorkOrder
+from workorders.models import Origin, Priority, Status, WorkOrder
 from workorders.schemas import (
     AssetOut,
     EventOut,
@@ -41,9 +41,9 @@ def to_out(wo: WorkOrder, who: Principal) -> WorkOrderOut:
         title=wo.title,
         description=wo.description,
         status=Status(wo.status),
-        priority=wo.priority,
+        priority=Priority(wo.priority),
         type=wo.type,
-        origin=wo.origin,
+        origin=Origin(wo.origin),
         asset_id=wo.asset_id,
         asset_name=wo.asset.name if wo.asset else None,
         rule_id=wo.rule_id,
@@ -123,7 +123,7 @@ def create_workorder(
     """Raise a work order by hand (or, for requesters, a request)."""
     if who.role not in CREATORS:
         raise Forbidden(f"role {who.role} cannot create work orders")
-    origin = "request" if who.role is Role.requester else body.origin
+    origin = Origin.request if who.role is Role.requester else Origin(body.origin)
     wo = service.create(
         session,
         title=body.title,

@@ -77,7 +77,8 @@ class UnknownAsset(AppError):
 def allowed_targets(status: str, role: str) -> list[str]:
     """The states this role may move a work order in this status to."""
     nxt = TRANSITIONS[Status(status)] & ROLE_TARGETS[Role(role)]
-    return sorted(nxt, key=list(Status).index)
+    order = list(Status)
+    return [str(s) for s in sorted(nxt, key=order.index)]
 
 
 def _event(

@@ -70,10 +70,12 @@ class Simulator:
         port_map: dict[int, int] | None = None,
         bind: str | None = None,
         clock: Callable[[], float] = time.time,
+        started_at: float | None = None,
     ):
         self.site = site
         self.clock = clock
-        self.t0 = clock()
+        #: Scripted faults are timed from here; tests may pretend it started earlier.
+        self.t0 = clock() if started_at is None else started_at
         self.models: dict[str, DeviceModel] = build_models(site, self.t0)
         self.endpoints: dict[str, Endpoint] = {}
         for ref in site.devices():
@@ -140,7 +142,7 @@ class Simulator:
                 continue
             regs = encode_raw(p, from_engineering(p, values[p.name]))
             at = p.address - start_address
-            registers[at : at + len(regs)] = regs  # type: ignore[assignment]
+            registers[at : at + len(regs)] = regs
         return None
 
     async def start(self) -> None:

@@ -67,7 +67,8 @@ class EmbeddedStore:
         limit: int | None = None,
     ) -> list[Reading]:
         """Readings matching every given filter, oldest first."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[str | float] = []
         for col, val in (("asset", asset), ("point", point), ("device", device)):
             if val is not None:
                 where.append(f"{col} = ?")

@@ -142,7 +142,7 @@ class InfluxV2Sink:
                 bucket=self.bucket,
                 org=self.org,
                 record=lines(readings, self.buildings),
-                write_precision=WritePrecision.NS,
+                write_precision=WritePrecision.NS,  # type: ignore[arg-type]  # str constants
             )
         except Exception as exc:  # influxdb-client raises ApiException, urllib3 and OS errors
             raise SinkError(f"InfluxDB v2 write failed: {exc}") from exc

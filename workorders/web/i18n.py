@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Request
 
 LANGS = ("en", "zh-CN")
@@ -39,6 +41,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "in_progress": {"en": "In progress", "zh-CN": "处理中"},
     "on_hold": {"en": "On hold", "zh-CN": "挂起"},
     "resolved": {"en": "Resolved", "zh-CN": "已完成"},
+    "role_admin": {"en": "administrator", "zh-CN": "管理员"},
+    "role_engineer": {"en": "engineer", "zh-CN": "工程师"},
+    "role_technician": {"en": "technician", "zh-CN": "技术员"},
+    "role_contractor": {"en": "contractor", "zh-CN": "外包单位"},
+    "role_requester": {"en": "requester", "zh-CN": "报修人"},
 }
 
 
@@ -51,7 +58,7 @@ def pick_lang(request: Request) -> str:
     return "zh-CN" if accept.startswith("zh") else "en"
 
 
-def translator(lang: str):  # type: ignore[no-untyped-def]
+def translator(lang: str) -> Callable[[str], str]:
     """A t(key) function for templates."""
 
     def t(key: str) -> str:

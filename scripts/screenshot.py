@@ -1,0 +1,228 @@
+"""Screenshots of the tablet UI for the README: docs/screenshot-workorders.png (English) and
+docs/screenshot-workorders-zh.png (Simplified Chinese), both 1280x800.
+
+Runs the real app in-process over a throw-away SQLite data directory, seeds realistic work orders
+through the work-order service, signs in as the demo technician in Debian's Chromium and shoots.
+
+    .venv/bin/python scripts/screenshot.py [--out-dir docs]
+
+Needs /usr/bin/chromium, and fonts-noto-cjk for the Chinese page (else the glyphs are boxes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from config.settings import Settings
+from config.site import SITES_DIR, load_site
+from plantroom.app import create_app, prepare_database
+from plantroom.auth.models import Role
+from plantroom.db import Database
+from plantroom.demo import ensure_demo_users
+from workorders import repository, service
+from workorders.models import Origin, Priority
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+VIEWPORT = {"width": 1280, "height": 800}
+SHOTS = {"en": "screenshot-workorders.png", "zh-CN": "screenshot-workorders-zh.png"}
+
+
+def seed(db: Database) -> None:
+    """The work a technician might face on a weekday morning, opened as the alert engine would."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def alert(
+        asset: str,
+        rule: str,
+        title: str,
+        prio: Priority,
+        point: str,
+        value: float,
+        unit: str,
+        device: str,
+        describe: str,
+        minutes_ago: int,
+    ) -> int:
+        at = now - dt.timedelta(minutes=minutes_ago)
+        trigger = {
+            "point": point,
+            "value": value,
+            "unit": unit,
+            "device": device,
+            "ts": at.isoformat(),
+            "rule": describe,
+        }
+        with db.session() as s:
+            wo, _ = service.open_from_alert(
+                s, asset_id=asset, rule_id=rule, title=title, priority=prio, trigger=trigger, at=at
+            )
+            return wo.id
+
+    voltage = alert(
+        "a-main",
+        "supply-voltage-low",
+        "Supply voltage low (L1): Building A main meter",
+        Priority.P2,
+        "voltage_l1",
+        201.4,
+        "V",
+        "a-main-meter",
+        "voltage_l1 < 207 for 1m",
+        48,
+    )
+    alert(
+        "pump-1",
+        "pump-overcurrent",
+        "Pump motor over-current: Domestic water booster pump 1",
+        Priority.P2,
+        "motor_current",
+        28.7,
+        "A",
+        "pump-1-drive",
+        "motor_current > 26 for 20s",
+        21,
+    )
+    # The pump alert fired twice more before anyone got there.
+    for minutes_ago, value in ((14, 29.3), (6, 30.1)):
+        at = now - dt.timedelta(minutes=minutes_ago)
+        with db.session() as s:
+            service.open_from_alert(
+                s,
+                asset_id="pump-1",
+                rule_id="pump-overcurrent",
+                title="Pump motor over-current: Domestic water booster pump 1",
+                priority=Priority.P2,
+                at=at,
+                trigger={
+                    "point": "motor_current",
+                    "value": value,
+                    "unit": "A",
+                    "device": "pump-1-drive",
+                    "ts": at.isoformat(),
+                    "rule": "motor_current > 26 for 20s",
+                },
+            )
+    alert(
+        "lift-b1",
+        "lift-out-of-service",
+        "Lift out of service: Passenger lift B1",
+        Priority.P1,
+        "in_service",
+        0,
+        "",
+        "lift-b1-ctrl",
+        "in_service < 1 for 1m",
+        3,
+    )
+    with db.session() as s:
+        service.create(
+            s,
+            title="Rattling noise from booster pump 2, check the coupling",
+            description="Heard on the morning walk-round.",
+            priority=Priority.P3,
+            asset_id="pump-2",
+            origin=Origin.manual,
+            actor="tech",
+        )
+        # Someone is already on the voltage dip.
+        wo = repository.get(s, voltage)
+        assert wo is not None
+        service.change_status(s, wo=wo, target="acknowledged", actor="tech", role=Role.technician)
+
+
+@contextlib.contextmanager
+def serving(app: object) -> Iterator[str]:
+    """Serve app with uvicorn on a free loopback port in a thread; yields the base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,  # type: ignore[arg-type]
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn")
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+
+
+def shoot(base_url: str, out_dir: Path) -> list[Path]:
+    """Sign in as the technician and take one 1280x800 screenshot per language."""
+    written = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale="en-GB")
+            page = context.new_page()
+            page.goto("/ui/login")
+            page.locator("input[name=username]").fill("tech")
+            page.locator("input[name=password]").fill("tech-demo")
+            page.locator("form.login button").click()
+            page.wait_for_url("**/ui/")
+            for lang, name in SHOTS.items():
+                page.goto(f"/ui/?lang={lang}")
+                page.wait_for_load_state("networkidle")
+                page.evaluate("document.fonts.ready")
+                path = out_dir / name
+                page.screenshot(path=path)
+                written.append(path)
+            context.close()
+        finally:
+            browser.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the screenshots; returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "docs")
+    args = parser.parse_args(argv)
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is missing: apt-get install chromium", file=sys.stderr)
+        return 1
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="plantroom-shots-") as tmp:
+        settings = Settings(data_dir=Path(tmp) / "data", cookie_secure=False, _env_file=None)  # type: ignore[call-arg]
+        site = load_site(SITES_DIR / "demo")
+        db = prepare_database(settings, site)
+        try:
+            ensure_demo_users(db)
+            seed(db)
+            with serving(create_app(settings, site=site, db=db)) as base_url:
+                for path in shoot(base_url, args.out_dir):
+                    print(path)
+        finally:
+            db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""Shared fixtures. Server-backed fixtures skip locally with a message saying what to start, and
+fail under CI (CI is set), where .ci/run starts the servers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from config.settings import Settings
+from config.site import SITES_DIR, SiteConfig, load_site
+from plantroom.app import create_app, prepare_database
+from plantroom.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_TOKEN = "test-admin-token-" + "x" * 16
+
+
+def need(what: str, how: str) -> None:
+    """A server the test needs is missing: fail under CI, skip locally with instructions."""
+    msg = f"{what} is not available. {how}"
+    if os.environ.get("CI"):
+        pytest.fail(f"CI: {msg}")
+    pytest.skip(msg)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_threads() -> Iterator[None]:
+    """A test must not leave a thread running behind it (they leak sockets and state)."""
+    before = set(threading.enumerate())
+    yield
+    leftovers = [
+        t
+        for t in threading.enumerate()
+        if t not in before
+        and t.is_alive()
+        and not t.daemon
+        and not t.name.startswith(("asyncio_", "AnyIO", "ThreadPoolExecutor"))
+    ]
+    for t in leftovers:
+        t.join(timeout=2)
+    leftovers = [t for t in leftovers if t.is_alive()]
+    assert not leftovers, f"threads left running: {[t.name for t in leftovers]}"
+
+
+@pytest.fixture(scope="session")
+def demo_site() -> SiteConfig:
+    """The demo building's configuration."""
+    return load_site(SITES_DIR / "demo")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Embedded-default settings in a temporary data directory."""
+    return Settings(
+        data_dir=tmp_path / "data", admin_token=ADMIN_TOKEN, cookie_secure=False, _env_file=None
+    )  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def db(settings: Settings, demo_site: SiteConfig) -> Iterator[Database]:
+    """A migrated SQLite database holding the demo's assets."""
+    database = prepare_database(settings, demo_site)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings, demo_site: SiteConfig, db: Database) -> Iterator[TestClient]:
+    """The app over SQLite, with the admin token preset."""
+    app = create_app(settings, site=demo_site, db=db)
+    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as c:
+        yield c
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _pg_admin_url() -> str:
+    return os.environ.get(
+        "PLANTROOM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:55432/postgres"
+    )
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    import psycopg
+
+    admin = _pg_admin_url()
+    plain = admin.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        conn = psycopg.connect(plain, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        need(
+            "PostgreSQL",
+            f"Start one with `source .ci/services.sh` or set "
+            f"PLANTROOM_TEST_DATABASE_URL ({exc.__class__.__name__}).",
+        )
+    name = "plantroom_test_" + secrets.token_hex(4)
+    with conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = admin.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- InfluxDB 1.x -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def influx_url() -> str:
+    """A reachable InfluxDB 1.x server."""
+    url = os.environ.get("PLANTROOM_TEST_INFLUX_URL", "http://127.0.0.1:18086")
+    try:
+        httpx.get(f"{url}/ping", timeout=3).raise_for_status()
+    except httpx.HTTPError as exc:
+        need(
+            "InfluxDB 1.x",
+            f"Start one with `source .ci/services.sh` or set "
+            f"PLANTROOM_TEST_INFLUX_URL ({exc.__class__.__name__}).",
+        )
+    return url
+
+
+@pytest.fixture
+def influx_db(influx_url: str) -> Iterator[str]:
+    """A fresh InfluxDB database name, dropped afterwards."""
+    name = "plantroom_test_" + secrets.token_hex(4)
+    yield name
+    httpx.post(f"{influx_url}/query", params={"q": f'DROP DATABASE "{name}"'}, timeout=10)
