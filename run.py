@@ -18,38 +18,34 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-STAMP = VENV / ".plantroom-installed"
 
 
 def _python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def ensure_env() -> Path:
-    """Create .venv and install the project with its test extras when missing or stale."""
+def ensure_env(extras: str) -> Path:
+    """Create .venv and install the project (with extras) when missing or stale.
+
+    The test install (extras "dev") is a superset of the demo's, so either serves the demo.
+    """
     if sys.version_info < (3, 11):  # noqa: UP036 - run.py may be started by an older python3
         sys.exit(f"Plantroom needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted and _python().exists():
-        return _python()
+    good_enough = [extras, "dev"] if not extras else [extras]
+    for name in good_enough:
+        stamp = VENV / f".installed-{name or 'base'}"
+        if stamp.exists() and stamp.read_text() == wanted and _python().exists():
+            return _python()
     if not _python().exists():
-        print(f"[run.py] creating virtual environment in {VENV}", flush=True)
+        print(f"[run.py] creating a virtual environment in {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("[run.py] installing Plantroom and its test tools (first run only)", flush=True)
-    subprocess.run(
-        [
-            str(_python()),
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "-q",
-            "-e",
-            f"{ROOT}[dev]",
-        ],
-        check=True,
-    )
-    STAMP.write_text(wanted)
+    what = "Plantroom and its test tools" if extras else "Plantroom"
+    print(f"[run.py] installing {what} into .venv (first run only)", flush=True)
+    target = f"{ROOT}[{extras}]" if extras else str(ROOT)
+    pip = [str(_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-e", target], check=True)
+    (VENV / f".installed-{extras or 'base'}").write_text(wanted)
     return _python()
 
 
@@ -57,7 +53,7 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"demo", "test"}:
         print(__doc__)
         return 2
-    py = ensure_env()
+    py = ensure_env("" if argv[0] == "demo" else "dev")
     os.chdir(ROOT)
     if argv[0] == "demo":
         cmd = [str(py), "-m", "plantroom.cli", "demo", *argv[1:]]

@@ -126,8 +126,9 @@ def _banner(url: str, logins: list[Login], sim: Simulator, settings: Settings) -
     lines += ["    " + line for line in sim.describe()]
     lines += [
         "",
-        "  Scripted faults: pump-1 bearing wear from 15 s (expect a work order within "
-        "about a minute and a half).",
+        "  Scripted faults: pump 1 bearing wear from 10 s (a work order opens within about a",
+        "  minute), lift B1 door faults, a leak on the water main, and b-special-meter going",
+        "  silent from 90 s to 210 s (its readings become 'unavailable', never 0).",
         "  Stop with Ctrl-C.",
         "",
     ]

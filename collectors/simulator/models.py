@@ -167,7 +167,7 @@ class Pump(DeviceModel):
     """A booster pump on an ABB drive: current follows speed cubed; bearing wear adds current."""
 
     RATED_RPM = 1480.0
-    RATED_A = 30.0
+    RATED_A = 28.0
     RATED_KW = 15.0
 
     def __init__(self, *args: object, **kwargs: object):

@@ -89,7 +89,7 @@ WORKED: list[tuple[str, str, list[int], int | float]] = [
 
 
 def _id(case: tuple[str, str, list[int], int | float]) -> str:
-    type_, order, regs, value = case
+    type_, order, _, value = case
     return f"{type_}-{order}-{value}"
 
 
@@ -292,7 +292,7 @@ INT_SAMPLES: dict[str, list[int]] = {
 # Each is exactly representable in its format, so the round trip must be exact.
 FLOAT_SAMPLES: dict[str, list[float]] = {
     "float32": [0.0, -0.0, 1.0, -1.5, 230.0, 0.15625, 3.4028234663852886e38, 2.0**-126],
-    "float64": [0.0, -0.0, 1.0, -1.5, 230.0, math.pi, 1e300, 5e-324, -2.0**-1022],
+    "float64": [0.0, -0.0, 1.0, -1.5, 230.0, math.pi, 1e300, 5e-324, -(2.0**-1022)],
 }
 
 
