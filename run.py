@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -59,10 +60,16 @@ def main(argv: list[str]) -> int:
         cmd = [str(py), "-m", "plantroom.cli", "demo", *argv[1:]]
     else:
         cmd = [str(py), "-m", "pytest", *argv[1:]]
-    try:
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:
-        return 130
+    proc = subprocess.Popen(cmd)
+
+    def forward(sig: int, _frame: object) -> None:
+        # Ctrl-C reaches the child from the terminal too; passing it on is harmless and covers a
+        # signal sent to this process alone (kill, a service manager).
+        proc.send_signal(sig)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    return proc.wait()
 
 
 if __name__ == "__main__":

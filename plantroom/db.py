@@ -103,4 +103,6 @@ def get_session(request: Request) -> Iterator[Session]:
         yield s
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+#: scope="function": the commit runs before the response is sent, so a client never sees success
+#: for a change that then fails to commit (FastAPI's default "request" scope commits afterwards).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -27,8 +27,8 @@ log = logging.getLogger("plantroom.demo")
 
 #: Demo accounts: username, password, role, display name, contractor organisation.
 DEMO_USERS = [
-    ("admin", "admin-demo", Role.admin, "Site administrator", None),
-    ("tech", "tech-demo", Role.technician, "Li Wei (technician)", None),
+    ("admin", "admin-demo", Role.admin, "Zhang Min", None),
+    ("tech", "tech-demo", Role.technician, "Li Wei", None),
     (
         "contractor",
         "contractor-demo",

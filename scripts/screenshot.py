@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -23,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import sync_playwright
 
 from config.settings import Settings
@@ -39,32 +42,28 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 800}
 SHOTS = {"en": "screenshot-workorders.png", "zh-CN": "screenshot-workorders-zh.png"}
+RULES = {
+    "pump-overcurrent": "motor_current > 26 for 20s",
+    "lift-out-of-service": "in_service < 1 for 1m",
+    "supply-voltage-low": "voltage_l1 < 207 for 1m",
+}
 
 
 def seed(db: Database) -> None:
     """The work a technician might face on a weekday morning, opened as the alert engine would."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
-    def alert(
-        asset: str,
-        rule: str,
-        title: str,
-        prio: Priority,
-        point: str,
-        value: float,
-        unit: str,
-        device: str,
-        describe: str,
-        minutes_ago: int,
-    ) -> int:
-        at = now - dt.timedelta(minutes=minutes_ago)
+    def fire(asset: str, rule: str, title: str, prio: Priority, reading: str, ago: int) -> int:
+        # reading: "<device> <point> <value> <unit>"; the rule text is what rule.describe() gives.
+        device, point, value, unit = [*reading.split(), ""][:4]
+        at = now - dt.timedelta(minutes=ago)
         trigger = {
             "point": point,
-            "value": value,
+            "value": float(value),
             "unit": unit,
             "device": device,
             "ts": at.isoformat(),
-            "rule": describe,
+            "rule": RULES[rule],
         }
         with db.session() as s:
             wo, _ = service.open_from_alert(
@@ -72,60 +71,25 @@ def seed(db: Database) -> None:
             )
             return wo.id
 
-    voltage = alert(
+    pump_title = "Pump motor over-current: Domestic water booster pump 1"
+    voltage = fire(
         "a-main",
         "supply-voltage-low",
         "Supply voltage low (L1): Building A main meter",
         Priority.P2,
-        "voltage_l1",
-        201.4,
-        "V",
-        "a-main-meter",
-        "voltage_l1 < 207 for 1m",
+        "a-main-meter voltage_l1 201.4 V",
         48,
     )
-    alert(
-        "pump-1",
-        "pump-overcurrent",
-        "Pump motor over-current: Domestic water booster pump 1",
-        Priority.P2,
-        "motor_current",
-        28.7,
-        "A",
-        "pump-1-drive",
-        "motor_current > 26 for 20s",
-        21,
-    )
-    # The pump alert fired twice more before anyone got there.
-    for minutes_ago, value in ((14, 29.3), (6, 30.1)):
-        at = now - dt.timedelta(minutes=minutes_ago)
-        with db.session() as s:
-            service.open_from_alert(
-                s,
-                asset_id="pump-1",
-                rule_id="pump-overcurrent",
-                title="Pump motor over-current: Domestic water booster pump 1",
-                priority=Priority.P2,
-                at=at,
-                trigger={
-                    "point": "motor_current",
-                    "value": value,
-                    "unit": "A",
-                    "device": "pump-1-drive",
-                    "ts": at.isoformat(),
-                    "rule": "motor_current > 26 for 20s",
-                },
-            )
-    alert(
+    # The pump alert fires, then fires twice more before anyone gets there.
+    for amps, ago in (("28.7", 21), ("29.3", 14), ("30.1", 6)):
+        reading = f"pump-1-drive motor_current {amps} A"
+        fire("pump-1", "pump-overcurrent", pump_title, Priority.P2, reading, ago)
+    fire(
         "lift-b1",
         "lift-out-of-service",
         "Lift out of service: Passenger lift B1",
         Priority.P1,
-        "in_service",
-        0,
-        "",
-        "lift-b1-ctrl",
-        "in_service < 1 for 1m",
+        "lift-b1-ctrl in_service 0",
         3,
     )
     with db.session() as s:
@@ -145,7 +109,7 @@ def seed(db: Database) -> None:
 
 
 @contextlib.contextmanager
-def serving(app: object) -> Iterator[str]:
+def serving(app: FastAPI) -> Iterator[str]:
     """Serve app with uvicorn on a free loopback port in a thread; yields the base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -154,7 +118,7 @@ def serving(app: object) -> Iterator[str]:
         uvicorn.Config(
             app,
             log_level="warning",
-            access_log=False,  # type: ignore[arg-type]
+            access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=5,
         )
@@ -208,9 +172,17 @@ def main(argv: list[str] | None = None) -> int:
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} is missing: apt-get install chromium", file=sys.stderr)
         return 1
+    if (
+        shutil.which("fc-list")
+        and not subprocess.run(
+            ["fc-list", ":lang=zh", "family"], capture_output=True, text=True
+        ).stdout.strip()
+    ):
+        print("warning: no Chinese font; apt-get install fonts-noto-cjk", file=sys.stderr)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="plantroom-shots-") as tmp:
-        settings = Settings(data_dir=Path(tmp) / "data", cookie_secure=False, _env_file=None)  # type: ignore[call-arg]
+        data_dir = Path(tmp) / "data"
+        settings = Settings(data_dir=data_dir, cookie_secure=False, _env_file=None)  # type: ignore[call-arg]
         site = load_site(SITES_DIR / "demo")
         db = prepare_database(settings, site)
         try:

@@ -67,7 +67,12 @@ def login(
     """Check the password and set the session cookie."""
     user = auth.authenticate_password(session, username, password)
     if user is None:
-        return _render(request, "login.html", {"user": None, "error": True}, status_code=401)
+        return _render(
+            request,
+            "login.html",
+            {"user": None, "error": True, "username": username},
+            status_code=401,
+        )
     value, _csrf = make_session_cookie(request, user.id)
     resp = RedirectResponse("/ui/", status_code=303)
     resp.set_cookie(
