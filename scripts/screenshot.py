@@ -12,21 +12,17 @@ Needs /usr/bin/chromium, and fonts-noto-cjk for the Chinese page (else the glyph
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import uvicorn
-from fastapi import FastAPI
 from playwright.sync_api import sync_playwright
+
+# The browser tests' helper for serving the app lives under tests/; run from anywhere.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.settings import Settings
 from config.site import SITES_DIR, load_site
@@ -34,6 +30,7 @@ from plantroom.app import create_app, prepare_database
 from plantroom.auth.models import Role
 from plantroom.db import Database
 from plantroom.demo import ensure_demo_users
+from tests.e2e.live import serving
 from workorders import repository, service
 from workorders.models import Origin, Priority
 
@@ -106,36 +103,6 @@ def seed(db: Database) -> None:
         wo = repository.get(s, voltage)
         assert wo is not None
         service.change_status(s, wo=wo, target="acknowledged", actor="tech", role=Role.technician)
-
-
-@contextlib.contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """Serve app with uvicorn on a free loopback port in a thread; yields the base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=5,
-        )
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn")
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 def shoot(base_url: str, out_dir: Path) -> list[Path]:

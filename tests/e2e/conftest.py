@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
 
@@ -27,6 +23,7 @@ from plantroom.app import create_app
 from plantroom.auth.models import User
 from plantroom.db import Database
 from plantroom.demo import Login, ensure_demo_users
+from tests.e2e.live import serving
 from workorders import service
 from workorders.models import Origin, Priority
 
@@ -68,34 +65,8 @@ def live_app(settings: Settings, demo_site: SiteConfig, db: Database) -> Iterato
     """The real app under uvicorn in a thread, on a free 127.0.0.1 port, over the `db` fixture."""
     logins = {lg.username: lg for lg in ensure_demo_users(db)}
     app = create_app(settings, site=demo_site, db=db)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=5,
-        )
-    )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="e2e-uvicorn", daemon=False
-    )
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail("uvicorn did not start within 10 s")
-            time.sleep(0.02)
-        yield LiveApp(base_url=f"http://127.0.0.1:{port}", db=db, logins=logins)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-    assert not thread.is_alive(), "uvicorn did not stop within 15 s"
+    with serving(app) as base_url:
+        yield LiveApp(base_url=base_url, db=db, logins=logins)
 
 
 @pytest.fixture
