@@ -23,6 +23,8 @@ class _Consumer:
     task: asyncio.Task[None] | None = None
     delivered: int = 0
     failures: int = 0
+    queued: int = 0
+    busy: int = 0
 
 
 class Pipeline:
@@ -41,12 +43,15 @@ class Pipeline:
         if readings:
             for c in self.consumers:
                 c.queue.put_nowait(readings)
+                c.queued += len(readings)
 
     async def _run(self, c: _Consumer) -> None:
         while True:
             batch = await c.queue.get()
             while not c.queue.empty() and len(batch) < 20_000:
                 batch = batch + c.queue.get_nowait()
+            c.queued -= len(batch)
+            c.busy = len(batch)
             backoff, tries = 0.5, 0
             while True:
                 try:
@@ -64,22 +69,33 @@ class Pipeline:
                         break
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 30.0)
+            c.busy = 0
 
     async def start(self) -> None:
         """Start one worker per consumer."""
         for c in self.consumers:
             c.task = asyncio.create_task(self._run(c), name=f"consumer:{c.name}")
 
-    async def flush(self, timeout: float = 5.0) -> None:
-        """Wait until every queue is empty (or timeout)."""
+    def pending(self, c: _Consumer) -> int:
+        """Readings queued for or being handled by consumer c."""
+        return c.queued + c.busy
+
+    async def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every consumer has handled what was published (or timeout)."""
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
-        while loop.time() < end and any(not c.queue.empty() for c in self.consumers):
-            await asyncio.sleep(0.05)
+        while any(self.pending(c) for c in self.consumers):
+            if loop.time() >= end:
+                return False
+            await asyncio.sleep(0.02)
+        return True
 
     async def stop(self) -> None:
-        """Stop the workers."""
+        """Stop the workers; readings they could not handle are reported, not dropped silently."""
         for c in self.consumers:
+            left = self.pending(c)
+            if left:
+                log.error("consumer %s stopped with %d readings not handled", c.name, left)
             if c.task:
                 c.task.cancel()
         await asyncio.gather(*(c.task for c in self.consumers if c.task), return_exceptions=True)

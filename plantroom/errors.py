@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -72,6 +74,24 @@ def install_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"error": "invalid_request", "message": "the request is not valid", "detail": detail},
             status_code=422,
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        return JSONResponse(
+            {
+                "error": "conflict",
+                "message": "changed by someone else meanwhile; reload and retry",
+                "detail": None,
+            },
+            status_code=409,
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        return JSONResponse(
+            {"error": "conflict", "message": "conflicts with existing data", "detail": None},
+            status_code=409,
         )
 
     @app.exception_handler(StarletteHTTPException)

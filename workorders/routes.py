@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 
 from plantroom.auth.deps import CurrentPrincipal
 from plantroom.auth.models import Role
@@ -25,6 +25,8 @@ from workorders.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["work orders"])
 CREATORS = {Role.admin, Role.engineer, Role.technician, Role.requester}
+#: Work-order ids are 32-bit database integers on PostgreSQL.
+WorkOrderId = Annotated[int, Path(ge=1, le=2_147_483_647, description="work order id")]
 
 
 class BadCursor(AppError):
@@ -86,7 +88,7 @@ def list_workorders(
     """Work orders visible to the caller, newest first."""
     after: int | None = None
     if cursor is not None:
-        if not cursor.isdigit():
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 10):
             raise BadCursor("cursor must be a value from next_cursor")
         after = int(cursor)
     statuses = [str(s) for s in status_] if status_ else None
@@ -111,7 +113,9 @@ def list_workorders(
 
 
 @router.get("/workorders/{wo_id}", response_model=WorkOrderDetail)
-def get_workorder(wo_id: int, session: SessionDep, who: CurrentPrincipal) -> WorkOrderDetail:
+def get_workorder(
+    wo_id: WorkOrderId, session: SessionDep, who: CurrentPrincipal
+) -> WorkOrderDetail:
     """One work order with its timeline."""
     return _detail(_load(session, wo_id, who), who)
 
@@ -139,7 +143,7 @@ def create_workorder(
 
 @router.post("/workorders/{wo_id}/status", response_model=WorkOrderDetail)
 def change_status(
-    wo_id: int, body: StatusChange, session: SessionDep, who: CurrentPrincipal
+    wo_id: WorkOrderId, body: StatusChange, session: SessionDep, who: CurrentPrincipal
 ) -> WorkOrderDetail:
     """Move a work order to another state; 409 lists the allowed ones when it may not go there."""
     wo = _load(session, wo_id, who)

@@ -201,3 +201,14 @@ def test_openapi_describes_the_work_order_endpoints(client: TestClient) -> None:
 
 def test_health_needs_no_token(client: TestClient) -> None:
     assert client.get("/health", headers={"Authorization": ""}).json() == {"status": "ok"}
+
+
+def test_non_ascii_digit_cursor_answers_400_not_500(client: TestClient) -> None:
+    # '³' passes str.isdigit() but is no number (found by schemathesis).
+    assert client.get("/api/v1/workorders", params={"cursor": "³"}).status_code == 400
+
+
+def test_work_order_id_beyond_the_database_integer_answers_422_not_500(
+    client: TestClient,
+) -> None:
+    assert client.get("/api/v1/workorders/4365771936828431212298259922944").status_code == 422

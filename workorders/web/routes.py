@@ -20,6 +20,7 @@ from plantroom.db import SessionDep
 from plantroom.errors import AppError
 from workorders import repository, service
 from workorders.models import OPEN_STATES
+from workorders.routes import WorkOrderId
 from workorders.web.i18n import LANGS, pick_lang, translator
 
 HERE = Path(__file__).resolve().parent
@@ -161,7 +162,7 @@ def workorders_page(request: Request, session: SessionDep) -> Response:
 
 @router.post("/workorders/{wo_id}/status")
 def change_status(
-    wo_id: int,
+    wo_id: WorkOrderId,
     request: Request,
     session: SessionDep,
     status: Annotated[str, Form(max_length=20)],
