@@ -12,7 +12,7 @@ from plantroom.auth.service import Principal
 from plantroom.db import SessionDep
 from plantroom.errors import AppError, Forbidden, NotFound
 from workorders import repository, service
-from workorders.models import Origin, Priority, Status, WorkOrder
+from workorders.models import OPEN_STATES, Origin, Priority, Status, WorkOrder
 from workorders.schemas import (
     AssetOut,
     EventOut,
@@ -93,8 +93,6 @@ def list_workorders(
         after = int(cursor)
     statuses = [str(s) for s in status_] if status_ else None
     if open_:
-        from workorders.models import OPEN_STATES
-
         statuses = [s for s in (statuses or [str(x) for x in OPEN_STATES]) if s in OPEN_STATES]
     rows = repository.list_(
         session,
