@@ -1,6 +1,11 @@
 """Poll devices on their intervals, decode, and hand readings to the consumers.
 
-A failed read never becomes a number: each of its points gets an 'unavailable' reading.
+- A failed read never becomes a number: each of its points gets an 'unavailable' reading.
+- Each poll group of a device (fast and slow points) has its own interval; a device's polls
+  never overlap, and a poll that overruns its interval skips the missed ticks and counts them.
+- A device that stops answering is quarantined: it is asked again only after a backoff that
+  doubles up to max_backoff, so it stops costing the healthy devices on its link a timeout on
+  every tick. Meanwhile its points are reported unavailable without touching the bus.
 """
 
 from __future__ import annotations
@@ -8,31 +13,54 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from collectors.decode import decode_raw, to_engineering
-from collectors.links import ModbusLink, ReadFailed
-from collectors.planner import ReadRequest, plan_profile
+from collectors.links import BUSY_CODES, ModbusLink, ReadFailed
+from collectors.planner import ReadRequest, plan
 from collectors.readings import Quality, Reading
 from config.site import DeviceRef, SiteConfig
 
 log = logging.getLogger(__name__)
+#: Failures that say nothing came back from the device (as opposed to a Modbus exception).
+SILENT = frozenset({"timeout", "connection", "mismatch", "garbage"})
 
 
 @dataclass
 class DeviceState:
-    """Per-device counters, also the basis of self-monitoring."""
+    """A device's plan, health and counters (the basis of self-monitoring)."""
 
     ref: DeviceRef
-    requests: list[ReadRequest]
+    groups: dict[str, list[ReadRequest]]
+    intervals: dict[str, float]
     polls: int = 0
+    failed_polls: int = 0
+    requests: int = 0
     errors: int = 0
+    timeouts: int = 0
+    busy: int = 0
     skipped: int = 0
-    failing: bool = False
+    consecutive_failures: int = 0
+    quarantined: bool = False
+    next_probe: float = 0.0
     last_error: str = ""
     last_latency: float = 0.0
-    counts: dict[str, int] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def plan_device(ref: DeviceRef) -> list[ReadRequest]:
+    """The device's read plan: its profile's limits, overridden per device where set."""
+    d, p = ref.device, ref.profile
+    return plan(
+        p.points,
+        max_registers=d.max_request_registers or p.max_request_registers,
+        max_gap=p.max_gap if d.max_gap is None else d.max_gap,
+        one_per_point=p.one_request_per_point
+        if d.one_request_per_point is None
+        else d.one_request_per_point,
+    )
 
 
 class Collector:
@@ -52,73 +80,148 @@ class Collector:
         self.links: dict[str, ModbusLink] = {}
         self.devices: dict[str, DeviceState] = {}
         for ref in devices if devices is not None else site.devices():
-            link = self.links.get(ref.device.link.key)
-            if link is None:
-                link = self.links[ref.device.link.key] = ModbusLink(
+            if ref.device.link.key not in self.links:
+                self.links[ref.device.link.key] = ModbusLink(
                     ref.device.link, timeout=ref.device.timeout
                 )
-            self.devices[ref.device.id] = DeviceState(ref, plan_profile(ref.profile))
+            groups: dict[str, list[ReadRequest]] = defaultdict(list)
+            for req in plan_device(ref):
+                groups[req.group].append(req)
+            intervals = {g: ref.profile.groups.get(g, ref.device.poll_interval) for g in groups}
+            intervals["default"] = ref.device.poll_interval
+            self.devices[ref.device.id] = DeviceState(ref, dict(groups), intervals)
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def poll(self, device_id: str) -> list[Reading]:
-        """Poll one device once; every point yields a reading, good or not."""
+    async def poll(self, device_id: str, group: str | None = None) -> list[Reading]:
+        """Poll one device (one group, or all) once; every point yields a reading."""
         st = self.devices[device_id]
+        requests = [r for g, reqs in st.groups.items() if group in (None, g) for r in reqs]
+        async with st.lock:
+            readings, answered = await self._poll_requests(st, requests)
+        self._update_health(st, answered)
+        return readings
+
+    async def _poll_requests(
+        self, st: DeviceState, requests: list[ReadRequest]
+    ) -> tuple[list[Reading], bool]:
         d = st.ref.device
         link = self.links[d.link.key]
         asset = st.ref.asset.asset.id
         out: list[Reading] = []
         started = time.perf_counter()
-        failed = False
-        for req in st.requests:
+        answered = not requests
+        silent = False
+        for req in requests:
             values: list[int] | list[bool] | None = None
-            error = ""
-            for _attempt in range(d.retries + 1):
-                try:
-                    values = await link.read(
-                        req.table, req.address, req.count, d.unit_id, d.timeout
-                    )
-                    break
-                except ReadFailed as exc:
-                    error = str(exc)
-                    if exc.kind == "exception" and exc.code not in (5, 6):
-                        break  # illegal address and the like will not change on a retry
+            failure: ReadFailed | None = None
+            if not silent:
+                values, failure = await self._read(st, link, req)
             ts = self.clock()
             if values is None:
-                failed = True
-                st.last_error = error
+                if failure is not None:
+                    st.errors += 1
+                    st.last_error = str(failure)
+                    silent = failure.kind in SILENT  # don't hold the link for the rest
+                    answered = answered or failure.kind == "exception"
                 out += [
                     Reading(ts, asset, d.id, p.name, None, p.unit, Quality.unavailable)
                     for p in req.points
                 ]
                 continue
+            answered = True
             for p in req.points:
                 try:
-                    raw = decode_raw(p, req.slice_for(p, values))
-                    value, quality = to_engineering(p, raw)
+                    value, quality = to_engineering(p, decode_raw(p, req.slice_for(p, values)))
                 except (ValueError, UnicodeDecodeError) as exc:
                     st.last_error = f"{p.name}: {exc}"
                     value, quality = None, Quality.unavailable
                 out.append(Reading(ts, asset, d.id, p.name, value, p.unit, quality))
+        if d.close_after_poll:
+            await link.release()
         st.polls += 1
         st.last_latency = time.perf_counter() - started
-        if failed:
-            st.errors += 1
-            if not st.failing:
-                log.warning("device %s unavailable: %s", d.id, st.last_error)
-            else:
-                log.debug("device %s still unavailable: %s", d.id, st.last_error)
-        elif st.failing:
-            log.info("device %s answering again", d.id)
-        st.failing = failed
-        return out
+        return out, answered
 
-    async def _device_loop(self, device_id: str) -> None:
+    async def _read(
+        self, st: DeviceState, link: ModbusLink, req: ReadRequest
+    ) -> tuple[list[int] | list[bool] | None, ReadFailed | None]:
+        d = st.ref.device
+        tries = busy_tries = 0
+        while True:
+            st.requests += 1
+            try:
+                values = await link.read(
+                    req.table,
+                    req.address,
+                    req.count,
+                    d.unit_id,
+                    timeout=d.timeout,
+                    pause_after_connect=d.pause_after_connect,
+                    pause_between=d.pause_between_requests,
+                )
+                return values, None
+            except ReadFailed as exc:
+                if exc.kind == "timeout":
+                    st.timeouts += 1
+                if exc.kind == "exception" and exc.code in BUSY_CODES:
+                    st.busy += 1
+                    if busy_tries < d.busy_retries:
+                        busy_tries += 1
+                        await asyncio.sleep(d.busy_delay)
+                        continue
+                elif exc.kind in SILENT and tries < d.retries:
+                    tries += 1
+                    continue
+                return None, exc
+
+    def _update_health(self, st: DeviceState, answered: bool) -> None:
+        d = st.ref.device
+        if answered:
+            if st.quarantined:
+                log.info("device %s answering again; out of quarantine", d.id)
+            elif st.consecutive_failures:
+                log.info("device %s answering again", d.id)
+            st.consecutive_failures = 0
+            st.quarantined = False
+            return
+        st.failed_polls += 1
+        st.consecutive_failures += 1
+        if st.consecutive_failures == 1:
+            log.warning("device %s unavailable: %s", d.id, st.last_error)
+        else:
+            log.debug("device %s still unavailable: %s", d.id, st.last_error)
+        if st.consecutive_failures >= d.quarantine_after:
+            steps = st.consecutive_failures - d.quarantine_after + 1
+            backoff = min(d.poll_interval * 2 ** min(steps, 30), d.max_backoff)
+            if not st.quarantined:
+                log.warning(
+                    "device %s quarantined after %d failed polls; next try in %.0f s",
+                    d.id,
+                    st.consecutive_failures,
+                    backoff,
+                )
+            st.quarantined = True
+            st.next_probe = time.monotonic() + backoff
+
+    def _unavailable(self, st: DeviceState, group: str) -> list[Reading]:
+        ts = self.clock()
+        d, asset = st.ref.device, st.ref.asset.asset.id
+        return [
+            Reading(ts, asset, d.id, p.name, None, p.unit, Quality.unavailable)
+            for req in st.groups[group]
+            for p in req.points
+        ]
+
+    async def _group_loop(self, device_id: str, group: str) -> None:
         st = self.devices[device_id]
-        interval = st.ref.device.poll_interval
+        interval = st.intervals[group]
         next_at = time.monotonic()
         while True:
             try:
-                readings = await self.poll(device_id)
+                if st.quarantined and time.monotonic() < st.next_probe:
+                    readings = self._unavailable(st, group)
+                else:
+                    readings = await self.poll(device_id, group)
                 self.publish(readings)
             except Exception:  # a bug in one device's poll must not stop the others
                 log.exception("polling %s failed", device_id)
@@ -131,11 +234,14 @@ class Collector:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     async def start(self) -> None:
-        """Start one polling task per device."""
-        for device_id in self.devices:
-            self._tasks.append(
-                asyncio.create_task(self._device_loop(device_id), name=f"poll:{device_id}")
-            )
+        """Start one polling task per device and poll group."""
+        for device_id, st in self.devices.items():
+            for group in st.groups:
+                self._tasks.append(
+                    asyncio.create_task(
+                        self._group_loop(device_id, group), name=f"poll:{device_id}:{group}"
+                    )
+                )
 
     async def stop(self) -> None:
         """Stop polling and close every link."""

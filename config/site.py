@@ -79,8 +79,27 @@ class Device(_Strict):
     link: Link
     unit_id: int = Field(default=1, ge=0, le=247)
     poll_interval: Duration = 10.0
+    #: How long to wait for each reply.
     timeout: Duration = 1.0
+    #: Further tries after a timeout or a lost connection, within one poll.
     retries: int = Field(default=1, ge=0, le=10)
+    #: Further tries after exception 6 (device busy), each after busy_delay; separate from retries.
+    busy_retries: int = Field(default=2, ge=0, le=20)
+    busy_delay: Duration = 0.2
+    #: Quiet time after connecting before the first request (slow gateways need it).
+    pause_after_connect: Duration = 0.0
+    #: Quiet time the link keeps after each of this device's requests.
+    pause_between_requests: Duration = 0.0
+    #: Close the connection after each poll (gateways that allow few connections).
+    close_after_poll: bool = False
+    #: Per-device overrides of the profile's request planning.
+    max_request_registers: int | None = Field(default=None, ge=1, le=125)
+    max_gap: int | None = Field(default=None, ge=0, le=124)
+    one_request_per_point: bool | None = None
+    #: Failed polls in a row before the device is quarantined (polled with backoff).
+    quarantine_after: int = Field(default=3, ge=1, le=100)
+    #: Longest wait between polls of a quarantined device.
+    max_backoff: Duration = 300.0
     enabled: bool = True
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
+import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
 from config.settings import Settings
-from config.site import SITES_DIR, load_site
+from config.site import SITES_DIR, SiteConfig, load_site
 from config.yamlloc import ConfigError
 
 
@@ -100,12 +103,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    """Poll the site's devices and run the alert engine until interrupted."""
-    from plantroom.app import prepare_database
-    from plantroom.runtime import Monitoring
-
+    """Poll the site's devices and run the alert engine until interrupted, or poll once."""
     settings = _settings(args)
     site = load_site(settings.site)
+    if args.once:
+        return asyncio.run(_collect_once(site, args.device, as_json=args.json))
+    from plantroom.app import prepare_database
+    from plantroom.runtime import Monitoring
 
     async def main() -> None:
         db = prepare_database(settings, site)
@@ -120,6 +124,55 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
     asyncio.run(main())
     return 0
+
+
+async def _collect_once(site: SiteConfig, device_ids: list[str] | None, *, as_json: bool) -> int:
+    """Poll each (chosen) device once; print its readings; 1 when any device failed."""
+    from collectors.poller import Collector
+
+    refs = site.devices()
+    if device_ids:
+        known = {r.device.id for r in refs}
+        unknown = [d for d in device_ids if d not in known]
+        if unknown:
+            print(
+                f"unknown device(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+                file=sys.stderr,
+            )
+            return 2
+        refs = [r for r in refs if r.device.id in device_ids]
+    col = Collector(site, lambda _r: None, devices=refs)
+    try:
+        results = await asyncio.gather(*(col.poll(r.device.id) for r in refs))
+    finally:
+        await col.stop()
+    failed = []
+    for ref, readings in zip(refs, results, strict=True):
+        st = col.devices[ref.device.id]
+        if st.errors:
+            failed.append(f"{ref.device.id}: {st.last_error}")
+        for r in readings:
+            ts = dt.datetime.fromtimestamp(r.ts, dt.UTC).isoformat().replace("+00:00", "Z")
+            row = {
+                "device": r.device,
+                "point": r.point,
+                "value": r.value,
+                "unit": r.unit,
+                "quality": str(r.quality),
+                "ts": ts,
+            }
+            if as_json:
+                print(json.dumps(row, ensure_ascii=False))
+            else:
+                value = (
+                    "-"
+                    if r.value is None
+                    else (f"{r.value:.6g}" if isinstance(r.value, float) else str(r.value))
+                )
+                print(f"{r.device:<20} {r.point:<22} {value:>14} {r.unit:<6} {r.quality}")
+    for line in failed:
+        print(f"FAILED {line}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -164,7 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_serve)
 
     k = sub.add_parser("collect", help="poll devices and evaluate alerts")
-    k.add_argument("--site", default=None)
+    k.add_argument("--site", "--config", dest="site", default=None, help="site folder or file")
+    k.add_argument("--once", action="store_true", help="poll each device once and print")
+    k.add_argument("--json", action="store_true", help="with --once: one JSON object per line")
+    k.add_argument("--device", action="append", help="with --once: only this device (repeat)")
     k.add_argument("--data-dir", default=None)
     k.set_defaults(func=cmd_collect)
 
@@ -190,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. piped into head: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

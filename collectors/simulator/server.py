@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
 from pymodbus import FramerType
 from pymodbus.constants import ExcCodes
+from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from collectors.decode import encode_raw, from_engineering
 from collectors.simulator.models import DeviceModel, build_models
-from config.profile import Point, RegisterTable
+from config.profile import Point, PointType, RegisterTable
 from config.site import DeviceRef, RtuLink, SiteConfig
 
 #: How long a gateway waits for a silent device before answering "target failed to respond".
@@ -42,6 +43,8 @@ class Endpoint:
     port: int | str
     devices: list[DeviceRef] = field(default_factory=list)
     server: ModbusTcpServer | ModbusSerialServer | None = None
+    #: Line settings, for a serial endpoint.
+    serial: RtuLink | None = None
 
     @property
     def label(self) -> str:
@@ -49,6 +52,21 @@ class Endpoint:
         if self.kind == "rtu":
             return f"rtu {self.port}"
         return f"{self.kind} {self.host}:{self.port}"
+
+
+def decode_mask(point: Point) -> int:
+    """The register bits that a 'bit' point occupies, in wire order."""
+    regs = encode_raw(point, True)
+    return int(regs[0])
+
+
+def _absent_units_are_silent(
+    units: frozenset[int], sending: bool, pdu: ModbusPDU
+) -> ModbusPDU | None:
+    """Drop requests to units not on the line (None drops): on RS-485 nobody answers for them."""
+    if not sending and pdu.dev_id not in units:
+        return None
+    return pdu
 
 
 def _register_block(points: list[Point]) -> list[SimData]:
@@ -68,6 +86,7 @@ class Simulator:
         *,
         port_offset: int = 0,
         port_map: dict[int, int] | None = None,
+        serial_map: dict[str, str] | None = None,
         bind: str | None = None,
         clock: Callable[[], float] = time.time,
         started_at: float | None = None,
@@ -77,11 +96,15 @@ class Simulator:
         #: Scripted faults are timed from here; tests may pretend it started earlier.
         self.t0 = clock() if started_at is None else started_at
         self.models: dict[str, DeviceModel] = build_models(site, self.t0)
+        #: Requests that reached each device, by device id.
+        self.requests: Counter[str] = Counter()
         self.endpoints: dict[str, Endpoint] = {}
         for ref in site.devices():
             link = ref.device.link
             if isinstance(link, RtuLink):
-                key, ep = link.key, Endpoint("rtu", "", link.port)
+                # serial_map: serve the device end of a line, e.g. the other half of a pty pair.
+                path = (serial_map or {}).get(link.port, link.port)
+                key, ep = link.key, Endpoint("rtu", "", path, serial=link)
             else:
                 port = (port_map or {}).get(link.port, link.port + port_offset)
                 key = f"{link.type}://{link.host}:{port}"
@@ -128,6 +151,7 @@ class Simulator:
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
+        self.requests[ref.device.id] += 1
         model = self.models[ref.device.id]
         now = self.clock()
         if model.faults.silent(now):
@@ -137,11 +161,17 @@ class Simulator:
         if table is None or set_values is not None:
             return None
         values = model.step(now)
-        for p in by_table[table]:
+        # Whole-register points first; 'bit' points then set or clear only their own bit.
+        for p in sorted(by_table[table], key=lambda p: p.type is PointType.bit):
             if p.name not in values:
                 continue
-            regs = encode_raw(p, from_engineering(p, values[p.name]))
             at = p.address - start_address
+            if p.type is PointType.bit:
+                mask = decode_mask(p)
+                on = bool(values[p.name])
+                registers[at] = (registers[at] | mask) if on else (registers[at] & ~mask & 0xFFFF)
+                continue
+            regs = encode_raw(p, from_engineering(p, values[p.name]))
             registers[at : at + len(regs)] = regs
         return None
 
@@ -149,8 +179,20 @@ class Simulator:
         """Start listening on every endpoint."""
         for ep in self.endpoints.values():
             devices = [self._sim_device(r) for r in ep.devices]
-            if ep.kind == "rtu":
-                ep.server = ModbusSerialServer(devices, framer=FramerType.RTU, port=str(ep.port))
+            if ep.kind == "rtu" and ep.serial is not None:
+                line = ep.serial
+                units = frozenset(r.device.unit_id for r in ep.devices)
+                ep.server = ModbusSerialServer(
+                    devices,
+                    framer=FramerType.RTU,
+                    port=str(ep.port),
+                    baudrate=line.baudrate,
+                    parity=line.parity,
+                    bytesize=line.bytesize,
+                    stopbits=line.stopbits,
+                    # pymodbus would answer "device failure"; its hook may return None to drop.
+                    trace_pdu=partial(_absent_units_are_silent, units),  # type: ignore[arg-type]
+                )
             else:
                 framer = FramerType.RTU if ep.kind == "rtu_over_tcp" else FramerType.SOCKET
                 ep.server = ModbusTcpServer(devices, framer=framer, address=(ep.host, int(ep.port)))
