@@ -32,21 +32,28 @@ class DiskBuffer:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(
             "CREATE TABLE IF NOT EXISTS buf (id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL, "
-            "asset TEXT, device TEXT, point TEXT, value, unit TEXT, quality TEXT);"
+            "asset TEXT, device TEXT, point TEXT, value, unit TEXT, quality TEXT, "
+            "measurement TEXT NOT NULL DEFAULT 'readings');"
             "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER);"
             "INSERT OR IGNORE INTO meta VALUES ('dropped', 0);"
         )
+        cols = {row[1] for row in self._db.execute("PRAGMA table_info(buf)")}
+        if "measurement" not in cols:  # files written before measurements existed
+            self._db.execute(
+                "ALTER TABLE buf ADD COLUMN measurement TEXT NOT NULL DEFAULT 'readings'"
+            )
         self._db.commit()
 
     def append(self, readings: list[Reading]) -> None:
         """Add readings; if that overfills the buffer, drop (and count) the oldest."""
         rows = [
-            (r.ts, r.asset, r.device, r.point, r.value, r.unit, str(r.quality)) for r in readings
+            (r.ts, r.asset, r.device, r.point, r.value, r.unit, str(r.quality), r.measurement)
+            for r in readings
         ]
         with self._lock, self._db:
             self._db.executemany(
-                "INSERT INTO buf (ts, asset, device, point, value, unit, quality) "
-                "VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO buf (ts, asset, device, point, value, unit, quality, measurement) "
+                "VALUES (?,?,?,?,?,?,?,?)",
                 rows,
             )
             over = self._depth() - self.max_readings
@@ -61,14 +68,14 @@ class DiskBuffer:
         """The oldest n readings and the id to ack them with (0 when empty)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, ts, asset, device, point, value, unit, quality FROM buf "
+                "SELECT id, ts, asset, device, point, value, unit, quality, measurement FROM buf "
                 "ORDER BY id LIMIT ?",
                 (n,),
             ).fetchall()
         if not rows:
             return 0, []
         return rows[-1][0], [
-            Reading(ts, a, d, p, v, u, Quality(q)) for _, ts, a, d, p, v, u, q in rows
+            Reading(ts, a, d, p, v, u, Quality(q), m) for _, ts, a, d, p, v, u, q, m in rows
         ]
 
     def ack(self, upto: int) -> None:
@@ -108,16 +115,17 @@ class Forwarder:
         self.forwarded = 0
         self.failures = 0
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """New readings are waiting."""
         self._wake.set()
 
     async def run(self) -> None:
-        """Forward until cancelled."""
+        """Forward until stop() (between batches, so no batch is sent twice)."""
         backoff = 0.5
         down = False
-        while True:
+        while not self._stopping:
             upto, readings = await asyncio.to_thread(self.buffer.peek, self.batch)
             if not readings:
                 self._wake.clear()
@@ -131,7 +139,9 @@ class Forwarder:
                 if not down:
                     log.warning("%s unreachable, buffering on disk: %s", self.sink.name, exc)
                 down = True
-                await asyncio.sleep(backoff)
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):  # stop() cuts the backoff short
+                    await asyncio.wait_for(self._wake.wait(), backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
             await asyncio.to_thread(self.buffer.ack, upto)
@@ -139,6 +149,11 @@ class Forwarder:
             if down:
                 log.info("%s reachable again; replaying the buffer", self.sink.name)
             down, backoff = False, 0.5
+
+    def stop(self) -> None:
+        """Ask run() to return after the batch in hand."""
+        self._stopping = True
+        self._wake.set()
 
     async def drain(self, timeout: float) -> bool:
         """Forward what is buffered now, for up to timeout seconds; True when empty."""

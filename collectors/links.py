@@ -30,13 +30,17 @@ log = logging.getLogger(__name__)
 
 #: Modbus exception codes worth retrying after a pause: 5 acknowledge, 6 device busy.
 BUSY_CODES = frozenset({5, 6})
+#: Gateway exceptions: 10 path unavailable, 11 target device failed to respond. The gateway
+#: answered, but the device behind it did not.
+GATEWAY_CODES = frozenset({10, 11})
 
 
 class ReadFailed(Exception):
     """A read produced no values.
 
-    kind: 'timeout', 'connection', 'exception' (a Modbus exception code), 'mismatch' (replies out
-    of step even after a reconnect) or 'garbage' (a reply of the wrong size).
+    kind: 'timeout', 'connection', 'gateway' (exception 10 or 11: the device behind the gateway
+    did not answer), 'exception' (any other Modbus exception code), 'mismatch' (replies out of
+    step even after a reconnect) or 'garbage' (a reply of the wrong size).
     """
 
     def __init__(self, kind: str, message: str, code: int | None = None):
@@ -140,7 +144,7 @@ class ModbusLink:
                     table, address, count, unit_id, timeout, pause_after_connect
                 )
             finally:
-                self._quiet_until = time.monotonic() + pause_between
+                self._quiet_until = max(self._quiet_until, time.monotonic() + pause_between)
 
     async def _request(
         self,
@@ -186,6 +190,10 @@ class ModbusLink:
                     raise ReadFailed("mismatch", f"{where}: replies out of step") from exc
                 if "No response" in text:
                     self.stats.timeouts += 1
+                    if not isinstance(self.spec, TcpLink):
+                        # RTU frames carry no transaction id: keep the line quiet one more
+                        # timeout, so a late reply lands with no request waiting and is dropped.
+                        self._quiet_until = time.monotonic() + timeout
                     raise ReadFailed("timeout", f"{where}: no reply within {timeout:g} s") from exc
                 self.stats.errors += 1
                 await self._reconnect()
@@ -197,7 +205,8 @@ class ModbusLink:
             if rr.isError():
                 code = getattr(rr, "exception_code", None)
                 self.stats.errors += 1
-                raise ReadFailed("exception", f"{where}: Modbus exception {code}", code)
+                kind = "gateway" if code in GATEWAY_CODES else "exception"
+                raise ReadFailed(kind, f"{where}: Modbus exception {code}", code)
             values: list[int] | list[bool] = (
                 list(rr.bits[:count]) if table.is_bits else list(rr.registers)
             )

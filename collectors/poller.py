@@ -25,7 +25,7 @@ from config.site import DeviceRef, SiteConfig
 
 log = logging.getLogger(__name__)
 #: Failures that say nothing came back from the device (as opposed to a Modbus exception).
-SILENT = frozenset({"timeout", "connection", "mismatch", "garbage"})
+SILENT = frozenset({"timeout", "connection", "gateway", "mismatch", "garbage"})
 
 
 @dataclass

@@ -26,6 +26,8 @@ class Reading:
     value: float | str | None
     unit: str
     quality: Quality
+    #: 'readings' for device values; 'collector' for the collector's own health figures.
+    measurement: str = "readings"
 
     @property
     def number(self) -> float | None:
@@ -44,4 +46,5 @@ class Reading:
             "value": self.value,
             "unit": self.unit,
             "quality": str(self.quality),
+            "measurement": self.measurement,
         }

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     influx_bucket: str = "plantroom"
     influx_token: str | None = None
 
+    #: How often the collector writes its own health figures (measurement 'collector').
+    metrics_interval: float = Field(default=60.0, gt=0)
+
     #: Readings kept in each sink's disk buffer before the oldest are dropped (and counted).
     buffer_max_readings: int = Field(default=5_000_000, gt=0)
 

@@ -6,7 +6,7 @@ import secrets
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from alerts.routes import router as alerts_router
@@ -14,7 +14,7 @@ from config.settings import Settings
 from config.site import SiteConfig, load_site
 from plantroom import migrate
 from plantroom.db import Database
-from plantroom.errors import install_handlers
+from plantroom.errors import NotFound, install_handlers
 from workorders import service as workorders
 from workorders.routes import router as workorders_router
 from workorders.web.routes import HERE as WEB_DIR
@@ -70,6 +70,23 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/ui/", status_code=303)
+
+    app.state.metrics = None  # set by whoever runs a collector in this process
+
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        response_class=PlainTextResponse,
+        responses={404: {"description": "no collector runs in this process"}},
+    )
+    def prometheus_metrics() -> PlainTextResponse:
+        """The collector's health in Prometheus text format: polls, errors, timeouts, skipped
+        ticks and quarantine per device; requests and reconnects per link; buffer depth and
+        drops per sink."""
+        render = app.state.metrics
+        if render is None:
+            raise NotFound("no collector runs in this process; see `plantroom collect`")
+        return PlainTextResponse(render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

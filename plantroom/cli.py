@@ -11,7 +11,9 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from config.settings import Settings
 from config.site import SITES_DIR, SiteConfig, load_site
@@ -115,15 +117,42 @@ def cmd_collect(args: argparse.Namespace) -> int:
         db = prepare_database(settings, site)
         mon = Monitoring(settings, site, db)
         await mon.start()
+        http = None
+        if args.metrics_port:
+            http = await _serve_metrics(mon.metrics_text, args.metrics_host, args.metrics_port)
         print(f"Collecting from {len(site.devices())} devices", flush=True)
         try:
             await _until_signal()
         finally:
+            if http is not None:
+                http[0].should_exit = True
+                await http[1]
             await mon.stop()
             db.dispose()
 
     asyncio.run(main())
     return 0
+
+
+async def _serve_metrics(
+    render: Callable[[], str], host: str, port: int
+) -> tuple[Any, asyncio.Task[None]]:
+    """Serve GET /metrics (Prometheus text) beside a standalone collector."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from plantroom.httpserver import EmbeddedServer
+
+    async def endpoint(_request: object) -> PlainTextResponse:
+        return PlainTextResponse(render(), media_type="text/plain; version=0.0.4")
+
+    app = Starlette(routes=[Route("/metrics", endpoint)])
+    server = EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve(), name="metrics-http")
+    print(f"Metrics at http://{host}:{port}/metrics", flush=True)
+    return server, task
 
 
 async def _collect_once(site: SiteConfig, device_ids: list[str] | None, *, as_json: bool) -> int:
@@ -175,6 +204,13 @@ async def _collect_once(site: SiteConfig, device_ids: list[str] | None, *, as_js
     return 1 if failed else 0
 
 
+def cmd_import_telegraf(args: argparse.Namespace) -> int:
+    """Import a Telegraf modbus configuration."""
+    from collectors.telegraf import cmd_import_telegraf as run
+
+    return run(args)
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Bring the database schema up to date."""
     from plantroom import migrate
@@ -221,8 +257,22 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--once", action="store_true", help="poll each device once and print")
     k.add_argument("--json", action="store_true", help="with --once: one JSON object per line")
     k.add_argument("--device", action="append", help="with --once: only this device (repeat)")
+    k.add_argument("--metrics-port", type=int, default=9120, help="serve /metrics; 0: off")
+    k.add_argument("--metrics-host", default="127.0.0.1")
     k.add_argument("--data-dir", default=None)
     k.set_defaults(func=cmd_collect)
+
+    imp = sub.add_parser("import", help="import device configurations from other tools")
+    imp_sub = imp.add_subparsers(dest="source", required=True)
+    tg = imp_sub.add_parser(
+        "telegraf",
+        help="turn [[inputs.modbus]] sections into profiles "
+        "and a site; unsupported options are listed",
+    )
+    tg.add_argument("file", help="a Telegraf configuration file (TOML)")
+    tg.add_argument("--out", default="imported", help="folder for site.yaml and profiles/")
+    tg.add_argument("--force", action="store_true", help="overwrite an existing site.yaml")
+    tg.set_defaults(func=cmd_import_telegraf)
 
     m = sub.add_parser("migrate", help="apply database migrations")
     m.add_argument("--data-dir", default=None)

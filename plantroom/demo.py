@@ -9,7 +9,6 @@ import logging
 import signal
 import socket
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import uvicorn
@@ -21,6 +20,7 @@ from plantroom.app import create_app, prepare_database
 from plantroom.auth import service as auth
 from plantroom.auth.models import Role, User
 from plantroom.db import Database
+from plantroom.httpserver import EmbeddedServer
 from plantroom.runtime import Monitoring
 
 log = logging.getLogger("plantroom.demo")
@@ -100,14 +100,6 @@ def pick_sim_ports(site: SiteConfig, offset: int) -> dict[int, int]:
     return mapping
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal handling: the demo stops everything in order itself."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 def _banner(url: str, logins: list[Login], sim: Simulator, settings: Settings) -> str:
     lines = [
         "",
@@ -154,7 +146,8 @@ async def run_demo(
     monitoring = Monitoring(settings, site, db, port_map=port_map)
     await monitoring.start()
     app = create_app(settings, site=site, db=db)
-    server = _Server(
+    app.state.metrics = monitoring.metrics_text
+    server = EmbeddedServer(
         uvicorn.Config(
             app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
         )

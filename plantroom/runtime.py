@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 from alerts.engine import AlertEngine
+from collectors import metrics
 from collectors.buffer import DiskBuffer, Forwarder
 from collectors.pipeline import Pipeline
 from collectors.poller import Collector
@@ -71,46 +73,74 @@ class Monitoring:
         data = Path(settings.data_dir)
         self.store = EmbeddedStore(data / "readings.sqlite")
         self.engine = AlertEngine(site, db)
+        # Every sink, the embedded store included, sits behind its own disk buffer.
+        self.forwarders: list[Forwarder] = [
+            Forwarder(
+                DiskBuffer(data / f"buffer-{sink.name}.sqlite", settings.buffer_max_readings), sink
+            )
+            for sink in [self.store, *remote_sinks(settings, site)]
+        ]
         self.pipeline = Pipeline()
-        self.pipeline.add("embedded", self.store.write)
-        self.forwarders: list[Forwarder] = []
-        for sink in remote_sinks(settings, site):
-            buf = DiskBuffer(data / f"buffer-{sink.name}.sqlite", settings.buffer_max_readings)
-            fwd = Forwarder(buf, sink)
-            self.forwarders.append(fwd)
-
-            def into(
-                readings: list[Reading], _buf: DiskBuffer = buf, _fwd: Forwarder = fwd
-            ) -> None:
-                _buf.append(readings)
-                _fwd.wake()
-
-            self.pipeline.add(f"buffer:{sink.name}", into)
         self.pipeline.add("alerts", self.engine.process)
         devices = site.devices()
         if port_map:
             devices = remap_ports(devices, port_map)
-        self.collector = Collector(site, self.pipeline.publish, devices=devices)
+        self.collector = Collector(site, self.publish, devices=devices)
         self._tasks: list[asyncio.Task[None]] = []
+        self._forwarding: list[asyncio.Task[None]] = []
+
+    def publish(self, readings: list[Reading]) -> None:
+        """Commit readings to every sink's disk buffer, then hand them to the alert engine.
+
+        The buffers are written here, synchronously, so a reading is on disk before anything
+        else sees it: killing the process afterwards loses nothing.
+        """
+        for f in self.forwarders:
+            try:
+                f.buffer.append(readings)
+            except Exception:
+                log.exception("could not buffer %d readings for %s", len(readings), f.sink.name)
+                continue
+            f.wake()
+        self.pipeline.publish(readings)
 
     async def start(self) -> None:
-        """Start consumers, forwarders, then polling."""
+        """Start consumers, forwarders, then polling and self-monitoring."""
         await self.pipeline.start()
-        for f in self.forwarders:
-            self._tasks.append(asyncio.create_task(f.run(), name=f"forward:{f.sink.name}"))
+        self._forwarding = [
+            asyncio.create_task(f.run(), name=f"forward:{f.sink.name}") for f in self.forwarders
+        ]
         await self.collector.start()
+        self._tasks.append(asyncio.create_task(self._write_metrics(), name="metrics"))
+
+    def metrics_text(self) -> str:
+        """The collector's health in Prometheus text format."""
+        return metrics.prometheus_text(metrics.snapshot(self.collector, self.forwarders))
+
+    async def _write_metrics(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.metrics_interval)
+            snap = await asyncio.to_thread(metrics.snapshot, self.collector, self.forwarders)
+            self.publish(metrics.as_readings(snap, time.time()))
 
     async def stop(self) -> None:
         """Stop polling, let the consumers catch up, then stop the rest."""
         await self.collector.stop()
-        await self.pipeline.flush(timeout=5)
-        await self.pipeline.stop()
-        for f in self.forwarders:
-            await f.drain(timeout=3)
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.pipeline.flush(timeout=5)
+        await self.pipeline.stop()
         for f in self.forwarders:
-            f.sink.close()
+            f.stop()
+        await asyncio.gather(*self._forwarding, return_exceptions=True)
+        for f in self.forwarders:
+            if not await f.drain(timeout=3):
+                log.warning(
+                    "%d readings stay buffered for %s until the next start",
+                    f.buffer.depth(),
+                    f.sink.name,
+                )
+        for f in self.forwarders:
+            f.sink.close()  # the embedded store is one of them
             f.buffer.close()
-        self.store.close()

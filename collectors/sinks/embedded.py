@@ -17,9 +17,14 @@ CREATE TABLE IF NOT EXISTS readings (
     value REAL,
     text TEXT,
     unit TEXT NOT NULL,
-    quality TEXT NOT NULL
+    quality TEXT NOT NULL,
+    measurement TEXT NOT NULL DEFAULT 'readings'
 );
+"""
+_INDEXES = """
 CREATE INDEX IF NOT EXISTS readings_series ON readings (asset, point, ts);
+-- A replay after a crash may offer a batch twice; the second copy is ignored.
+CREATE UNIQUE INDEX IF NOT EXISTS readings_once ON readings (device, point, ts, measurement);
 CREATE INDEX IF NOT EXISTS readings_ts ON readings (ts);
 """
 
@@ -37,6 +42,12 @@ class EmbeddedStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
+        cols = {row[1] for row in self._conn.execute("PRAGMA table_info(readings)")}
+        if "measurement" not in cols:  # files written before measurements existed
+            self._conn.execute(
+                "ALTER TABLE readings ADD COLUMN measurement TEXT NOT NULL DEFAULT 'readings'"
+            )
+        self._conn.executescript(_INDEXES)
 
     def write(self, readings: list[Reading]) -> None:
         """Append readings in one transaction."""
@@ -50,11 +61,16 @@ class EmbeddedStore:
                 r.value if isinstance(r.value, str) else None,
                 r.unit,
                 str(r.quality),
+                r.measurement,
             )
             for r in readings
         ]
         with self._lock, self._conn:
-            self._conn.executemany("INSERT INTO readings VALUES (?,?,?,?,?,?,?,?)", rows)
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO readings (ts, asset, device, point, value, text, unit, "
+                "quality, measurement) VALUES (?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
 
     def query(
         self,
@@ -62,13 +78,14 @@ class EmbeddedStore:
         asset: str | None = None,
         point: str | None = None,
         device: str | None = None,
+        measurement: str = "readings",
         start: float | None = None,
         end: float | None = None,
         limit: int | None = None,
     ) -> list[Reading]:
         """Readings matching every given filter, oldest first."""
-        where: list[str] = []
-        args: list[str | float] = []
+        where: list[str] = ["measurement = ?"]
+        args: list[str | float] = [measurement]
         for col, val in (("asset", asset), ("point", point), ("device", device)):
             if val is not None:
                 where.append(f"{col} = ?")
@@ -88,7 +105,7 @@ class EmbeddedStore:
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
         return [
-            Reading(ts, a, d, p, v if t is None else t, u, Quality(q))
+            Reading(ts, a, d, p, v if t is None else t, u, Quality(q), measurement)
             for ts, a, d, p, v, t, u, q in rows
         ]
 

@@ -28,7 +28,7 @@ def _str_field(value: str) -> str:
 
 def line(r: Reading, building: str | None = None) -> str:
     """One reading in InfluxDB line protocol, nanosecond timestamp."""
-    tags = f"{MEASUREMENT},asset={_tag(r.asset)}"
+    tags = f"{_tag(r.measurement)},asset={_tag(r.asset)}"
     if building:
         tags += f",building={_tag(building)}"
     tags += f",device={_tag(r.device)},point={_tag(r.point)}"
