@@ -48,6 +48,8 @@ class DeviceState:
     last_error: str = ""
     last_latency: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Per point with stale_after: the last raw value and when it last changed.
+    unchanged: dict[str, tuple[object, float]] = field(default_factory=dict)
 
 
 def plan_device(ref: DeviceRef) -> list[ReadRequest]:
@@ -131,16 +133,31 @@ class Collector:
             answered = True
             for p in req.points:
                 try:
-                    value, quality = to_engineering(p, decode_raw(p, req.slice_for(p, values)))
+                    raw = decode_raw(p, req.slice_for(p, values))
+                    value, quality = to_engineering(p, raw)
                 except (ValueError, UnicodeDecodeError) as exc:
                     st.last_error = f"{p.name}: {exc}"
                     value, quality = None, Quality.unavailable
+                else:
+                    if p.stale_after is not None and quality is Quality.good:
+                        quality = self._freshness(st, p.name, raw, ts, p.stale_after)
                 out.append(Reading(ts, asset, d.id, p.name, value, p.unit, quality))
         if d.close_after_poll:
             await link.release()
         st.polls += 1
         st.last_latency = time.perf_counter() - started
         return out, answered
+
+    @staticmethod
+    def _freshness(
+        st: DeviceState, point: str, raw: object, ts: float, stale_after: float
+    ) -> Quality:
+        """good, or stale when raw has not changed for stale_after seconds."""
+        last = st.unchanged.get(point)
+        if last is None or last[0] != raw:
+            st.unchanged[point] = (raw, ts)
+            return Quality.good
+        return Quality.stale if ts - last[1] >= stale_after else Quality.good
 
     async def _read(
         self, st: DeviceState, link: ModbusLink, req: ReadRequest

@@ -91,6 +91,9 @@ class Point(BaseModel):
     max: float | None = None
     #: Poll group: points of one device may be polled at different rates (see the device).
     group: str = "default"
+    #: A value that should always move (mains voltage, a flow) but has not changed for this
+    #: long is flagged 'stale': gateways that lost their slave often keep serving old registers.
+    stale_after: Duration | None = None
 
     @field_validator("byte_order")
     @classmethod
