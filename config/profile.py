@@ -57,6 +57,8 @@ TYPE_REGISTERS: dict[PointType, int] = {
     PointType.float64: 4,
 }
 
+_SIGNED_BITS = {PointType.int16: 16, PointType.int32: 32, PointType.int64: 64}
+
 BYTE_ORDERS_BY_WIDTH: dict[int, tuple[str, ...]] = {
     2: ("AB", "BA"),
     4: ("ABCD", "DCBA", "BADC", "CDAB"),
@@ -128,6 +130,16 @@ class Point(BaseModel):
             raise ValueError("type string needs 'length' in registers")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError("min is greater than max")
+        if self.type in _SIGNED_BITS:
+            # Manuals print "no value" as a register pattern (0x8000); for a signed type that
+            # pattern decodes negative, so read such sentinels as the signed value they are.
+            bits = _SIGNED_BITS[self.type]
+            self.sentinels = [
+                int(v) - (1 << bits)
+                if float(v).is_integer() and (1 << (bits - 1)) <= v < (1 << bits)
+                else v
+                for v in self.sentinels
+            ]
         return self
 
     @property

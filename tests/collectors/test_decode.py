@@ -340,3 +340,27 @@ def test_encode_then_decode_gives_back_a_coil() -> None:
     p = point("bool", register="coil")
     for state in (True, False):
         assert decode_raw(p, encode_raw(p, state)) is state
+
+
+def test_signed_sentinel_written_as_a_register_pattern_matches() -> None:
+    # A manual says "0x8000 = no value" for an int16; decoded, that register is -32768.
+    p = Point.model_validate(
+        {"name": "t", "register": "holding", "address": 0, "type": "int16", "sentinels": [0x8000]}
+    )
+    value, quality = to_engineering(p, decode_raw(p, [0x8000]))
+    assert (value, quality) == (None, Quality.unavailable)
+    assert to_engineering(p, decode_raw(p, [0x7FFF]))[1] is Quality.good
+
+
+def test_signed_sentinel_written_as_a_negative_number_still_matches() -> None:
+    p = Point.model_validate(
+        {
+            "name": "t",
+            "register": "holding",
+            "address": 0,
+            "type": "int32",
+            "byte_order": "ABCD",
+            "sentinels": [-1],
+        }
+    )
+    assert to_engineering(p, decode_raw(p, [0xFFFF, 0xFFFF])) == (None, Quality.unavailable)
