@@ -17,6 +17,7 @@ Needs influxd (Debian's influxdb package). The last line is the figure.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import signal
@@ -149,7 +150,7 @@ def main() -> int:
     ap.add_argument("--before", type=float, default=30.0, help="seconds before the outage")
     args = ap.parse_args()
     interval = 1.0
-    devices = max(1, round(args.rate * interval / POINTS_PER_METER))
+    devices = max(1, math.ceil(args.rate * interval / POINTS_PER_METER))
     work = Path(tempfile.mkdtemp(prefix="plantroom-snf-"))
     (work / "site").mkdir()
     (work / "influx").mkdir()
