@@ -47,6 +47,9 @@ class DiskBuffer:
                 "ALTER TABLE buf ADD COLUMN measurement TEXT NOT NULL DEFAULT 'readings'"
             )
         self._db.commit()
+        #: Readings waiting, kept as a counter: count(*) on every append scans the whole table,
+        #: and the table is largest exactly when the sink is down.
+        self._count = int(self._db.execute("SELECT count(*) FROM buf").fetchone()[0])
 
     def append(self, readings: list[Reading]) -> None:
         """Add readings; if that overfills the buffer, drop (and count) the oldest."""
@@ -54,19 +57,25 @@ class DiskBuffer:
             (r.ts, r.asset, r.device, r.point, r.value, r.unit, str(r.quality), r.measurement)
             for r in readings
         ]
-        with self._lock, self._db:
-            self._db.executemany(
-                "INSERT INTO buf (ts, asset, device, point, value, unit, quality, measurement) "
-                "VALUES (?,?,?,?,?,?,?,?)",
-                rows,
-            )
-            over = self._depth() - self.max_readings
-            if over > 0:
-                self._db.execute(
-                    "DELETE FROM buf WHERE id IN (SELECT id FROM buf ORDER BY id LIMIT ?)", (over,)
+        with self._lock:
+            with self._db:  # one transaction; the counter changes only once it commits
+                self._db.executemany(
+                    "INSERT INTO buf (ts, asset, device, point, value, unit, quality, "
+                    "measurement) VALUES (?,?,?,?,?,?,?,?)",
+                    rows,
                 )
-                self._db.execute("UPDATE meta SET v = v + ? WHERE k = 'dropped'", (over,))
-                log.error("buffer %s full: dropped the %d oldest readings", self.path.name, over)
+                count = self._count + len(rows)
+                over = count - self.max_readings
+                if over > 0:
+                    self._db.execute(
+                        "DELETE FROM buf WHERE id IN (SELECT id FROM buf ORDER BY id LIMIT ?)",
+                        (over,),
+                    )
+                    self._db.execute("UPDATE meta SET v = v + ? WHERE k = 'dropped'", (over,))
+                    count -= over
+            self._count = count
+        if over > 0:
+            log.error("buffer %s full: dropped the %d oldest readings", self.path.name, over)
 
     def peek(self, n: int) -> tuple[int, list[Reading]]:
         """The oldest n readings and the id to ack them with (0 when empty)."""
@@ -84,16 +93,15 @@ class DiskBuffer:
 
     def ack(self, upto: int) -> None:
         """Forget readings up to and including id upto: they are stored downstream."""
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM buf WHERE id <= ?", (upto,))
-
-    def _depth(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM buf").fetchone()[0])
+        with self._lock:
+            with self._db:
+                gone = self._db.execute("DELETE FROM buf WHERE id <= ?", (upto,)).rowcount
+            self._count -= gone
 
     def depth(self) -> int:
         """Readings waiting."""
         with self._lock:
-            return self._depth()
+            return self._count
 
     def dropped(self) -> int:
         """Readings dropped because the buffer was full, over its whole life."""

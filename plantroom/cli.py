@@ -124,11 +124,14 @@ def cmd_collect(args: argparse.Namespace) -> int:
         try:
             await _until_signal()
         finally:
-            if http is not None:
-                http[0].should_exit = True
-                await http[1]
+            # Readings first: stop and drain the monitoring, then the metrics page, which must
+            # not be able to hold up the shutdown.
             await mon.stop()
             db.dispose()
+            if http is not None:
+                http[0].should_exit = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(http[1], 5)
 
     asyncio.run(main())
     return 0
@@ -149,7 +152,16 @@ async def _serve_metrics(
         return PlainTextResponse(render(), media_type="text/plain; version=0.0.4")
 
     app = Starlette(routes=[Route("/metrics", endpoint)])
-    server = EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    server = EmbeddedServer(
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+    )
     task = asyncio.create_task(server.serve(), name="metrics-http")
     print(f"Metrics at http://{host}:{port}/metrics", flush=True)
     return server, task

@@ -149,7 +149,13 @@ async def run_demo(
     app.state.metrics = monitoring.metrics_text
     server = EmbeddedServer(
         uvicorn.Config(
-            app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
         )
     )
     stop = asyncio.Event()
