@@ -12,6 +12,7 @@ import contextlib
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from collectors.readings import Quality, Reading
@@ -91,6 +92,14 @@ class DiskBuffer:
             Reading(ts, a, d, p, v, u, Quality(q), m) for _, ts, a, d, p, v, u, q, m in rows
         ]
 
+    def peek_ids(self, n: int) -> tuple[int, int]:
+        """The id to ack the oldest n readings with, and how many they are (0, 0 when empty)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT max(id), count(*) FROM (SELECT id FROM buf ORDER BY id LIMIT ?)", (n,)
+            ).fetchone()
+        return (int(row[0]), int(row[1])) if row and row[1] else (0, 0)
+
     def ack(self, upto: int) -> None:
         """Forget readings up to and including id upto: they are stored downstream."""
         with self._lock:
@@ -118,34 +127,58 @@ class Forwarder:
     """Drains a DiskBuffer into a sink, retrying with backoff while the sink is down."""
 
     def __init__(
-        self, buffer: DiskBuffer, sink: Sink, *, batch: int = 5000, max_backoff: float = 30.0
+        self,
+        buffer: DiskBuffer,
+        sink: Sink,
+        *,
+        batch: int = 5000,
+        max_backoff: float = 30.0,
+        linger: float = 0.25,
     ):
         self.buffer = buffer
         self.sink = sink
         self.batch = batch
         self.max_backoff = max_backoff
+        #: After a partial batch, wait this long so the next write carries many polls' readings:
+        #: one transaction per device poll would cost more than the polling itself.
+        self.linger = linger
         self.forwarded = 0
         self.failures = 0
         self._wake = asyncio.Event()
         self._stopping = False
+        self._stopped = asyncio.Event()
 
     def wake(self) -> None:
         """New readings are waiting."""
         self._wake.set()
+
+    async def _forward_once(self) -> int:
+        """Send the oldest batch to the sink and forget it; how many (0: empty). Raises when the
+        sink refuses, and then nothing is forgotten."""
+        # A sink that takes rows straight from the buffer file (the embedded store, also
+        # SQLite) skips turning them into Reading objects and back.
+        copy = getattr(self.sink, "copy_from_buffer", None)
+        if copy is not None:
+            upto, n = await asyncio.to_thread(self.buffer.peek_ids, self.batch)
+            if n:
+                await asyncio.to_thread(copy, self.buffer.path, upto)
+        else:
+            upto, readings = await asyncio.to_thread(self.buffer.peek, self.batch)
+            n = len(readings)
+            if n:
+                await asyncio.to_thread(self.sink.write, readings)
+        if n:
+            await asyncio.to_thread(self.buffer.ack, upto)
+            self.forwarded += n
+        return n
 
     async def run(self) -> None:
         """Forward until stop() (between batches, so no batch is sent twice)."""
         backoff = 0.5
         down = False
         while not self._stopping:
-            upto, readings = await asyncio.to_thread(self.buffer.peek, self.batch)
-            if not readings:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), 1.0)
-                continue
             try:
-                await asyncio.to_thread(self.sink.write, readings)
+                n = await self._forward_once()
             except Exception as exc:
                 self.failures += 1
                 if not down:
@@ -156,15 +189,21 @@ class Forwarder:
                     await asyncio.wait_for(self._wake.wait(), backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
-            await asyncio.to_thread(self.buffer.ack, upto)
-            self.forwarded += len(readings)
             if down:
                 log.info("%s reachable again; replaying the buffer", self.sink.name)
             down, backoff = False, 0.5
+            if n == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), 1.0)
+            elif n < self.batch:
+                with contextlib.suppress(TimeoutError):  # only stop() cuts the wait short
+                    await asyncio.wait_for(self._stopped.wait(), self.linger)
 
     def stop(self) -> None:
         """Ask run() to return after the batch in hand."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
 
     async def drain(self, timeout: float) -> bool:
@@ -172,13 +211,53 @@ class Forwarder:
         loop = asyncio.get_running_loop()
         end = loop.time() + timeout
         while loop.time() < end:
-            upto, readings = await asyncio.to_thread(self.buffer.peek, self.batch)
-            if not readings:
-                return True
             try:
-                await asyncio.to_thread(self.sink.write, readings)
+                if await self._forward_once() == 0:
+                    return True
             except Exception:
                 return False
-            await asyncio.to_thread(self.buffer.ack, upto)
-            self.forwarded += len(readings)
         return False
+
+
+class DurablePublisher:
+    """Commits published readings to every forwarder's disk buffer, then hands them on.
+
+    Batches published during one turn of the event loop (many devices' polls finishing
+    together) are committed in one transaction per buffer, at the end of that turn and before
+    anything else sees them.
+    """
+
+    def __init__(
+        self, forwarders: list[Forwarder], then: Callable[[list[Reading]], None] | None = None
+    ):
+        self.forwarders = forwarders
+        self.then = then
+        self.published = 0
+        self._pending: list[Reading] = []
+        self._scheduled = False
+
+    def publish(self, readings: list[Reading]) -> None:
+        """Queue readings for this turn's commit."""
+        if not readings:
+            return
+        self._pending.extend(readings)
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Commit what is pending now (also called at shutdown)."""
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        for f in self.forwarders:
+            try:
+                f.buffer.append(batch)
+            except Exception:
+                log.exception("could not buffer %d readings for %s", len(batch), f.sink.name)
+                continue
+            f.wake()
+        self.published += len(batch)
+        if self.then is not None:
+            self.then(batch)

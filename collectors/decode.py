@@ -25,7 +25,12 @@ _STRUCT = {
 }
 
 
+_IDENTITY = frozenset({"AB", "ABCD", "ABCDEFGH"})
+
+
 def _wire_to_be(wire: bytes, order: str) -> bytes:
+    if order in _IDENTITY:
+        return wire
     out = bytearray(len(order))
     for i, letter in enumerate(order):
         out[ord(letter) - 65] = wire[i]
@@ -37,7 +42,7 @@ def _be_to_wire(be: bytes, order: str) -> bytes:
 
 
 def _regs_to_bytes(regs: Sequence[int]) -> bytes:
-    return b"".join(int(r & 0xFFFF).to_bytes(2, "big") for r in regs)
+    return struct.pack(f">{len(regs)}H", *(r & 0xFFFF for r in regs))
 
 
 def _bytes_to_regs(data: bytes) -> list[int]:

@@ -168,9 +168,8 @@ class ModbusLink:
             self.stats.requests += 1
             try:
                 # pymodbus times the reply itself; this outer limit only guards against a hang.
-                rr = await asyncio.wait_for(
-                    call(address, count=count, device_id=unit_id), timeout * 2 + 1
-                )
+                async with asyncio.timeout(timeout * 2 + 1):
+                    rr = await call(address, count=count, device_id=unit_id)
             except TimeoutError as exc:
                 self.stats.timeouts += 1
                 await self._reconnect()

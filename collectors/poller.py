@@ -186,7 +186,8 @@ class Collector:
                         busy_tries += 1
                         await asyncio.sleep(d.busy_delay)
                         continue
-                elif exc.kind in SILENT and tries < d.retries:
+                elif exc.kind in SILENT and tries < d.retries and not st.quarantined:
+                    # (a quarantined device is only being probed: one try is enough)
                     tries += 1
                     continue
                 return None, exc

@@ -9,10 +9,9 @@ from pathlib import Path
 
 from alerts.engine import AlertEngine
 from collectors import metrics
-from collectors.buffer import DiskBuffer, Forwarder
+from collectors.buffer import DiskBuffer, DurablePublisher, Forwarder
 from collectors.pipeline import Pipeline
 from collectors.poller import Collector
-from collectors.readings import Reading
 from collectors.sinks import Sink
 from collectors.sinks.embedded import EmbeddedStore
 from collectors.sinks.influx import InfluxV1Sink, InfluxV2Sink
@@ -82,27 +81,15 @@ class Monitoring:
         ]
         self.pipeline = Pipeline()
         self.pipeline.add("alerts", self.engine.process)
+        # Readings are on disk, in every sink's buffer, before the alert engine sees them.
+        self.publisher = DurablePublisher(self.forwarders, then=self.pipeline.publish)
+        self.publish = self.publisher.publish
         devices = site.devices()
         if port_map:
             devices = remap_ports(devices, port_map)
         self.collector = Collector(site, self.publish, devices=devices)
         self._tasks: list[asyncio.Task[None]] = []
         self._forwarding: list[asyncio.Task[None]] = []
-
-    def publish(self, readings: list[Reading]) -> None:
-        """Commit readings to every sink's disk buffer, then hand them to the alert engine.
-
-        The buffers are written here, synchronously, so a reading is on disk before anything
-        else sees it: killing the process afterwards loses nothing.
-        """
-        for f in self.forwarders:
-            try:
-                f.buffer.append(readings)
-            except Exception:
-                log.exception("could not buffer %d readings for %s", len(readings), f.sink.name)
-                continue
-            f.wake()
-        self.pipeline.publish(readings)
 
     async def start(self) -> None:
         """Start consumers, forwarders, then polling and self-monitoring."""
@@ -126,6 +113,7 @@ class Monitoring:
     async def stop(self) -> None:
         """Stop polling, let the consumers catch up, then stop the rest."""
         await self.collector.stop()
+        self.publisher.flush()
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -2,6 +2,12 @@
 
 Devices sharing a host:port sit behind one server as unit ids, as they would behind a gateway.
 Register values are computed from the device's model at the moment each read arrives.
+
+Timing, for benchmarks and tests: ``reply_delay`` holds every answer back by that many seconds
+(a device's turnaround plus the serial line), and a device under a 'silent' fault is answered
+like a serial gateway answers for a dead slave: nothing for ``gateway_timeout`` seconds, then
+exception 11. Both wait with ``asyncio.sleep``, so one slow device holds up only the request
+waiting for it.
 """
 
 from __future__ import annotations
@@ -90,9 +96,17 @@ class Simulator:
         bind: str | None = None,
         clock: Callable[[], float] = time.time,
         started_at: float | None = None,
+        reply_delay: float = 0.0,
+        gateway_timeout: float = GATEWAY_TIMEOUT_S,
     ):
+        if reply_delay < 0 or gateway_timeout < 0:
+            raise ValueError("reply_delay and gateway_timeout cannot be negative")
         self.site = site
         self.clock = clock
+        #: Seconds every answer is held back.
+        self.reply_delay = reply_delay
+        #: Seconds the gateway waits for a silent device before answering exception 11.
+        self.gateway_timeout = gateway_timeout
         #: Scripted faults are timed from here; tests may pretend it started earlier.
         self.t0 = clock() if started_at is None else started_at
         self.models: dict[str, DeviceModel] = build_models(site, self.t0)
@@ -146,8 +160,8 @@ class Simulator:
         by_table: dict[RegisterTable, list[Point]],
         function_code: int,
         start_address: int,
-        _address: int,
-        _count: int,
+        address: int,
+        count: int,
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
@@ -155,15 +169,22 @@ class Simulator:
         model = self.models[ref.device.id]
         now = self.clock()
         if model.faults.silent(now):
-            await asyncio.sleep(GATEWAY_TIMEOUT_S)
+            # The gateway's own timeout stands in for the device's turnaround, not on top of it.
+            await asyncio.sleep(self.gateway_timeout)
             return ExcCodes.GATEWAY_NO_RESPONSE
+        if self.reply_delay > 0:
+            await asyncio.sleep(self.reply_delay)
+            now = self.clock()  # the values of the moment the answer leaves
         table = _TABLE_BY_FC.get(function_code)
         if table is None or set_values is not None:
             return None
         values = model.step(now)
         # Whole-register points first; 'bit' points then set or clear only their own bit.
         for p in sorted(by_table[table], key=lambda p: p.type is PointType.bit):
-            if p.name not in values:
+            # Only the points asked for: the simulator stands in for hundreds of devices on
+            # one CPU, and encoding a whole register map per read would make it the bottleneck.
+            asked = p.address < address + count and p.address + p.registers > address
+            if not asked or p.name not in values:
                 continue
             at = p.address - start_address
             if p.type is PointType.bit:

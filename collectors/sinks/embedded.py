@@ -22,10 +22,12 @@ CREATE TABLE IF NOT EXISTS readings (
 );
 """
 _INDEXES = """
-CREATE INDEX IF NOT EXISTS readings_series ON readings (asset, point, ts);
--- A replay after a crash may offer a batch twice; the second copy is ignored.
-CREATE UNIQUE INDEX IF NOT EXISTS readings_once ON readings (device, point, ts, measurement);
-CREATE INDEX IF NOT EXISTS readings_ts ON readings (ts);
+-- One index serves both: queries by asset, point and time, and ignoring the second copy of a
+-- batch replayed after a crash (a device belongs to one asset, so this key is the reading's).
+CREATE UNIQUE INDEX IF NOT EXISTS readings_key ON readings (asset, point, ts, measurement, device);
+DROP INDEX IF EXISTS readings_series;
+DROP INDEX IF EXISTS readings_once;
+DROP INDEX IF EXISTS readings_ts;
 """
 
 
@@ -48,6 +50,7 @@ class EmbeddedStore:
                 "ALTER TABLE readings ADD COLUMN measurement TEXT NOT NULL DEFAULT 'readings'"
             )
         self._conn.executescript(_INDEXES)
+        self._attached: Path | None = None
 
     def write(self, readings: list[Reading]) -> None:
         """Append readings in one transaction."""
@@ -71,6 +74,24 @@ class EmbeddedStore:
                 "quality, measurement) VALUES (?,?,?,?,?,?,?,?,?)",
                 rows,
             )
+
+    def copy_from_buffer(self, buffer_path: Path, upto: int) -> None:
+        """Copy readings up to id upto from a DiskBuffer file, in SQL, without Python objects."""
+        with self._lock:
+            if self._attached != buffer_path:
+                if self._attached is not None:
+                    self._conn.execute("DETACH DATABASE src")
+                self._conn.execute("ATTACH DATABASE ? AS src", (str(buffer_path),))
+                self._attached = buffer_path
+            with self._conn:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO readings (ts, asset, device, point, value, text, unit, "
+                    "quality, measurement) SELECT ts, asset, device, point, "
+                    "CASE WHEN typeof(value) IN ('integer', 'real') THEN value END, "
+                    "CASE WHEN typeof(value) = 'text' THEN value END, unit, quality, measurement "
+                    "FROM src.buf WHERE id <= ? ORDER BY id",
+                    (upto,),
+                )
 
     def query(
         self,
