@@ -14,13 +14,14 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from collectors.decode import decode_raw, to_engineering
 from collectors.links import BUSY_CODES, ModbusLink, ReadFailed
 from collectors.planner import ReadRequest, plan
 from collectors.readings import Quality, Reading
+from config.profile import Point
 from config.site import DeviceRef, SiteConfig
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,12 @@ def plan_device(ref: DeviceRef) -> list[ReadRequest]:
         if d.one_request_per_point is None
         else d.one_request_per_point,
     )
+
+
+def _unavailable(st: DeviceState, points: Iterable[Point], ts: float) -> list[Reading]:
+    """'unavailable' readings, with no value, for points that could not be read."""
+    d, asset = st.ref.device, st.ref.asset.asset.id
+    return [Reading(ts, asset, d.id, p.name, None, p.unit, Quality.unavailable) for p in points]
 
 
 class Collector:
@@ -125,10 +132,7 @@ class Collector:
                     st.last_error = str(failure)
                     silent = failure.kind in SILENT  # don't hold the link for the rest
                     answered = answered or failure.kind == "exception"
-                out += [
-                    Reading(ts, asset, d.id, p.name, None, p.unit, Quality.unavailable)
-                    for p in req.points
-                ]
+                out += _unavailable(st, req.points, ts)
                 continue
             answered = True
             for p in req.points:
@@ -221,15 +225,6 @@ class Collector:
             st.quarantined = True
             st.next_probe = time.monotonic() + backoff
 
-    def _unavailable(self, st: DeviceState, group: str) -> list[Reading]:
-        ts = self.clock()
-        d, asset = st.ref.device, st.ref.asset.asset.id
-        return [
-            Reading(ts, asset, d.id, p.name, None, p.unit, Quality.unavailable)
-            for req in st.groups[group]
-            for p in req.points
-        ]
-
     async def _group_loop(self, device_id: str, group: str) -> None:
         st = self.devices[device_id]
         interval = st.intervals[group]
@@ -237,7 +232,8 @@ class Collector:
         while True:
             try:
                 if st.quarantined and time.monotonic() < st.next_probe:
-                    readings = self._unavailable(st, group)
+                    points = [p for req in st.groups[group] for p in req.points]
+                    readings = _unavailable(st, points, self.clock())
                 else:
                     readings = await self.poll(device_id, group)
                 self.publish(readings)

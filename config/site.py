@@ -412,6 +412,14 @@ def _site_checks(doc: LocatedDoc, cfg: SiteConfig, broken: set[str]) -> list[Pro
             problems.append(
                 doc.problem((*path, "parent_meter"), f"unknown parent meter '{a.parent_meter}'")
             )
+    # Points of every profile that loaded (a broken profile is reported on its own).
+    known_points = {
+        p.name
+        for ref in cfg.assets()
+        for d in ref.asset.devices
+        if d.profile in cfg.profiles
+        for p in cfg.profiles[d.profile].points
+    }
     rule_ids: set[str] = set()
     for ri, rule in enumerate(cfg.doc.rules):
         if rule.id in rule_ids:
@@ -429,10 +437,7 @@ def _site_checks(doc: LocatedDoc, cfg: SiteConfig, broken: set[str]) -> list[Pro
                 problems.append(
                     doc.problem(("rules", ri, "select", "assets", ai), f"unknown asset '{aid}'")
                 )
-        has_point = any(
-            rule.point in {p.name for p in ref.profile.points} for ref in _devices_safe(cfg)
-        )
-        if not has_point and not broken:
+        if rule.point not in known_points and not broken:
             problems.append(
                 doc.problem(("rules", ri, "point"), f"no device profile has a point '{rule.point}'")
             )
@@ -442,15 +447,6 @@ def _site_checks(doc: LocatedDoc, cfg: SiteConfig, broken: set[str]) -> list[Pro
                 doc.problem(("simulation", "faults", fi, "device"), f"unknown device '{f.device}'")
             )
     return problems
-
-
-def _devices_safe(cfg: SiteConfig) -> list[DeviceRef]:
-    return [
-        DeviceRef(d, ref, cfg.profiles[d.profile])
-        for ref in cfg.assets()
-        for d in ref.asset.devices
-        if d.profile in cfg.profiles
-    ]
 
 
 def _assets_with_paths(

@@ -11,8 +11,6 @@ import httpx
 
 from collectors.readings import Reading
 
-MEASUREMENT = "readings"
-
 
 class SinkError(Exception):
     """The server refused or could not be reached; the batch was not stored."""
