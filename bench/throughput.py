@@ -41,8 +41,8 @@ from config.site import SiteConfig
 TARGET = 0.7
 GATEWAYS = 2
 PER_GATEWAY = 10
-SWEEPS = 100
-PAIRS = 5
+SWEEPS = 300
+PAIRS = 7
 
 
 async def bare_run(clients: dict[str, AsyncModbusTcpClient], work: dict[str, Work]) -> float:
@@ -71,8 +71,8 @@ class CollectorPath:
 
     @property
     def published(self) -> int:
-        """Readings committed to the buffer so far."""
-        return self.publisher.published
+        """Readings handed to the publisher so far (committed, or waiting for the next commit)."""
+        return self.publisher.published + self.publisher.pending
 
     def publish(self, readings: list[Reading]) -> None:
         """Hand a poll's readings to the durable publisher."""
@@ -157,6 +157,7 @@ async def measure(folder: Path) -> None:
         finally:
             for c in clients.values():
                 c.close()
+            await path.publisher.close()
             path.forwarder.stop()
             await forwarding
             await col.stop()

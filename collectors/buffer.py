@@ -13,6 +13,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from collectors.readings import Quality, Reading
@@ -133,15 +134,16 @@ class Forwarder:
         *,
         batch: int = 5000,
         max_backoff: float = 30.0,
-        linger: float = 0.25,
+        linger: float | None = None,
     ):
         self.buffer = buffer
         self.sink = sink
         self.batch = batch
         self.max_backoff = max_backoff
         #: After a partial batch, wait this long so the next write carries many polls' readings:
-        #: one transaction per device poll would cost more than the polling itself.
-        self.linger = linger
+        #: one write per device poll would cost more than the polling itself. The sink's own
+        #: figure unless given.
+        self.linger = getattr(sink, "linger", 0.25) if linger is None else linger
         self.forwarded = 0
         self.failures = 0
         self._wake = asyncio.Event()
@@ -222,42 +224,104 @@ class Forwarder:
 class DurablePublisher:
     """Commits published readings to every forwarder's disk buffer, then hands them on.
 
-    Batches published during one turn of the event loop (many devices' polls finishing
-    together) are committed in one transaction per buffer, at the end of that turn and before
-    anything else sees them.
+    - Commits run one at a time on a writer thread of their own, oldest first, so the event
+      loop keeps polling while SQLite writes: a commit on the loop would stall every link.
+    - A commit costs about as much as storing a hundred readings, so commits are spaced at least
+      ``min_interval`` apart; readings published meanwhile wait in memory and go in the next
+      one. When readings come slower than that, each batch is committed straight away.
+    - Readings reach the buffers before anything else sees them (``then`` runs after the
+      commit), and are counted as published only once on disk.
+
+    Call ``close()`` at shutdown: it commits whatever is still pending.
     """
 
     def __init__(
-        self, forwarders: list[Forwarder], then: Callable[[list[Reading]], None] | None = None
+        self,
+        forwarders: list[Forwarder],
+        then: Callable[[list[Reading]], None] | None = None,
+        *,
+        min_interval: float = 0.05,
     ):
         self.forwarders = forwarders
         self.then = then
+        self.min_interval = min_interval
         self.published = 0
         self._pending: list[Reading] = []
         self._scheduled = False
+        self._writing: asyncio.Future[list[bool]] | None = None
+        self._in_flight = 0
+        self._last_commit = float("-inf")
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="buffer-writer")
+
+    @property
+    def pending(self) -> int:
+        """Readings published but not yet committed (waiting, or being written)."""
+        return len(self._pending) + self._in_flight
 
     def publish(self, readings: list[Reading]) -> None:
-        """Queue readings for this turn's commit."""
+        """Queue readings for the next commit."""
         if not readings:
             return
         self._pending.extend(readings)
-        if not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+        self._schedule()
 
-    def flush(self) -> None:
-        """Commit what is pending now (also called at shutdown)."""
-        self._scheduled = False
-        batch, self._pending = self._pending, []
-        if not batch:
+    def _schedule(self) -> None:
+        if self._scheduled or self._writing is not None or not self._pending:
             return
+        self._scheduled = True
+        loop = asyncio.get_running_loop()
+        wait = self._last_commit + self.min_interval - loop.time()
+        if wait > 0:
+            loop.call_later(wait, self._start_commit)
+        else:
+            loop.call_soon(self._start_commit)
+
+    def _start_commit(self) -> None:
+        self._scheduled = False
+        if self._writing is not None or not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        loop = asyncio.get_running_loop()
+        self._last_commit = loop.time()
+        self._in_flight = len(batch)
+        self._writing = loop.run_in_executor(self._writer, self._commit, batch)
+        self._writing.add_done_callback(lambda fut: self._committed(batch, fut))
+
+    def _commit(self, batch: list[Reading]) -> list[bool]:
+        """Append to every buffer (writer thread); which buffers took the batch."""
+        took = []
         for f in self.forwarders:
             try:
                 f.buffer.append(batch)
             except Exception:
                 log.exception("could not buffer %d readings for %s", len(batch), f.sink.name)
-                continue
-            f.wake()
+                took.append(False)
+            else:
+                took.append(True)
+        return took
+
+    def _committed(self, batch: list[Reading], fut: asyncio.Future[list[bool]]) -> None:
+        self._writing = None
+        self._in_flight = 0
+        took = fut.result() if not fut.cancelled() and fut.exception() is None else []
+        for f, ok in zip(self.forwarders, took, strict=False):
+            if ok:
+                f.wake()
         self.published += len(batch)
         if self.then is not None:
             self.then(batch)
+        self._schedule()
+
+    async def flush(self) -> None:
+        """Commit everything published so far, and wait for it."""
+        while self._writing is not None or self._pending:
+            if self._writing is not None:
+                await asyncio.shield(self._writing)
+                await asyncio.sleep(0)  # let the done callback run
+            elif self._pending:
+                self._start_commit()
+
+    async def close(self) -> None:
+        """Commit what is pending and stop the writer thread."""
+        await self.flush()
+        self._writer.shutdown(wait=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from collectors.readings import Quality
 from config.profile import Point, PointType
@@ -49,22 +49,99 @@ def _bytes_to_regs(data: bytes) -> list[int]:
     return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
 
 
+#: A point's raw value out of a whole reply: (the reply's registers packed big-endian, the
+#: reply's values) -> raw. Bit tables have no packed form and use the values.
+RawDecoder = Callable[[bytes, Sequence[int] | Sequence[bool]], float | int | str | bool]
+
+
+def pack_registers(regs: Sequence[int]) -> bytes:
+    """Registers as big-endian bytes, the form a RawDecoder reads."""
+    try:
+        return struct.pack(f">{len(regs)}H", *regs)
+    except struct.error:  # out-of-range values: keep their low 16 bits, as the wire would
+        return _regs_to_bytes(regs)
+
+
+def raw_decoder(point: Point, start: int = 0) -> RawDecoder:
+    """A RawDecoder for point, whose first register is register ``start`` of the reply.
+
+    Built once per planned request, so polling does no per-reading work beyond unpacking:
+    the common big-endian numeric case is a single ``struct.unpack_from``.
+    """
+    if point.type is PointType.bool:
+        return lambda data, values: bool(values[start])
+    lo, hi = start * 2, (start + point.registers) * 2
+    order = point.order
+    if point.type is PointType.bit:
+        mask = 1 << (point.bit or 0)
+        return lambda data, values: bool(
+            int.from_bytes(_wire_to_be(data[lo:hi], order), "big") & mask
+        )
+    if point.type is PointType.string:
+        swap = order == "BA"
+
+        def text(data: bytes, values: Sequence[int] | Sequence[bool]) -> str:
+            chunk = data[lo:hi]
+            if swap:
+                chunk = b"".join(chunk[i : i + 2][::-1] for i in range(0, len(chunk), 2))
+            return chunk.split(b"\x00", 1)[0].decode("latin-1").strip()
+
+        return text
+    fmt = struct.Struct(_STRUCT[point.type])
+    if order in _IDENTITY:
+        return lambda data, values: fmt.unpack_from(data, lo)[0]
+    return lambda data, values: fmt.unpack(_wire_to_be(data[lo:hi], order))[0]
+
+
+#: Every raw value of a request's points, in point order, out of the request's reply values;
+#: None in place of a point that cannot be decoded.
+RequestDecoder = Callable[[Sequence[int] | Sequence[bool]], list[float | int | str | bool | None]]
+
+
+def request_decoder(points: Sequence[Point], base: int) -> RequestDecoder:
+    """A RequestDecoder for points planned into one read starting at register ``base``.
+
+    When every point is a big-endian number and none overlap, which is most meters' register
+    maps, the whole reply is unpacked by one precompiled struct format, with pad bytes for the
+    gaps. Otherwise each point is read by its own RawDecoder.
+    """
+    spans = sorted(((p.address - base, p) for p in points), key=lambda sp: sp[0])
+    simple = not any(p.table.is_bits for p in points) and all(
+        p.type in _STRUCT and p.order in _IDENTITY for p in points
+    )
+    fmt, end = ">", 0
+    for start, p in spans:
+        if start < end:
+            simple = False  # overlapping points: decode one by one
+            break
+        if simple:
+            fmt += "x" * ((start - end) * 2) + _STRUCT[p.type][1:]
+        end = start + p.registers
+    if simple and [p for _, p in spans] == list(points):
+        whole = struct.Struct(fmt)
+        return lambda values: list(whole.unpack_from(pack_registers(values)))
+    one = [raw_decoder(p, p.address - base) for p in points]
+    bits = any(p.table.is_bits for p in points)
+
+    def each(values: Sequence[int] | Sequence[bool]) -> list[float | int | str | bool | None]:
+        data = b"" if bits else pack_registers(values)
+        out: list[float | int | str | bool | None] = []
+        for d in one:
+            try:
+                out.append(d(data, values))
+            except (ValueError, UnicodeDecodeError, struct.error):
+                out.append(None)
+        return out
+
+    return each
+
+
 def decode_raw(point: Point, regs: Sequence[int] | Sequence[bool]) -> float | int | str | bool:
     """The raw value of a point from exactly point.registers registers (or one bit)."""
     if len(regs) != point.registers:
         raise ValueError(f"{point.name}: expected {point.registers} registers, got {len(regs)}")
-    if point.type is PointType.bool:
-        return bool(regs[0])
-    if point.type is PointType.bit:
-        word = _wire_to_be(_regs_to_bytes(regs), point.order)
-        return bool((int.from_bytes(word, "big") >> (point.bit or 0)) & 1)
-    data = _regs_to_bytes(regs)
-    if point.type is PointType.string:
-        if point.order == "BA":
-            data = b"".join(data[i : i + 2][::-1] for i in range(0, len(data), 2))
-        return data.split(b"\x00", 1)[0].decode("latin-1").strip()
-    (value,) = struct.unpack(_STRUCT[point.type], _wire_to_be(data, point.order))
-    return value
+    data = b"" if point.table.is_bits else pack_registers(regs)
+    return raw_decoder(point)(data, regs)
 
 
 def encode_raw(point: Point, raw: float | int | str | bool) -> list[int] | list[bool]:

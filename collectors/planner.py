@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
+from collectors.decode import RequestDecoder, request_decoder
 from config.profile import Point, Profile, RegisterTable
 
 MAX_REGISTERS = 125
@@ -32,6 +34,11 @@ class ReadRequest:
         """The registers (or bits) of one point out of this request's reply."""
         start = point.address - self.address
         return values[start : start + point.registers]
+
+    @cached_property
+    def decode(self) -> RequestDecoder:
+        """Reads every point's raw value out of this request's reply, built once."""
+        return request_decoder(self.points, self.address)
 
 
 def plan(

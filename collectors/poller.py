@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from collectors.decode import decode_raw, to_engineering
+from collectors.decode import to_engineering
 from collectors.links import BUSY_CODES, ModbusLink, ReadFailed
 from collectors.planner import ReadRequest, plan
 from collectors.readings import Quality, Reading
@@ -135,14 +135,12 @@ class Collector:
                 out += _unavailable(st, req.points, ts)
                 continue
             answered = True
-            for p in req.points:
-                try:
-                    raw = decode_raw(p, req.slice_for(p, values))
-                    value, quality = to_engineering(p, raw)
-                except (ValueError, UnicodeDecodeError) as exc:
-                    st.last_error = f"{p.name}: {exc}"
+            for p, raw in zip(req.points, req.decode(values), strict=True):
+                if raw is None:
+                    st.last_error = f"{p.name}: cannot decode {req.slice_for(p, values)}"
                     value, quality = None, Quality.unavailable
                 else:
+                    value, quality = to_engineering(p, raw)
                     if p.stale_after is not None and quality is Quality.good:
                         quality = self._freshness(st, p.name, raw, ts, p.stale_after)
                 out.append(Reading(ts, asset, d.id, p.name, value, p.unit, quality))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Quality(StrEnum):
@@ -15,9 +15,12 @@ class Quality(StrEnum):
     stale = "stale"
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """One point of one device at one instant (ts in UNIX seconds, UTC)."""
+class Reading(NamedTuple):
+    """One point of one device at one instant (ts in UNIX seconds, UTC).
+
+    A named tuple: immutable, and built several times faster than a frozen dataclass, which
+    matters at tens of thousands of readings a second.
+    """
 
     ts: float
     asset: str

@@ -113,10 +113,10 @@ class Monitoring:
     async def stop(self) -> None:
         """Stop polling, let the consumers catch up, then stop the rest."""
         await self.collector.stop()
-        self.publisher.flush()
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.publisher.close()  # every reading polled is on disk from here
         await self.pipeline.flush(timeout=5)
         await self.pipeline.stop()
         for f in self.forwarders:

@@ -11,6 +11,9 @@ class Sink(Protocol):
     """Writes a batch of readings or raises; never drops part of a batch silently."""
 
     name: str
+    #: Seconds the forwarder waits after a partial batch, so that the next write carries many
+    #: polls' readings: short for a local file, longer where each write is a network round trip.
+    linger: float
 
     def write(self, readings: list[Reading]) -> None:
         """Store every reading of the batch, or raise."""

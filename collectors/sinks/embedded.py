@@ -1,40 +1,88 @@
-"""The embedded time-series store: one SQLite file under the data directory, no server."""
+"""The embedded time-series store: one SQLite file under the data directory, no server.
+
+Layout, chosen so that storing a reading costs one small B-tree insert:
+- ``series``: one row per (measurement, asset, point, device, unit), with an integer id;
+- ``samples``: (series, ts) -> value, text, quality, as a WITHOUT ROWID table, so the primary
+  key is the table itself: no second index to maintain, and a series' readings sit together
+  in time order, which is how they are read.
+
+The key also makes storing idempotent: a batch replayed after a crash (copied, but killed
+before the buffer forgot it) is ignored the second time.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from collectors.readings import Quality, Reading
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS readings (
-    ts REAL NOT NULL,
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    measurement TEXT NOT NULL,
     asset TEXT NOT NULL,
-    device TEXT NOT NULL,
     point TEXT NOT NULL,
+    device TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    UNIQUE (measurement, asset, point, device, unit)
+);
+CREATE TABLE IF NOT EXISTS samples (
+    series INTEGER NOT NULL REFERENCES series (id),
+    ts REAL NOT NULL,
     value REAL,
     text TEXT,
-    unit TEXT NOT NULL,
     quality TEXT NOT NULL,
-    measurement TEXT NOT NULL DEFAULT 'readings'
-);
+    PRIMARY KEY (series, ts)
+) WITHOUT ROWID;
 """
-_INDEXES = """
--- One index serves both: queries by asset, point and time, and ignoring the second copy of a
--- batch replayed after a crash (a device belongs to one asset, so this key is the reading's).
-CREATE UNIQUE INDEX IF NOT EXISTS readings_key ON readings (asset, point, ts, measurement, device);
-DROP INDEX IF EXISTS readings_series;
-DROP INDEX IF EXISTS readings_once;
-DROP INDEX IF EXISTS readings_ts;
+
+#: Files written before the series/samples layout kept every reading in one wide table.
+_MIGRATE_WIDE_TABLE = """
+INSERT OR IGNORE INTO series (measurement, asset, point, device, unit)
+    SELECT DISTINCT measurement, asset, point, device, unit FROM readings;
+INSERT OR IGNORE INTO samples (series, ts, value, text, quality)
+    SELECT s.id, r.ts, r.value, r.text, r.quality FROM readings r JOIN series s
+    ON s.measurement = r.measurement AND s.asset = r.asset AND s.point = r.point
+    AND s.device = r.device AND s.unit = r.unit;
+DROP TABLE readings;
 """
+
+#: Buffer rows to samples, in SQL. The buffer keeps a value column of any type: numbers go to
+#: value, text to text.
+_COPY_SERIES = """
+INSERT OR IGNORE INTO series (measurement, asset, point, device, unit)
+    SELECT DISTINCT measurement, asset, point, device, unit FROM src.buf WHERE id <= ?
+"""
+_COPY_SAMPLES = """
+INSERT OR IGNORE INTO samples (series, ts, value, text, quality)
+    SELECT s.id, b.ts,
+        CASE WHEN typeof(b.value) IN ('integer', 'real') THEN b.value END,
+        CASE WHEN typeof(b.value) = 'text' THEN b.value END,
+        b.quality
+    FROM src.buf b JOIN series s
+    ON s.measurement = b.measurement AND s.asset = b.asset AND s.point = b.point
+    AND s.device = b.device AND s.unit = b.unit
+    WHERE b.id <= ? ORDER BY b.id
+"""
+
+_SELECT = (
+    "SELECT x.ts, s.asset, s.device, s.point, x.value, x.text, s.unit, x.quality, "
+    "s.measurement FROM samples x JOIN series s ON s.id = x.series"
+)
+
+SeriesKey = tuple[str, str, str, str, str]
 
 
 class EmbeddedStore:
     """Readings in SQLite; safe to share between threads."""
 
     name = "embedded"
+    #: Each batch costs a page write per series it touches, so fewer, larger batches are
+    #: cheaper; a quarter second keeps the store close behind the collector.
+    linger = 0.25
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -43,36 +91,69 @@ class EmbeddedStore:
         self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(_SCHEMA)
+        # A 32 MB page cache and checkpoints every 10,000 pages (40 MB of WAL): each batch
+        # touches the newest page of every series, and these keep those pages from being
+        # read back and rewritten over and over.
+        self._conn.execute("PRAGMA cache_size=-32000")
+        self._conn.execute("PRAGMA wal_autocheckpoint=10000")
+        with self._conn:
+            self._conn.executescript(_SCHEMA)
+            if self._has_table("readings"):
+                self._migrate_wide_table()
+        #: Series ids by key, for writes from Python.
+        self._series: dict[SeriesKey, int] = {}
+        self._attached: Path | None = None
+
+    def _has_table(self, name: str) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def _migrate_wide_table(self) -> None:
         cols = {row[1] for row in self._conn.execute("PRAGMA table_info(readings)")}
-        if "measurement" not in cols:  # files written before measurements existed
+        if "measurement" not in cols:
             self._conn.execute(
                 "ALTER TABLE readings ADD COLUMN measurement TEXT NOT NULL DEFAULT 'readings'"
             )
-        self._conn.executescript(_INDEXES)
-        self._attached: Path | None = None
+        self._conn.executescript("BEGIN;" + _MIGRATE_WIDE_TABLE + "COMMIT;")
+
+    def _series_ids(self, keys: Iterable[SeriesKey]) -> None:
+        """Make sure every key has a series row and a cached id (inside a transaction)."""
+        missing = {k for k in keys if k not in self._series}
+        if not missing:
+            return
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO series (measurement, asset, point, device, unit) "
+            "VALUES (?,?,?,?,?)",
+            missing,
+        )
+        for k in missing:
+            row = self._conn.execute(
+                "SELECT id FROM series WHERE measurement = ? AND asset = ? AND point = ? "
+                "AND device = ? AND unit = ?",
+                k,
+            ).fetchone()
+            self._series[k] = int(row[0])
 
     def write(self, readings: list[Reading]) -> None:
-        """Append readings in one transaction."""
-        rows = [
-            (
-                r.ts,
-                r.asset,
-                r.device,
-                r.point,
-                r.value if isinstance(r.value, int | float) and r.value is not None else None,
-                r.value if isinstance(r.value, str) else None,
-                r.unit,
-                str(r.quality),
-                r.measurement,
-            )
-            for r in readings
-        ]
+        """Store readings in one transaction (a reading already stored is ignored)."""
         with self._lock, self._conn:
+            self._series_ids((r.measurement, r.asset, r.point, r.device, r.unit) for r in readings)
+            ids = self._series
             self._conn.executemany(
-                "INSERT OR IGNORE INTO readings (ts, asset, device, point, value, text, unit, "
-                "quality, measurement) VALUES (?,?,?,?,?,?,?,?,?)",
-                rows,
+                "INSERT OR IGNORE INTO samples (series, ts, value, text, quality) "
+                "VALUES (?,?,?,?,?)",
+                [
+                    (
+                        ids[(r.measurement, r.asset, r.point, r.device, r.unit)],
+                        r.ts,
+                        None if isinstance(r.value, str) else r.value,
+                        r.value if isinstance(r.value, str) else None,
+                        str(r.quality),
+                    )
+                    for r in readings
+                ],
             )
 
     def copy_from_buffer(self, buffer_path: Path, upto: int) -> None:
@@ -84,14 +165,8 @@ class EmbeddedStore:
                 self._conn.execute("ATTACH DATABASE ? AS src", (str(buffer_path),))
                 self._attached = buffer_path
             with self._conn:
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO readings (ts, asset, device, point, value, text, unit, "
-                    "quality, measurement) SELECT ts, asset, device, point, "
-                    "CASE WHEN typeof(value) IN ('integer', 'real') THEN value END, "
-                    "CASE WHEN typeof(value) = 'text' THEN value END, unit, quality, measurement "
-                    "FROM src.buf WHERE id <= ? ORDER BY id",
-                    (upto,),
-                )
+                self._conn.execute(_COPY_SERIES, (upto,))
+                self._conn.execute(_COPY_SAMPLES, (upto,))
 
     def query(
         self,
@@ -105,50 +180,55 @@ class EmbeddedStore:
         limit: int | None = None,
     ) -> list[Reading]:
         """Readings matching every given filter, oldest first."""
-        where: list[str] = ["measurement = ?"]
+        where: list[str] = ["s.measurement = ?"]
         args: list[str | float] = [measurement]
         for col, val in (("asset", asset), ("point", point), ("device", device)):
             if val is not None:
-                where.append(f"{col} = ?")
+                where.append(f"s.{col} = ?")
                 args.append(val)
         if start is not None:
-            where.append("ts >= ?")
+            where.append("x.ts >= ?")
             args.append(start)
         if end is not None:
-            where.append("ts < ?")
+            where.append("x.ts < ?")
             args.append(end)
-        sql = "SELECT ts, asset, device, point, value, text, unit, quality FROM readings"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY ts"
+        sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY x.ts"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
-        return [
-            Reading(ts, a, d, p, v if t is None else t, u, Quality(q), measurement)
-            for ts, a, d, p, v, t, u, q in rows
-        ]
+        return [_reading(row) for row in rows]
 
     def latest(self, asset: str, point: str) -> Reading | None:
-        """The newest reading of one series."""
+        """The newest reading of one series (of any of its devices)."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT ts, asset, device, point, value, text, unit, quality FROM readings "
-                "WHERE asset = ? AND point = ? ORDER BY ts DESC LIMIT 1",
+                f"{_SELECT} WHERE s.measurement = 'readings' AND s.asset = ? AND s.point = ? "
+                "ORDER BY x.ts DESC LIMIT 1",
                 (asset, point),
             ).fetchone()
-        if row is None:
-            return None
-        ts, a, d, p, v, t, u, q = row
-        return Reading(ts, a, d, p, v if t is None else t, u, Quality(q))
+        return None if row is None else _reading(row)
 
     def count(self) -> int:
         """How many readings are stored."""
         with self._lock:
-            return int(self._conn.execute("SELECT count(*) FROM readings").fetchone()[0])
+            return int(self._conn.execute("SELECT count(*) FROM samples").fetchone()[0])
 
     def close(self) -> None:
         """Close the file."""
         with self._lock:
             self._conn.close()
+
+
+def _reading(row: tuple[float, str, str, str, float | None, str | None, str, str, str]) -> Reading:
+    ts, asset, device, point, value, text, unit, quality, measurement = row
+    return Reading(
+        ts,
+        asset,
+        device,
+        point,
+        value if text is None else text,
+        unit,
+        Quality(quality),
+        measurement,
+    )

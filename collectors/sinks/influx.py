@@ -49,6 +49,7 @@ class InfluxV1Sink:
     """InfluxDB 1.x through its /write endpoint (line protocol)."""
 
     name = "influx-v1"
+    linger = 0.5
 
     def __init__(
         self,
@@ -109,6 +110,7 @@ class InfluxV2Sink:
     """
 
     name = "influx-v2"
+    linger = 0.5
 
     def __init__(
         self,

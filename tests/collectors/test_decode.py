@@ -364,3 +364,53 @@ def test_signed_sentinel_written_as_a_negative_number_still_matches() -> None:
         }
     )
     assert to_engineering(p, decode_raw(p, [0xFFFF, 0xFFFF])) == (None, Quality.unavailable)
+
+
+def _at(p: Point, address: int) -> Point:
+    return p.model_copy(update={"address": address, "name": f"p{address}"})
+
+
+def _planned_reply(points: list[Point], values: dict[str, Any]) -> tuple[int, list[int]]:
+    """The registers of one read spanning the points, each point's value encoded in place,
+    the gaps filled with a pattern no point uses."""
+    base = min(p.address for p in points)
+    end = max(p.address + p.registers for p in points)
+    regs = [0xA5A5] * (end - base)
+    for p in points:
+        regs[p.address - base : p.address - base + p.registers] = encode_raw(p, values[p.name])
+    return base, regs
+
+
+def test_a_whole_read_decodes_every_point_as_one_point_reads_would() -> None:
+    # The collector unpacks a merged read in one go; every type and order, with gaps between
+    # points, must give exactly what decoding each point's own registers gives.
+    from collectors.decode import request_decoder
+
+    points: list[Point] = []
+    values: dict[str, Any] = {}
+    address = 100
+    for type_, order, value in ROUND_TRIP[::7]:
+        p = _at(point(type_, order), address)
+        points.append(p)
+        values[p.name] = value
+        address += p.registers + (address % 3)  # gaps of 0-2 registers
+    text = _at(point("string", "BA", length=3), address)
+    bit = _at(point("bit", "BA", bit=9), address + 3)
+    base, regs = _planned_reply([*points, text, bit], {**values, text.name: "PUMP", bit.name: True})
+    big_endian = [p for p in points if p.order == "ABCDEFGH"[: p.registers * 2]]
+    assert len(big_endian) >= 4
+    for group in (big_endian, points, [*points, text, bit]):
+        decode = request_decoder(group, base)
+        expected = [
+            decode_raw(p, regs[p.address - base : p.address - base + p.registers]) for p in group
+        ]
+        assert decode(regs) == expected
+    assert request_decoder([text, bit], base)(regs) == ["PUMP", True]
+
+
+def test_overlapping_points_in_one_read_are_each_decoded() -> None:
+    from collectors.decode import request_decoder
+
+    whole = _at(point("uint16"), 10)
+    flag = _at(point("bit", bit=3), 10).model_copy(update={"name": "flag"})
+    assert request_decoder([whole, flag], 10)([0x0008]) == [8, True]
