@@ -42,7 +42,7 @@ def test_close_after_poll_leaves_no_connection_open(demo_site: SiteConfig) -> No
         )
         col = Collector(demo_site, lambda _r: None, devices=refs)
         link = col.links[refs[0].device.link.key]
-        kept = await col.poll("pump-2-drive") and link.client.connected
+        kept = bool(await col.poll("pump-2-drive")) and link.client.connected
         readings = await col.poll("pump-1-drive")
         closed = not link.client.connected
         await col.stop()
