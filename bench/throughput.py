@@ -8,7 +8,8 @@ device once, one request at a time per gateway, gateways in parallel.
   plans, one after another; it decodes nothing and stores nothing. Its readings are the points
   its replies carry.
 - collector: what plantroom.runtime.Monitoring runs: ``Collector.poll`` per device (plan, read
-  through the link, decode), each batch appended to a DiskBuffer in the publish callback, and a
+  through the link, decode), one device after another per link as the collector's link tasks
+  poll them, each batch handed to the DurablePublisher (committed to a DiskBuffer), and a
   Forwarder task draining the buffer into the EmbeddedStore. The clock stops when the last
   reading is in the store.
 
@@ -68,6 +69,7 @@ class CollectorPath:
         # The same durable publish step Monitoring uses: on disk first, then on.
         self.publisher = DurablePublisher([self.forwarder])
         self.collector = Collector(site, self.publisher.publish, devices=devices(site, mapping))
+        self.by_link = list(self.collector.by_link().values())
 
     @property
     def published(self) -> int:
@@ -79,12 +81,14 @@ class CollectorPath:
         self.publisher.publish(readings)
 
     async def sweep(self) -> None:
-        """Every device polled once; each batch published as the poll loop publishes it."""
+        """Every device polled once, as the collector's link tasks poll them: one device after
+        another per link, links in parallel; each batch published as it is read."""
 
-        async def one(device_id: str) -> None:
-            self.publish(await self.collector.poll(device_id))
+        async def link(devices: list[str]) -> None:
+            for device_id in devices:
+                self.publish(await self.collector.poll(device_id))
 
-        await asyncio.gather(*(one(d) for d in self.collector.devices))
+        await asyncio.gather(*(link(d) for d in self.by_link))
 
     async def run(self) -> tuple[float, float, float]:
         """SWEEPS sweeps, until stored: readings per second, seconds polling, seconds draining."""

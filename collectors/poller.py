@@ -3,6 +3,8 @@
 - A failed read never becomes a number: each of its points gets an 'unavailable' reading.
 - Each poll group of a device (fast and slow points) has its own interval; a device's polls
   never overlap, and a poll that overruns its interval skips the missed ticks and counts them.
+- One task per physical link polls that link's devices as they fall due, one poll after
+  another; links run in parallel.
 - A device that stops answering is quarantined: it is asked again only after a backoff that
   doubles up to max_backoff, so it stops costing the healthy devices on its link a timeout on
   every tick. Meanwhile its points are reported unavailable without touching the bus.
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from collections import defaultdict
@@ -223,37 +226,70 @@ class Collector:
             st.quarantined = True
             st.next_probe = time.monotonic() + backoff
 
-    async def _group_loop(self, device_id: str, group: str) -> None:
+    async def _poll_and_publish(self, device_id: str, group: str) -> None:
         st = self.devices[device_id]
-        interval = st.intervals[group]
-        next_at = time.monotonic()
+        try:
+            if st.quarantined and time.monotonic() < st.next_probe:
+                points = [p for req in st.groups[group] for p in req.points]
+                readings = _unavailable(st, points, self.clock())
+            else:
+                readings = await self.poll(device_id, group)
+            self.publish(readings)
+        except Exception:  # a bug in one device's poll must not stop the others
+            log.exception("polling %s failed", device_id)
+
+    async def _link_loop(self, entries: list[tuple[str, str]]) -> None:
+        """Poll the (device, group) entries of one link, each on its own interval.
+
+        The link carries one request at a time anyway, so one task per link polls whatever is
+        due, one poll after another: a device's requests go out back to back, and no lock is
+        handed from task to task on every request. An entry whose poll comes due while the
+        link is still busy waits its turn; one that has missed whole ticks skips them and
+        counts them.
+        """
+        start = time.monotonic()
+        heap = [(start, i, device_id, group) for i, (device_id, group) in enumerate(entries)]
+        heapq.heapify(heap)
         while True:
-            try:
-                if st.quarantined and time.monotonic() < st.next_probe:
-                    points = [p for req in st.groups[group] for p in req.points]
-                    readings = _unavailable(st, points, self.clock())
-                else:
-                    readings = await self.poll(device_id, group)
-                self.publish(readings)
-            except Exception:  # a bug in one device's poll must not stop the others
-                log.exception("polling %s failed", device_id)
-            next_at += interval
+            due, i, device_id, group = heap[0]
+            wait = due - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            heapq.heappop(heap)
+            await self._poll_and_publish(device_id, group)
+            st = self.devices[device_id]
+            interval = st.intervals[group]
+            due += interval
             now = time.monotonic()
-            if now > next_at:  # overran: skip the missed ticks rather than pile up
-                missed = int((now - next_at) // interval) + 1
+            if now > due:  # overran: skip the missed ticks rather than pile up
+                missed = int((now - due) // interval) + 1
                 st.skipped += missed
-                next_at += missed * interval
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                due += missed * interval
+            heapq.heappush(heap, (due, i, device_id, group))
+
+    async def sweep(self) -> list[Reading]:
+        """Poll every device once: one poll at a time per link, links in parallel."""
+        out: list[Reading] = []
+
+        async def link(devices: list[str]) -> None:
+            for device_id in devices:
+                out.extend(await self.poll(device_id))
+
+        await asyncio.gather(*(link(d) for d in self.by_link().values()))
+        return out
+
+    def by_link(self) -> dict[str, list[str]]:
+        """Device ids per link key, in site order."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for device_id, st in self.devices.items():
+            out[st.ref.device.link.key].append(device_id)
+        return dict(out)
 
     async def start(self) -> None:
-        """Start one polling task per device and poll group."""
-        for device_id, st in self.devices.items():
-            for group in st.groups:
-                self._tasks.append(
-                    asyncio.create_task(
-                        self._group_loop(device_id, group), name=f"poll:{device_id}:{group}"
-                    )
-                )
+        """Start one polling task per link."""
+        for key, devices in self.by_link().items():
+            entries = [(d, g) for d in devices for g in self.devices[d].groups]
+            self._tasks.append(asyncio.create_task(self._link_loop(entries), name=f"poll:{key}"))
 
     async def stop(self) -> None:
         """Stop polling and close every link."""
