@@ -103,6 +103,9 @@ class Collector:
             intervals["default"] = ref.device.poll_interval
             self.devices[ref.device.id] = DeviceState(ref, dict(groups), intervals)
         self._tasks: list[asyncio.Task[None]] = []
+        #: Set by stop(): on Python 3.11 a cancellation that lands just as pymodbus's
+        #: wait_for completes can be lost, and a busy link is nearly always in one.
+        self._stopping = False
 
     async def poll(self, device_id: str, group: str | None = None) -> list[Reading]:
         """Poll one device (one group, or all) once; every point yields a reading."""
@@ -250,7 +253,7 @@ class Collector:
         start = time.monotonic()
         heap = [(start, i, device_id, group) for i, (device_id, group) in enumerate(entries)]
         heapq.heapify(heap)
-        while True:
+        while not self._stopping:
             due, i, device_id, group = heap[0]
             wait = due - time.monotonic()
             if wait > 0:
@@ -287,12 +290,14 @@ class Collector:
 
     async def start(self) -> None:
         """Start one polling task per link."""
+        self._stopping = False
         for key, devices in self.by_link().items():
             entries = [(d, g) for d in devices for g in self.devices[d].groups]
             self._tasks.append(asyncio.create_task(self._link_loop(entries), name=f"poll:{key}"))
 
     async def stop(self) -> None:
         """Stop polling and close every link."""
+        self._stopping = True
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
