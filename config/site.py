@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alerts.config import Alerting
 from alerts.rules import RuleConfig
 from config.profile import Profile
 from config.units import Duration
@@ -184,6 +185,7 @@ class SiteFile(_Strict):
     site: SiteInfo
     buildings: list[Building]
     rules: list[RuleConfig] = Field(default_factory=list)
+    alerting: Alerting = Field(default_factory=Alerting)
     simulation: Simulation = Field(default_factory=Simulation)
     #: Extra folders with profiles, relative to the site file.
     profile_dirs: list[str] = Field(default_factory=list)

@@ -1,6 +1,6 @@
 """Every table module, listed once so Alembic and tests see the whole schema."""
 
-from alerts.models import Alert
+from alerts.models import Alert, RuleState, Silence
 from plantroom.auth.models import ApiToken, Organisation, User
 from plantroom.db import Base
 from workorders.models import Asset, WorkOrder, WorkOrderEvent
@@ -11,6 +11,8 @@ __all__ = [
     "Asset",
     "Base",
     "Organisation",
+    "RuleState",
+    "Silence",
     "User",
     "WorkOrder",
     "WorkOrderEvent",
