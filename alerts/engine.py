@@ -1,8 +1,17 @@
-"""The alert state machine: inactive -> pending -> firing -> resolved, per (rule, asset).
+"""The alert state machine, per (rule, asset): inactive -> pending -> firing -> resolved, with
+nodata and error states of their own.
 
-Readings are evaluated as they arrive, on their own timestamps, so the same code runs live,
-in backtests and in tests. Only transitions touch the database; pending and firing alerts are
-stored, so a restart resumes a pending timer instead of starting it again.
+- Readings are evaluated as they arrive, on their own timestamps, so the same code runs live,
+  in backtests and in tests. The engine's clock is the newest reading it has seen; ``tick()``
+  moves it on when no readings come (live: the wall clock).
+- Evaluation is in memory (each rule type's evaluator); the database is touched only when
+  something changes state. Live alerts (pending, firing, nodata, error) are stored with a
+  unique key per (rule, asset), so a restart resumes a pending timer and nothing fires twice,
+  and two engines on one database cannot open two alerts or two work orders.
+- A firing alert opens or updates the one open work order of its (asset, rule), unless a
+  silence covers it or a firing source alert inhibits it (recorded, no work order). When more
+  than ``storm.threshold`` alerts fire in one building within ``storm.group_wait``, one parent
+  work order stands for all of them.
 """
 
 from __future__ import annotations
@@ -11,41 +20,33 @@ import datetime as dt
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts import repository
-from alerts.models import Alert
-from alerts.rules import RuleConfig, Selector
+from alerts.config import Alerting
+from alerts.events import AlertEvent
+from alerts.models import Alert, RuleState
+from alerts.rules import Context, Evaluator, RuleConfig, Selector, Verdict
 from alerts.rules.base import SEVERITY_PRIORITY
 from collectors.readings import Reading
 from config.site import AssetRef, SiteConfig
 from plantroom.db import Database
+from workorders import repository as wo_repository
 from workorders import service as workorders
+from workorders.models import OPEN_STATES
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Transition:
-    """A change of state worth telling someone about."""
-
-    rule_id: str
-    asset_id: str
-    state: str
-    ts: float
-    value: float | None
-    workorder_id: int | None = None
-
-
-@dataclass
-class _Live:
-    alert_id: int
-    state: str  # pending | firing
-    since: float
+#: States in which an alert row is live (holds the (rule, asset) unique key).
+LIVE = frozenset({"pending", "firing", "nodata", "error"})
+#: States in which the rule's condition is being watched as a problem (hysteresis applies).
+ACTIVE = frozenset({"pending", "firing"})
 
 
 def selects(selector: Selector, ref: AssetRef) -> bool:
@@ -63,15 +64,81 @@ def _utc(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
+@dataclass(eq=False)
+class _Track:
+    """One (rule, asset): its evaluator and where it stands."""
+
+    rule: RuleConfig
+    asset: str
+    ev: Evaluator
+    state: str = "inactive"
+    since: float = 0.0
+    alert_id: int | None = None
+    last_good: float | None = None
+    clear_since: float | None = None
+    point: str = ""
+    device: str = ""
+    unit: str = ""
+    saved: dict[str, Any] | None = None
+
+
+@dataclass
+class _Storm:
+    """Alerts of one building waiting out the storm window."""
+
+    deadline: float
+    waiting: list[tuple[_Track, Verdict, float]] = field(default_factory=list)
+    parent_id: int | None = None
+
+
+class _Batch:
+    """A database session opened only when something changes, and the events to tell."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._cm: Any = None
+        self._s: Session | None = None
+        self.events: list[AlertEvent] = []
+
+    @property
+    def s(self) -> Session:
+        if self._s is None:
+            self._cm = self.db.session()
+            self._s = self._cm.__enter__()
+        return self._s
+
+    def close(self, exc: BaseException | None) -> None:
+        if self._cm is not None:
+            if exc is None:
+                self._cm.__exit__(None, None, None)
+            else:
+                self._cm.__exit__(type(exc), exc, exc.__traceback__)
+
+
 class AlertEngine:
     """Evaluates rules against readings and opens work orders through the work-order service."""
 
-    def __init__(self, site: SiteConfig, db: Database, rules: Iterable[RuleConfig] | None = None):
+    def __init__(
+        self,
+        site: SiteConfig,
+        db: Database,
+        rules: Iterable[RuleConfig] | None = None,
+        *,
+        alerting: Alerting | None = None,
+        silenced: Callable[[str, str, float], int | None] | None = None,
+    ):
         self.site = site
         self.db = db
         self.rules = {r.id: r for r in (site.doc.rules if rules is None else rules) if r.enabled}
+        self.ctx = Context(ZoneInfo(site.doc.site.timezone))
+        #: Storm and inhibition settings: the site's, unless given (backtests try others).
+        self.alerting = site.doc.alerting if alerting is None else alerting
+        #: (asset, rule) -> silence id covering it at a time, or None.
+        self.silenced = silenced or (lambda asset, rule, ts: None)
+        self.listeners: list[Callable[[list[AlertEvent]], None]] = []
+        self.refs = {ref.asset.id: ref for ref in site.assets()}
         self.index: dict[tuple[str, str], list[RuleConfig]] = defaultdict(list)
-        for ref in site.assets():
+        for ref in self.refs.values():
             points = {
                 p.name
                 for d in ref.asset.devices
@@ -81,138 +148,490 @@ class AlertEngine:
             for rule in self.rules.values():
                 if rule.point in points and selects(rule.select, ref):
                     self.index[(ref.asset.id, rule.point)].append(rule)
-        self.live: dict[tuple[str, str], _Live] = {}
+        self._links = {
+            ref.asset.id: {d.link.key for d in ref.asset.devices} for ref in self.refs.values()
+        }
+        self._sources: dict[str, str] = {i.source: i.scope for i in self.alerting.inhibit}
+        #: Firing inhibit sources: (scope, key) -> 'rule:asset' of each source alert.
+        self._inhibitors: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._storms: dict[str, _Storm] = {}
+        self.tracks: dict[tuple[str, str], _Track] = {}
+        self._ticking: list[_Track] = []
+        self.now = 0.0
         self._lock = threading.Lock()
         self.load()
 
+    # -- state --------------------------------------------------------------------------
+
+    def _track(self, rule: RuleConfig, asset: str) -> _Track:
+        tr = _Track(rule, asset, rule.evaluator(self.ctx))
+        self.tracks[(rule.id, asset)] = tr
+        if type(tr.ev).tick is not Evaluator.tick:
+            self._ticking.append(tr)
+        return tr
+
     def load(self) -> None:
-        """Resume pending and firing alerts from the database."""
+        """Resume live alerts and evaluator memory from the database."""
+        self.tracks.clear()
+        self._ticking.clear()
+        self._inhibitors.clear()
         with self.db.session() as s:
             for a in repository.live(s):
-                if a.rule_id in self.rules:
-                    since = (a.fired_at or a.started_at) if a.state == "firing" else a.started_at
-                    self.live[(a.rule_id, a.asset_id)] = _Live(a.id, a.state, since.timestamp())
-
-    def process(self, readings: Iterable[Reading]) -> list[Transition]:
-        """Evaluate a batch of readings; returns the transitions it made (already stored)."""
-        with self._lock, self.db.session() as s:
-            out: list[Transition] = []
-            for r in readings:
-                rules = self.index.get((r.asset, r.point))
-                if not rules:
+                rule = self.rules.get(a.rule_id)
+                if rule is None or a.asset_id not in self.refs:
                     continue
-                value = r.number
-                if value is None:
-                    continue  # unavailable or out of range: the stale rule's business, not ours
-                for rule in rules:
-                    t = self._step(s, rule, r, value)
-                    if t is not None:
-                        out.append(t)
-            return out
+                tr = self._track(rule, a.asset_id)
+                tr.state, tr.alert_id = a.state, a.id
+                tr.point, tr.device, tr.unit = a.point, a.device, a.unit
+                since = a.fired_at if a.state == "firing" and a.fired_at else a.started_at
+                tr.since = since.timestamp()
+                if a.state == "firing":
+                    self._inhibit(tr, on=True)
+            for st in s.query(RuleState):
+                rule = self.rules.get(st.rule_id)
+                if rule is None or st.asset_id not in self.refs:
+                    continue
+                tr = self.tracks.get((st.rule_id, st.asset_id)) or self._track(rule, st.asset_id)
+                tr.ev.restore(st.data)
+                tr.saved = dict(st.data)
 
-    def _step(self, s: Session, rule: RuleConfig, r: Reading, value: float) -> Transition | None:
-        key = (rule.id, r.asset)
-        cur = self.live.get(key)
-        row = repository.get(s, cur.alert_id) if cur else None
-        if cur is not None and (row is None or row.active_key is None):
-            # Another engine (or a person) moved this alert on; forget our copy.
-            del self.live[key]
-            cur = row = None
-        if cur is None or row is None:
-            if not rule.breached(value):
-                return None
-            row, created = self._open_pending(s, rule, r, value)
-            if row.state == "pending":
-                since = row.started_at.timestamp()
+    # -- input --------------------------------------------------------------------------
+
+    def process(self, readings: Iterable[Reading]) -> list[AlertEvent]:
+        """Evaluate a batch of readings; returns the state changes it made (already stored)."""
+        with self._lock:
+            batch = _Batch(self.db)
+            try:
+                for r in readings:
+                    rules = self.index.get((r.asset, r.point))
+                    if not rules:
+                        continue
+                    if r.ts > self.now:
+                        self.now = r.ts
+                    value = r.number
+                    for rule in rules:
+                        tr = self.tracks.get((rule.id, r.asset)) or self._track(rule, r.asset)
+                        tr.point, tr.device, tr.unit = r.point, r.device, r.unit
+                        self._observe(batch, tr, r.ts, value)
+                self._tick(batch, self.now)
+            except BaseException as exc:
+                batch.close(exc)
+                self.load()  # the database is the truth: drop what this batch half did
+                raise
+            batch.close(None)
+        self._tell(batch.events)
+        return batch.events
+
+    def tick(self, now: float) -> list[AlertEvent]:
+        """Move the clock on without readings (stale rules, night windows, storm windows)."""
+        with self._lock:
+            if now > self.now:
+                self.now = now
+            batch = _Batch(self.db)
+            try:
+                self._tick(batch, self.now)
+            except BaseException as exc:
+                batch.close(exc)
+                self.load()
+                raise
+            batch.close(None)
+        self._tell(batch.events)
+        return batch.events
+
+    def _tell(self, events: list[AlertEvent]) -> None:
+        if not events:
+            return
+        for listener in self.listeners:
+            try:
+                listener(events)
+            except Exception:
+                log.exception("alert listener failed")
+
+    def _observe(self, b: _Batch, tr: _Track, ts: float, value: float | None) -> None:
+        rule = tr.rule
+        try:
+            if value is None:
+                verdict = tr.ev.missing(ts)
             else:
-                since = (row.fired_at or row.started_at).timestamp()
-            cur = self.live[key] = _Live(row.id, row.state, since)
-            if created and rule.for_ > 0:
-                return Transition(rule.id, r.asset, "pending", r.ts, value)
-        cur.state = row.state
-        row.last_value, row.last_ts = value, _utc(r.ts)
-        if cur.state == "pending":
-            if not rule.breached(value):
-                row.state, row.active_key = "inactive", None
-                row.resolved_at = _utc(r.ts)
-                del self.live[key]
-                return Transition(rule.id, r.asset, "inactive", r.ts, value)
-            if r.ts - cur.since >= rule.for_:
-                return self._fire(s, rule, r, value, row, cur)
-            return None
-        if rule.cleared(value):
-            row.state, row.active_key = "resolved", None
-            row.resolved_at = _utc(r.ts)
-            del self.live[key]
-            if row.workorder_id is not None:
-                workorders.note_alert_cleared(
-                    s, wo_id=row.workorder_id, rule_id=rule.id, value=value, at=_utc(r.ts)
-                )
-            log.info("alert %s on %s resolved (%s=%g)", rule.id, r.asset, r.point, value)
-            return Transition(rule.id, r.asset, "resolved", r.ts, value, row.workorder_id)
-        return None
+                tr.last_good = ts
+                verdict = tr.ev.observe(ts, value, tr.state in ACTIVE)
+        except Exception as exc:  # a rule that cannot evaluate is an alert state of its own
+            log.exception("rule %s on %s failed", rule.id, tr.asset)
+            self._to_error(b, tr, ts, f"{type(exc).__name__}: {exc}")
+            return
+        if tr.saved is not None or tr.ev.instant:
+            self._save(b, tr)
+        if verdict is not None:
+            self._apply(b, tr, verdict, ts)
+        elif value is None:
+            self._maybe_nodata(b, tr, ts)
 
-    def _open_pending(
-        self, s: Session, rule: RuleConfig, r: Reading, value: float
-    ) -> tuple[Alert, bool]:
-        """Insert the pending alert, or adopt the live one another engine already stored."""
-        alert = Alert(
+    def _tick(self, b: _Batch, now: float) -> None:
+        for tr in self._ticking:
+            try:
+                verdict = tr.ev.tick(now)
+            except Exception as exc:
+                self._to_error(b, tr, now, f"{type(exc).__name__}: {exc}")
+                continue
+            if verdict is not None:
+                self._apply(b, tr, verdict, now)
+        for building, storm in list(self._storms.items()):
+            if now >= storm.deadline:
+                self._storm_over(b, building, storm)
+
+    # -- the state machine --------------------------------------------------------------
+
+    def _apply(self, b: _Batch, tr: _Track, v: Verdict, ts: float) -> None:
+        rule = tr.rule
+        if tr.ev.instant:
+            if v.breach:
+                self._instant(b, tr, v, ts)
+            return
+        if tr.state in ("nodata", "error"):
+            self._close(b, tr, ts, "inactive", v)
+        if v.breach:
+            tr.clear_since = None
+            if tr.state == "inactive":
+                self._open(b, tr, v, ts)
+                if rule.for_ <= 0:
+                    self._fire(b, tr, v, ts)
+            elif tr.state == "pending" and ts - tr.since >= rule.for_:
+                self._fire(b, tr, v, ts)
+            return
+        if tr.state == "pending":
+            self._close(b, tr, ts, "inactive", v)
+        elif tr.state == "firing":
+            if rule.keep_firing_for > 0:
+                if tr.clear_since is None:
+                    tr.clear_since = ts
+                if ts - tr.clear_since < rule.keep_firing_for:
+                    return
+            self._resolve(b, tr, v, ts)
+
+    def _row(self, b: _Batch, tr: _Track) -> Alert | None:
+        """Our live alert row, re-read: another engine (or a person) may have moved it on."""
+        row = repository.get(b.s, tr.alert_id) if tr.alert_id is not None else None
+        if row is None or row.active_key is None:
+            return None
+        return row
+
+    def _open(self, b: _Batch, tr: _Track, v: Verdict, ts: float, state: str = "pending") -> Alert:
+        """Store a new live alert, or adopt the one another engine stored first."""
+        rule = tr.rule
+        row = Alert(
             rule_id=rule.id,
-            asset_id=r.asset,
-            state="pending",
-            active_key=repository.active_key(rule.id, r.asset),
+            asset_id=tr.asset,
+            state=state,
+            active_key=repository.active_key(rule.id, tr.asset),
             severity=rule.severity,
-            point=r.point,
-            device=r.device,
-            unit=r.unit,
-            started_at=_utc(r.ts),
-            last_value=value,
-            last_ts=_utc(r.ts),
+            point=tr.point or rule.point,
+            device=tr.device,
+            unit=tr.unit,
+            started_at=_utc(ts),
+            last_value=v.value,
+            last_ts=_utc(ts),
+            detail=v.detail,
         )
         try:
-            with s.begin_nested():
-                s.add(alert)
-                s.flush()
-            return alert, True
+            with b.s.begin_nested():
+                b.s.add(row)
+                b.s.flush()
         except IntegrityError:
-            existing = repository.live_for(s, rule.id, r.asset)
+            existing = repository.live_for(b.s, rule.id, tr.asset)
             if existing is None:
                 raise
-            return existing, False
+            tr.alert_id, tr.state = existing.id, existing.state
+            since = existing.fired_at if existing.state == "firing" else existing.started_at
+            tr.since = (since or existing.started_at).timestamp()
+            return existing
+        tr.alert_id, tr.state, tr.since = row.id, state, ts
+        self._event(b, tr, state, "inactive", ts, v, row)
+        return row
 
-    def _fire(
-        self, s: Session, rule: RuleConfig, r: Reading, value: float, alert_row: Alert, cur: _Live
-    ) -> Transition:
-        alert_row.state, alert_row.fired_at = "firing", _utc(r.ts)
-        alert_row.trigger_value = value
-        alert_row.fire_count += 1
-        cur.state, cur.since = "firing", r.ts
-        asset = self.site.asset(r.asset).asset
-        wo, created = workorders.open_from_alert(
-            s,
-            asset_id=r.asset,
+    def _fire(self, b: _Batch, tr: _Track, v: Verdict, ts: float) -> None:
+        row = self._row(b, tr)
+        if row is None:  # gone under us: start again from this reading
+            tr.state, tr.alert_id = "inactive", None
+            row = self._open(b, tr, v, ts)
+        if row.state == "firing":  # another engine fired it already
+            tr.state, tr.since = "firing", (row.fired_at or row.started_at).timestamp()
+            return
+        previous = tr.state
+        row.state, row.fired_at = "firing", _utc(ts)
+        row.trigger_value, row.last_value, row.last_ts = v.value, v.value, _utc(ts)
+        row.fire_count += 1
+        row.detail = v.detail
+        tr.state, tr.since = "firing", ts
+        asset = tr.asset
+        silence = self.silenced(asset, tr.rule.id, ts)
+        inhibitor = None if silence is not None else self._inhibited_by(tr)
+        if silence is not None:
+            row.silence_id = silence
+        elif inhibitor is not None:
+            row.inhibited_by = inhibitor
+        elif self.alerting.storm.group_wait > 0:
+            self._storm_join(b, tr, v, ts)
+        else:
+            row.workorder_id = self._work_order(b, tr, v, ts).id
+        self._inhibit(tr, on=True)
+        self._event(
+            b, tr, "firing", previous, ts, v, row, silenced=silence is not None,
+            inhibited=inhibitor is not None,
+        )  # fmt: skip
+
+    def _resolve(self, b: _Batch, tr: _Track, v: Verdict, ts: float) -> None:
+        row = self._row(b, tr)
+        self._inhibit(tr, on=False)
+        tr.state, tr.alert_id, tr.clear_since = "inactive", None, None
+        if row is None:
+            return
+        row.state, row.active_key, row.resolved_at = "resolved", None, _utc(ts)
+        row.last_value, row.last_ts = v.value, _utc(ts)
+        if row.workorder_id is not None:
+            workorders.note_alert_cleared(
+                b.s, wo_id=row.workorder_id, rule_id=tr.rule.id, value=v.value, at=_utc(ts)
+            )
+        log.info("alert %s on %s resolved (%s)", tr.rule.id, tr.asset, v.detail or v.value)
+        self._event(b, tr, "resolved", "firing", ts, v, row)
+
+    def _close(self, b: _Batch, tr: _Track, ts: float, state: str, v: Verdict | None) -> None:
+        """End a pending, nodata or error alert without it having fired."""
+        row = self._row(b, tr)
+        previous = tr.state
+        tr.state, tr.alert_id = "inactive", None
+        if row is None:
+            return
+        row.state, row.active_key, row.resolved_at = state, None, _utc(ts)
+        if v is not None:
+            row.last_value, row.last_ts = v.value, _utc(ts)
+        self._event(b, tr, state, previous, ts, v, row)
+
+    def _maybe_nodata(self, b: _Batch, tr: _Track, ts: float) -> None:
+        after = tr.rule.nodata_after
+        if after is None or tr.state in ("nodata", "error", "firing"):
+            return  # a firing alert stays firing: no data is no proof of a fix
+        if tr.last_good is not None and ts - tr.last_good < after:
+            return
+        if tr.last_good is None:
+            tr.last_good = ts  # count from the first sign of the series
+            return
+        v = Verdict(False, None, f"no usable reading for {ts - tr.last_good:.0f} s")
+        self._to_state(b, tr, ts, "nodata", v)
+
+    def _to_error(self, b: _Batch, tr: _Track, ts: float, detail: str) -> None:
+        if tr.state == "error":
+            return
+        self._to_state(b, tr, ts, "error", Verdict(False, None, detail))
+
+    def _to_state(self, b: _Batch, tr: _Track, ts: float, state: str, v: Verdict) -> None:
+        if tr.state == "inactive":
+            self._open(b, tr, v, ts, state=state)
+            return
+        row = self._row(b, tr)
+        previous = tr.state
+        tr.state, tr.since = state, ts
+        if row is not None:
+            row.state, row.detail = state, v.detail
+            self._event(b, tr, state, previous, ts, v, row)
+
+    def _instant(self, b: _Batch, tr: _Track, v: Verdict, ts: float) -> None:
+        """An event rule (meter_interval): recorded fired and over at once; the work order is
+        preventive."""
+        rule = tr.rule
+        row = Alert(
             rule_id=rule.id,
-            title=f"{rule.name}: {asset.name}",
+            asset_id=tr.asset,
+            state="resolved",
+            severity=rule.severity,
+            point=tr.point or rule.point,
+            device=tr.device,
+            unit=tr.unit,
+            started_at=_utc(ts),
+            fired_at=_utc(ts),
+            resolved_at=_utc(ts),
+            trigger_value=v.value,
+            last_value=v.value,
+            last_ts=_utc(ts),
+            fire_count=1,
+            detail=v.detail,
+        )
+        b.s.add(row)
+        silence = self.silenced(tr.asset, rule.id, ts)
+        if silence is not None:
+            row.silence_id = silence
+        else:
+            row.workorder_id = self._work_order(b, tr, v, ts, type_="preventive").id
+        b.s.flush()
+        self._save(b, tr)
+        self._event(b, tr, "firing", "inactive", ts, v, row, silenced=silence is not None)
+        self._event(b, tr, "resolved", "firing", ts, v, row, silenced=silence is not None)
+
+    def _save(self, b: _Batch, tr: _Track) -> None:
+        """Store the evaluator's memory when it changed."""
+        snap = tr.ev.snapshot()
+        if snap is None or snap == tr.saved:
+            return
+        row = b.s.get(RuleState, (tr.rule.id, tr.asset))
+        if row is None:
+            b.s.add(RuleState(rule_id=tr.rule.id, asset_id=tr.asset, data=snap))
+        else:
+            row.data = snap
+            row.updated_at = _utc(self.now or 0)
+        tr.saved = dict(snap)
+
+    # -- work orders, storms and inhibition ---------------------------------------------
+
+    def _work_order(
+        self, b: _Batch, tr: _Track, v: Verdict, ts: float, type_: str = "corrective"
+    ) -> Any:
+        rule = tr.rule
+        ref = self.refs[tr.asset]
+        wo, created = workorders.open_from_alert(
+            b.s,
+            asset_id=tr.asset,
+            rule_id=rule.id,
+            title=f"{rule.name}: {ref.asset.name}",
             priority=SEVERITY_PRIORITY[rule.severity],
             trigger={
-                "point": r.point,
-                "value": value,
-                "unit": r.unit,
-                "device": r.device,
-                "ts": _utc(r.ts).isoformat(),
+                "point": tr.point or rule.point,
+                "value": v.value,
+                "unit": tr.unit,
+                "device": tr.device,
+                "ts": _utc(ts).isoformat(),
                 "rule": rule.describe(),
+                "detail": v.detail,
+                "verify_for": rule.verify_for,
             },
-            at=_utc(r.ts),
+            at=_utc(ts),
+            type_=type_,
         )
-        alert_row.workorder_id = wo.id
         log.info(
-            "alert %s on %s firing (%s=%g %s): work order %d %s",
+            "alert %s on %s firing (%s): work order %d %s",
             rule.id,
-            r.asset,
-            r.point,
-            value,
-            r.unit,
+            tr.asset,
+            v.detail or v.value,
             wo.id,
             "opened" if created else "updated",
         )
-        return Transition(rule.id, r.asset, "firing", r.ts, value, wo.id)
+        return wo
+
+    def _storm_join(self, b: _Batch, tr: _Track, v: Verdict, ts: float) -> None:
+        building = self.refs[tr.asset].building.id
+        storm = self._storms.get(building)
+        if storm is None:
+            storm = self._storms[building] = _Storm(ts + self.alerting.storm.group_wait)
+        if storm.parent_id is not None:
+            self._link(b, storm.parent_id, tr, v, ts)
+            return
+        storm.waiting.append((tr, v, ts))
+        if len(storm.waiting) > self.alerting.storm.threshold:
+            self._storm_parent(b, building, storm, ts)
+
+    def _storm_parent(self, b: _Batch, building: str, storm: _Storm, ts: float) -> None:
+        ref = next(r for r in self.refs.values() if r.building.id == building)
+        worst = min((SEVERITY_PRIORITY[t.rule.severity] for t, _, _ in storm.waiting), default="P3")
+        parent = workorders.open_parent(
+            b.s,
+            title=f"Alert storm: {len(storm.waiting)}+ alerts in {ref.building.name}",
+            priority=worst,
+            trigger={"building": building, "ts": _utc(ts).isoformat(), "storm": True},
+            at=_utc(ts),
+        )
+        storm.parent_id = parent.id
+        log.warning("alert storm in %s: parent work order %d", building, parent.id)
+        for tr, v, t in storm.waiting:
+            self._link(b, parent.id, tr, v, t)
+        storm.waiting.clear()
+
+    def _link(self, b: _Batch, parent_id: int, tr: _Track, v: Verdict, ts: float) -> None:
+        parent = wo_repository.get(b.s, parent_id)
+        row = repository.get(b.s, tr.alert_id) if tr.alert_id is not None else None
+        if parent is None or row is None:
+            return
+        row.workorder_id = parent.id
+        workorders.link_alert(
+            b.s,
+            parent,
+            title=f"{tr.rule.name}: {self.refs[tr.asset].asset.name}",
+            priority=SEVERITY_PRIORITY[tr.rule.severity],
+            data={"alert_id": row.id, "rule": tr.rule.id, "asset": tr.asset, "value": v.value},
+            at=_utc(ts),
+        )
+
+    def _storm_over(self, b: _Batch, building: str, storm: _Storm) -> None:
+        if storm.parent_id is not None:
+            parent = wo_repository.get(b.s, storm.parent_id)
+            if parent is not None and parent.status in OPEN_STATES:
+                return  # the storm's parent stays the place for this building's alerts
+            del self._storms[building]
+            return
+        del self._storms[building]
+        for tr, v, ts in storm.waiting:  # no storm after all: a work order each
+            row = repository.get(b.s, tr.alert_id) if tr.alert_id is not None else None
+            if row is not None and row.workorder_id is None:
+                row.workorder_id = self._work_order(b, tr, v, ts).id
+
+    def _scope_keys(self, tr: _Track, scope: str) -> set[str]:
+        if scope == "building":
+            return {self.refs[tr.asset].building.id}
+        return self._links.get(tr.asset, set())
+
+    def _inhibit(self, tr: _Track, on: bool) -> None:
+        scope = self._sources.get(tr.rule.id)
+        if scope is None:
+            return
+        me = repository.active_key(tr.rule.id, tr.asset)
+        for key in self._scope_keys(tr, scope):
+            holders = self._inhibitors[(scope, key)]
+            if on:
+                holders.add(me)
+            else:
+                holders.discard(me)
+
+    def _inhibited_by(self, tr: _Track) -> str | None:
+        if tr.rule.id in self._sources or not self._inhibitors:
+            return None
+        for scope in ("building", "link"):
+            for key in self._scope_keys(tr, scope):
+                holders = self._inhibitors.get((scope, key))
+                if holders:
+                    return min(holders)
+        return None
+
+    # -- events -------------------------------------------------------------------------
+
+    def _event(
+        self,
+        b: _Batch,
+        tr: _Track,
+        state: str,
+        previous: str,
+        ts: float,
+        v: Verdict | None,
+        row: Alert | None,
+        *,
+        silenced: bool = False,
+        inhibited: bool = False,
+    ) -> None:
+        ref = self.refs[tr.asset]
+        b.events.append(
+            AlertEvent(
+                rule_id=tr.rule.id,
+                rule_name=tr.rule.name,
+                severity=str(tr.rule.severity),
+                asset_id=tr.asset,
+                asset_name=ref.asset.name,
+                building_id=ref.building.id,
+                state=state,
+                previous=previous,
+                ts=ts,
+                point=tr.point or tr.rule.point,
+                value=v.value if v is not None else None,
+                unit=tr.unit,
+                alert_id=row.id if row is not None else None,
+                workorder_id=row.workorder_id if row is not None else None,
+                silenced=silenced,
+                inhibited=inhibited,
+                detail={"text": v.detail} if v is not None and v.detail else {},
+            )
+        )

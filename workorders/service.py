@@ -143,6 +143,8 @@ def change_status(
     if target not in allowed:
         raise TransitionNotAllowed(wo, target, allowed)
     now = at or dt.datetime.now(dt.UTC)
+    if target == S.verified:
+        _check_fix_held(session, wo, now)
     before = wo.status
     wo.status = target
     wo.updated_at = now
@@ -166,6 +168,75 @@ def change_status(
     return wo
 
 
+class FixNotProven(Conflict):
+    """Verifying an alert's work order before the signal has stayed back in range long enough."""
+
+
+def _check_fix_held(session: Session, wo: WorkOrder, now: dt.datetime) -> None:
+    """An alert work order is verified only once its signal has been back in range for the
+    rule's verify_for (recorded in the trigger when the work order was opened)."""
+    if wo.origin != Origin.alert or not wo.rule_id or not wo.asset_id:
+        return
+    verify_for = float((wo.trigger or {}).get("verify_for") or 0)
+    from alerts import repository as alerts_repo  # alerts import this module, not the reverse
+
+    live = alerts_repo.live_for(session, wo.rule_id, wo.asset_id)
+    if live is not None and live.state in ("pending", "firing", "nodata", "error"):
+        raise FixNotProven(
+            f"the alert {wo.rule_id} on {wo.asset_id} is {live.state}: the fix has not held"
+        )
+    last = alerts_repo.last_resolved(session, wo.rule_id, wo.asset_id)
+    if verify_for <= 0:
+        return
+    if last is None or last.resolved_at is None:
+        raise FixNotProven(f"{wo.rule_id} has not been back in range yet")
+    held = (now - last.resolved_at).total_seconds()
+    if held < verify_for:
+        raise FixNotProven(
+            f"{wo.rule_id} has been back in range for {held:.0f} s of the {verify_for:.0f} s "
+            "needed before this work order can be verified"
+        )
+
+
+def open_parent(
+    session: Session, *, title: str, priority: str, trigger: dict[str, Any], at: dt.datetime
+) -> WorkOrder:
+    """A parent work order standing for many alerts at once (an alert storm)."""
+    wo = WorkOrder(
+        title=title,
+        priority=priority,
+        origin=Origin.alert,
+        type="corrective",
+        trigger=trigger,
+        alert_count=0,
+        status=Status.new,
+        created_at=at,
+        updated_at=at,
+        created_by="alerts",
+    )
+    session.add(wo)
+    session.add(_event(wo, "created", "alerts", title, {"trigger": trigger}, ts=at))
+    session.flush()
+    return wo
+
+
+def link_alert(
+    session: Session,
+    wo: WorkOrder,
+    *,
+    title: str,
+    priority: str,
+    data: dict[str, Any],
+    at: dt.datetime,
+) -> None:
+    """Count one more alert against a parent work order, on its timeline."""
+    wo.alert_count += 1
+    wo.updated_at = at
+    if _rank(priority) < _rank(wo.priority):
+        wo.priority = priority
+    session.add(_event(wo, "alert_linked", "alerts", title, data, ts=at))
+
+
 def open_from_alert(
     session: Session,
     *,
@@ -175,6 +246,7 @@ def open_from_alert(
     priority: str,
     trigger: dict[str, Any],
     at: dt.datetime,
+    type_: str = "corrective",
 ) -> tuple[WorkOrder, bool]:
     """Open the work order for an alert, or add the re-fire to the one already open.
 
@@ -190,7 +262,7 @@ def open_from_alert(
             asset_id=asset_id,
             rule_id=rule_id,
             origin=Origin.alert,
-            type="corrective",
+            type=type_,
             trigger=trigger,
             alert_count=1,
             dedup_key=repository.alert_key(rule_id, asset_id),

@@ -1,8 +1,18 @@
-"""What every rule type shares: an id, a selector of assets, a point and a severity."""
+"""What every rule type shares, and the evaluator interface each type implements.
+
+A rule says *what* is wrong; the engine (alerts/engine.py) says *when* that becomes an alert:
+pending for ``for``, firing, held for ``keep_firing_for`` after it clears, nodata, error.
+Evaluators are small in-memory objects, one per (rule, asset), fed every reading of the rule's
+point in time order; they never touch the database.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +48,54 @@ class Selector(BaseModel):
     assets: list[str] = Field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What an evaluator concluded: the condition holds (breach) or not, and what it saw."""
+
+    breach: bool
+    value: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What evaluators may need to know about the site."""
+
+    tz: ZoneInfo
+
+    def local(self, ts: float) -> dt.datetime:
+        """The site's local time at UNIX time ts."""
+        return dt.datetime.fromtimestamp(ts, self.tz)
+
+
+class Evaluator:
+    """Per (rule, asset) memory and logic. Subclasses override what they need."""
+
+    #: True for rules whose breach is an event rather than a condition (meter_interval): the
+    #: engine fires and resolves it at once, and the work order is preventive.
+    instant = False
+
+    def observe(self, ts: float, value: float, active: bool) -> Verdict | None:
+        """A good reading. ``active``: the alert is pending or firing (for hysteresis).
+        None means no conclusion yet (not enough data)."""
+        return None
+
+    def missing(self, ts: float) -> Verdict | None:
+        """A reading that carried no usable value (unavailable, out of range, stale)."""
+        return None
+
+    def tick(self, now: float) -> Verdict | None:
+        """Time passed with no reading (only time-driven rules answer)."""
+        return None
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """State that must survive a restart, or None when there is none."""
+        return None
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Take back what snapshot() returned before a restart."""
+
+
 class RuleBase(BaseModel):
     """Fields common to all rule types."""
 
@@ -50,5 +108,19 @@ class RuleBase(BaseModel):
     point: str
     severity: Severity = Severity.minor
     enabled: bool = True
+    #: How long the condition must hold before the alert fires (pending meanwhile).
+    for_: Duration = Field(default=0.0, alias="for")
+    #: After the condition clears, keep firing this long; a relapse meanwhile is the same alert.
+    keep_firing_for: Duration = 0.0
+    #: No usable reading for this long puts the alert in 'nodata' (unset: never).
+    nodata_after: Duration | None = None
     #: How long the signal must stay back in range before an alert work order may be verified.
     verify_for: Duration = 0.0
+
+    def evaluator(self, ctx: Context) -> Evaluator:  # pragma: no cover - every type overrides
+        """A fresh evaluator for one asset."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Human summary of the condition."""
+        return self.name

@@ -1,23 +1,21 @@
-"""Threshold rule: a value above (or below) a limit for a duration."""
+"""threshold: a value above (or below) a limit, with a separate clear level (hysteresis)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
-from alerts.rules.base import RuleBase
-from config.units import Duration
+from alerts.rules.base import Context, Evaluator, RuleBase, Verdict
 
 
 class ThresholdRule(RuleBase):
-    """Fires when the point stays beyond the limit for ``for``; clears at ``clear`` (hysteresis)."""
+    """Fires when the point stays beyond the limit for ``for``; clears at ``clear``."""
 
     type: Literal["threshold"]
     above: float | None = None
     below: float | None = None
-    for_: Duration = Field(default=0.0, alias="for")
-    #: The level at which a firing alert clears; defaults to the limit itself.
+    #: The level at which an active alert clears; defaults to the limit itself.
     clear: float | None = None
 
     @model_validator(mode="after")
@@ -31,23 +29,26 @@ class ThresholdRule(RuleBase):
                 raise ValueError("'clear' must not be below 'below'")
         return self
 
-    def breached(self, value: float) -> bool:
-        """True when value is beyond the limit."""
+    def breached(self, value: float, active: bool = False) -> bool:
+        """Beyond the limit; once active, beyond the clear level."""
         if self.above is not None:
-            return value > self.above
+            level = self.clear if active and self.clear is not None else self.above
+            return value > level
         assert self.below is not None
-        return value < self.below
+        level = self.clear if active and self.clear is not None else self.below
+        return value < level
 
-    def cleared(self, value: float) -> bool:
-        """True when value is back on the good side of the clear level."""
-        if self.above is not None:
-            level = self.above if self.clear is None else self.clear
-            return value <= level
-        assert self.below is not None
-        level = self.below if self.clear is None else self.clear
-        return value >= level
+    def evaluator(self, ctx: Context) -> Evaluator:
+        return _Threshold(self)
 
     def describe(self) -> str:
-        """Human summary, e.g. 'motor_current > 28 for 30s'."""
         op, lim = (">", self.above) if self.above is not None else ("<", self.below)
         return f"{self.point} {op} {lim:g} for {self.for_:g}s"
+
+
+class _Threshold(Evaluator):
+    def __init__(self, rule: ThresholdRule):
+        self.rule = rule
+
+    def observe(self, ts: float, value: float, active: bool) -> Verdict:
+        return Verdict(self.rule.breached(value, active), value)

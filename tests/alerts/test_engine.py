@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter
 from sqlalchemy import func, select
 
+from alerts.config import Alerting, Inhibit
 from alerts.engine import AlertEngine
 from alerts.models import Alert
+from alerts.rules import RuleConfig
 from collectors.readings import Quality, Reading
 from config.site import SiteConfig
 from plantroom.db import Database
@@ -34,6 +39,27 @@ def work_orders(db: Database) -> list[WorkOrder]:
 @pytest.fixture
 def engine(demo_site: SiteConfig, db: Database) -> AlertEngine:
     return AlertEngine(demo_site, db)
+
+
+@pytest.fixture
+def settings_for() -> Iterator[Callable[[Path], Database]]:
+    """A migrated SQLite database holding another site's assets."""
+    from config.settings import Settings
+    from plantroom.app import prepare_database
+
+    made: list[Database] = []
+
+    def make(folder: Path) -> Database:
+        from config.site import load_site
+
+        s = Settings(data_dir=folder / "data", _env_file=None)  # type: ignore[call-arg]
+        database = prepare_database(s, load_site(folder / "site"))
+        made.append(database)
+        return database
+
+    yield make
+    for d in made:
+        d.dispose()
 
 
 def test_breach_shorter_than_for_opens_nothing(engine: AlertEngine, db: Database) -> None:
@@ -167,3 +193,192 @@ def test_alert_rows_record_the_lifecycle(engine: AlertEngine, db: Database) -> N
         live = s.scalar(select(func.count()).where(Alert.active_key.is_not(None)))
     assert alert.state == "resolved" and alert.workorder_id is not None and live == 0
     assert alert.fired_at is not None and alert.fired_at.timestamp() == T0 + 20
+
+
+# -- rule lifecycles beyond the threshold basics ------------------------------------------
+
+
+def rule(**fields: object) -> RuleConfig:
+    """A rule as site.yaml would give it."""
+    return TypeAdapter(RuleConfig).validate_python({"name": fields.get("id", "r"), **fields})
+
+
+def lift(t: float, point: str, value: float | None, quality: Quality = Quality.good) -> Reading:
+    return Reading(T0 + t, "lift-a1", "lift-a1-ctrl", point, value, "", quality)
+
+
+def alerts(db: Database) -> list[Alert]:
+    with db.session() as s:
+        return list(s.scalars(select(Alert).order_by(Alert.id)))
+
+
+def test_keep_firing_for_holds_the_alert_through_a_short_dip(
+    demo_site: SiteConfig, db: Database
+) -> None:
+    r = rule(id="amps", type="threshold", point="motor_current", above=26,
+             select={"assets": ["pump-1"]}, keep_firing_for="60s")  # fmt: skip
+    engine = AlertEngine(demo_site, db, [r])
+    engine.process([amps(0, 30), amps(10, 20), amps(40, 30), amps(50, 20)])
+    assert [a.state for a in alerts(db)] == ["firing"]  # the dip at 10-40 s did not resolve it
+    events = engine.process([amps(100, 20), amps(111, 20)])
+    assert [e.state for e in events] == ["resolved"] and events[0].ts == T0 + 111
+    (wo,) = work_orders(db)
+    assert wo.alert_count == 1
+
+
+def test_no_usable_reading_for_nodata_after_is_a_state_of_its_own(
+    demo_site: SiteConfig, db: Database
+) -> None:
+    r = rule(id="amps", type="threshold", point="motor_current", above=26,
+             select={"assets": ["pump-1"]}, nodata_after="60s")  # fmt: skip
+    engine = AlertEngine(demo_site, db, [r])
+    engine.process([amps(0, 20)])
+    gone = [amps(t, None, quality=Quality.unavailable) for t in range(10, 100, 10)]
+    events = engine.process(gone)
+    assert [(e.state, e.previous) for e in events] == [("nodata", "inactive")]
+    assert events[0].ts == T0 + 60
+    back = engine.process([amps(110, 20)])
+    assert [(e.state, e.previous) for e in back] == [("inactive", "nodata")]
+    assert work_orders(db) == []
+
+
+def test_a_rule_that_cannot_evaluate_is_in_error_not_silently_ok(
+    demo_site: SiteConfig, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alerts.rules import threshold
+
+    engine = AlertEngine(demo_site, db)
+
+    def broken(self: object, ts: float, value: float, active: bool) -> None:
+        raise ZeroDivisionError("bad rule")
+
+    monkeypatch.setattr(threshold._Threshold, "observe", broken)
+    events = engine.process([amps(0, 30)])
+    assert [e.state for e in events] == ["error"]
+    (row,) = alerts(db)
+    assert row.state == "error" and "ZeroDivisionError" in row.detail
+    monkeypatch.undo()
+    events = engine.process([amps(10, 20)])
+    assert [(e.state, e.previous) for e in events] == [("inactive", "error")]
+
+
+def test_meter_interval_opens_one_preventive_work_order_per_interval(
+    demo_site: SiteConfig, db: Database
+) -> None:
+    r = rule(id="lift-service", type="meter_interval", point="trip_counter", every=50_000,
+             select={"assets": ["lift-a1"]}, severity="info")  # fmt: skip
+    engine = AlertEngine(demo_site, db, [r])
+    engine.process([lift(0, "trip_counter", 49_990), lift(10, "trip_counter", 49_999)])
+    assert work_orders(db) == []
+    engine.process([lift(20, "trip_counter", 50_002), lift(30, "trip_counter", 50_010)])
+    (wo,) = work_orders(db)
+    assert (wo.type, wo.priority, wo.alert_count) == ("preventive", "P4", 1)
+    # A restart remembers the interval already served: no second order for the same 50,000.
+    AlertEngine(demo_site, db, [r]).process([lift(40, "trip_counter", 50_020)])
+    assert len(work_orders(db)) == 1
+
+
+def test_a_fix_is_verified_only_after_the_signal_held_for_verify_for(
+    engine: AlertEngine, db: Database
+) -> None:
+    engine.process([amps(0, 30), amps(20, 30), amps(30, 20)])  # fired, cleared at t=30
+    (wo,) = work_orders(db)
+    at = dt.datetime.fromtimestamp
+
+    def move(target: str, t: float) -> None:
+        with db.session() as s:
+            w = repository.get(s, wo.id)
+            assert w is not None
+            service.change_status(
+                s, wo=w, target=target, actor="eng", role="admin", at=at(T0 + t, dt.UTC)
+            )
+
+    move("resolved", 60)
+    with pytest.raises(service.FixNotProven, match="back in range for 570 s of the 600 s"):
+        move("verified", 600)  # the demo rule's verify_for is 10 min
+    move("verified", 630)
+
+
+def test_verifying_while_the_alert_fires_again_is_refused(
+    engine: AlertEngine, db: Database
+) -> None:
+    engine.process([amps(0, 30), amps(20, 30), amps(30, 20)])
+    (wo,) = work_orders(db)
+    with db.session() as s:
+        w = repository.get(s, wo.id)
+        assert w is not None
+        service.change_status(s, wo=w, target="resolved", actor="e", role="admin")
+    engine.process([amps(40, 30), amps(60, 30)])  # fires again: reopens the same order
+    with db.session() as s:
+        w = repository.get(s, wo.id)
+        assert w is not None and w.status == "in_progress"
+        service.change_status(s, wo=w, target="resolved", actor="e", role="admin")
+        with pytest.raises(service.FixNotProven, match="firing"):
+            service.change_status(s, wo=w, target="verified", actor="e", role="admin")
+
+
+def test_a_firing_source_inhibits_the_other_alerts_of_its_building(
+    demo_site: SiteConfig, db: Database
+) -> None:
+    building = demo_site.asset("pump-1").building.id
+    mains = [
+        a.asset.id
+        for a in demo_site.assets()
+        if a.building.id == building and a.asset.brick_class == "Electrical_Meter"
+    ][:1]
+    power = rule(id="power-loss", type="threshold", point="voltage_l1", below=100,
+                 select={"assets": mains}, severity="critical")  # fmt: skip
+    amps_rule = rule(id="amps", type="threshold", point="motor_current", above=26,
+                     select={"assets": ["pump-1"]})  # fmt: skip
+    engine = AlertEngine(
+        demo_site, db, [power, amps_rule],
+        alerting=Alerting(inhibit=[Inhibit(source="power-loss", scope="building")]),
+    )  # fmt: skip
+    volts = Reading(T0, mains[0], f"{mains[0]}-meter", "voltage_l1", 0.0, "V", Quality.good)
+    events = engine.process([volts, amps(1, 30)])
+    by_rule = {e.rule_id: e for e in events}
+    assert by_rule["power-loss"].inhibited is False and by_rule["amps"].inhibited is True
+    assert [w.rule_id for w in work_orders(db)] == ["power-loss"]
+    (pump_alert,) = [a for a in alerts(db) if a.rule_id == "amps"]
+    assert pump_alert.inhibited_by == f"power-loss:{mains[0]}"
+
+
+def test_an_alert_storm_in_one_building_gives_one_parent_work_order(
+    tmp_path: Path, settings_for: Callable[[Path], Database]
+) -> None:
+    from bench._site import BenchSite
+
+    site = BenchSite(gateways=10, per_gateway=100).write(tmp_path / "site")
+    assert len(list(site.assets())) == 1000
+    low = rule(id="volts-low", type="threshold", point="voltage_l1", below=207, severity="major")
+    db = settings_for(tmp_path)
+    from alerts.config import Storm
+
+    engine = AlertEngine(
+        site, db, [low], alerting=Alerting(storm=Storm(threshold=20, group_wait=60))
+    )
+    readings = [
+        Reading(T0 + i * 0.01, ref.asset.id, ref.asset.devices[0].id, "voltage_l1", 150.0, "V",
+                Quality.good)
+        for i, ref in enumerate(site.assets())
+    ]  # fmt: skip
+    engine.process(readings)
+    engine.tick(T0 + 120)  # the storm window is over
+    (parent,) = work_orders(db)
+    with db.session() as s:
+        linked = s.scalar(select(func.count()).where(Alert.workorder_id == parent.id))
+        firing = s.scalar(select(func.count()).where(Alert.state == "firing"))
+    assert firing == 1000 and linked == 1000 and parent.alert_count == 1000
+    assert parent.asset_id is None and "storm" in parent.title.lower()
+
+
+def test_a_few_alerts_within_the_storm_window_get_a_work_order_each(
+    demo_site: SiteConfig, db: Database
+) -> None:
+    from alerts.config import Storm
+
+    engine = AlertEngine(demo_site, db, alerting=Alerting(storm=Storm(threshold=5, group_wait=30)))
+    engine.process([amps(0, 30), amps(0, 30, "pump-2"), amps(20, 30), amps(20, 30, "pump-2")])
+    assert work_orders(db) == []  # waiting out the window
+    engine.tick(T0 + 51)
+    assert sorted(w.asset_id or "" for w in work_orders(db)) == ["pump-1", "pump-2"]
