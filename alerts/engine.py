@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -33,8 +34,8 @@ from alerts.config import Alerting
 from alerts.events import AlertEvent
 from alerts.models import Alert, RuleState
 from alerts.rules import Context, Evaluator, RuleConfig, Selector, Verdict
-from alerts.rules.base import SEVERITY_PRIORITY
-from collectors.readings import Reading
+from alerts.rules.base import OK, SEVERITY_PRIORITY
+from collectors.readings import Quality, Reading
 from config.site import AssetRef, SiteConfig
 from plantroom.db import Database
 from workorders import repository as wo_repository
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 LIVE = frozenset({"pending", "firing", "nodata", "error"})
 #: States in which the rule's condition is being watched as a problem (hysteresis applies).
 ACTIVE = frozenset({"pending", "firing"})
+GOOD = Quality.good
+_NUMBERS = frozenset({float, int})
 
 
 def selects(selector: Selector, ref: AssetRef) -> bool:
@@ -64,22 +67,57 @@ def _utc(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
-@dataclass(eq=False)
 class _Track:
     """One (rule, asset): its evaluator and where it stands."""
 
-    rule: RuleConfig
-    asset: str
-    ev: Evaluator
-    state: str = "inactive"
-    since: float = 0.0
-    alert_id: int | None = None
-    last_good: float | None = None
-    clear_since: float | None = None
-    point: str = ""
-    device: str = ""
-    unit: str = ""
-    saved: dict[str, Any] | None = None
+    __slots__ = (
+        "_state",
+        "active",
+        "alert_id",
+        "asset",
+        "clear_since",
+        "device",
+        "ev",
+        "hi",
+        "idle",
+        "last_good",
+        "lo",
+        "persist",
+        "point",
+        "rule",
+        "saved",
+        "since",
+        "unit",
+    )  # fmt: skip
+
+    def __init__(self, rule: RuleConfig, asset: str, ev: Evaluator):
+        self.rule = rule
+        self.asset = asset
+        self.ev = ev
+        # Skipping quiet readings would lose the time of the last good one, which a rule
+        # watching for nodata needs: such a track sees every reading.
+        self.lo, self.hi = ev.quiet if rule.nodata_after is None else (math.inf, -math.inf)
+        self.state = "inactive"
+        self.since = 0.0
+        self.alert_id: int | None = None
+        self.last_good: float | None = None
+        self.clear_since: float | None = None
+        self.point = self.device = self.unit = ""
+        self.saved: dict[str, Any] | None = None
+        #: The evaluator keeps memory that must survive a restart.
+        self.persist = type(ev).snapshot is not Evaluator.snapshot
+
+    @property
+    def state(self) -> str:
+        """inactive, pending, firing, nodata or error."""
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        # Two flags the per-reading loop reads instead of comparing strings.
+        self._state = value
+        self.active = value in ACTIVE
+        self.idle = value == "inactive"
 
 
 @dataclass
@@ -148,6 +186,8 @@ class AlertEngine:
             for rule in self.rules.values():
                 if rule.point in points and selects(rule.select, ref):
                     self.index[(ref.asset.id, rule.point)].append(rule)
+        #: (asset, point) -> the tracks its readings feed.
+        self._by_series: dict[tuple[str, str], list[_Track]] = {}
         self._links = {
             ref.asset.id: {d.link.key for d in ref.asset.devices} for ref in self.refs.values()
         }
@@ -166,6 +206,7 @@ class AlertEngine:
     def _track(self, rule: RuleConfig, asset: str) -> _Track:
         tr = _Track(rule, asset, rule.evaluator(self.ctx))
         self.tracks[(rule.id, asset)] = tr
+        self._by_series.setdefault((asset, rule.point), []).append(tr)
         if type(tr.ev).tick is not Evaluator.tick:
             self._ticking.append(tr)
         return tr
@@ -173,6 +214,7 @@ class AlertEngine:
     def load(self) -> None:
         """Resume live alerts and evaluator memory from the database."""
         self.tracks.clear()
+        self._by_series.clear()
         self._ticking.clear()
         self._inhibitors.clear()
         with self.db.session() as s:
@@ -194,6 +236,10 @@ class AlertEngine:
                 tr = self.tracks.get((st.rule_id, st.asset_id)) or self._track(rule, st.asset_id)
                 tr.ev.restore(st.data)
                 tr.saved = dict(st.data)
+        for (asset, _point), rules in self.index.items():
+            for rule in rules:
+                if (rule.id, asset) not in self.tracks:
+                    self._track(rule, asset)
 
     # -- input --------------------------------------------------------------------------
 
@@ -202,17 +248,41 @@ class AlertEngine:
         with self._lock:
             batch = _Batch(self.db)
             try:
+                by_series, good_q, numbers, ok = self._by_series, GOOD, _NUMBERS, OK
+                now = self.now
                 for r in readings:
-                    rules = self.index.get((r.asset, r.point))
-                    if not rules:
+                    ts, asset, _, point, value, _, quality, _ = r
+                    tracks = by_series.get((asset, point))
+                    if tracks is None:
                         continue
-                    if r.ts > self.now:
-                        self.now = r.ts
-                    value = r.number
-                    for rule in rules:
-                        tr = self.tracks.get((rule.id, r.asset)) or self._track(rule, r.asset)
-                        tr.point, tr.device, tr.unit = r.point, r.device, r.unit
-                        self._observe(batch, tr, r.ts, value)
+                    if ts > now:
+                        now = self.now = ts
+                    good = quality is good_q and value.__class__ in numbers
+                    for tr in tracks:
+                        # _observe, unrolled for the case that is nearly always true: a quiet
+                        # reading of an inactive alert. Everything else goes through _apply.
+                        try:
+                            if good:
+                                if tr.idle and tr.lo <= value <= tr.hi:  # type: ignore[operator]
+                                    continue  # quiet: nothing to evaluate, nothing to remember
+                                tr.last_good = ts
+                                verdict = tr.ev.observe(ts, value, tr.active)  # type: ignore[arg-type]
+                            else:
+                                verdict = tr.ev.missing(ts)
+                        except Exception as exc:
+                            self._failed(batch, tr, r, exc)
+                            continue
+                        if tr.persist:
+                            self._save(batch, tr)
+                        if verdict is None:
+                            if not good and tr.rule.nodata_after is not None:
+                                self._seen(tr, r)
+                                self._maybe_nodata(batch, tr, ts)
+                            continue
+                        if verdict is ok and tr.idle:
+                            continue
+                        self._seen(tr, r)
+                        self._apply(batch, tr, verdict, ts)
                 self._tick(batch, self.now)
             except BaseException as exc:
                 batch.close(exc)
@@ -247,26 +317,21 @@ class AlertEngine:
             except Exception:
                 log.exception("alert listener failed")
 
-    def _observe(self, b: _Batch, tr: _Track, ts: float, value: float | None) -> None:
-        rule = tr.rule
-        try:
-            if value is None:
-                verdict = tr.ev.missing(ts)
-            else:
-                tr.last_good = ts
-                verdict = tr.ev.observe(ts, value, tr.state in ACTIVE)
-        except Exception as exc:  # a rule that cannot evaluate is an alert state of its own
-            log.exception("rule %s on %s failed", rule.id, tr.asset)
-            self._to_error(b, tr, ts, f"{type(exc).__name__}: {exc}")
-            return
-        if tr.saved is not None or tr.ev.instant:
-            self._save(b, tr)
-        if verdict is not None:
-            self._apply(b, tr, verdict, ts)
-        elif value is None:
-            self._maybe_nodata(b, tr, ts)
+    @staticmethod
+    def _seen(tr: _Track, r: Reading) -> None:
+        """Remember which device and unit the rule's point comes from (for alert rows)."""
+        if not tr.device:
+            tr.point, tr.device, tr.unit = r.point, r.device, r.unit
+
+    def _failed(self, b: _Batch, tr: _Track, r: Reading, exc: Exception) -> None:
+        """A rule that cannot evaluate is an alert state of its own, not a quiet OK."""
+        log.exception("rule %s on %s failed", tr.rule.id, tr.asset)
+        self._seen(tr, r)
+        self._to_error(b, tr, r.ts, f"{type(exc).__name__}: {exc}")
 
     def _tick(self, b: _Batch, now: float) -> None:
+        if now <= 0:
+            return  # no reading yet: the clock has not started
         for tr in self._ticking:
             try:
                 verdict = tr.ev.tick(now)

@@ -9,6 +9,7 @@ point in time order; they never touch the database.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -57,6 +58,11 @@ class Verdict:
     detail: str = ""
 
 
+#: The verdict of a quiet reading: no breach, nothing to record. Evaluators return this shared
+#: one when the alert is inactive and stays so, which is nearly always: no allocation per reading.
+OK = Verdict(False)
+
+
 @dataclass(frozen=True)
 class Context:
     """What evaluators may need to know about the site."""
@@ -74,6 +80,10 @@ class Evaluator:
     #: True for rules whose breach is an event rather than a condition (meter_interval): the
     #: engine fires and resolves it at once, and the work order is preventive.
     instant = False
+    #: Values in this closed range change nothing while the alert is inactive, and need no
+    #: call at all: an evaluator without memory (threshold) declares it, so the engine skips
+    #: the call for nearly every reading. The default, an empty range, means always call.
+    quiet: tuple[float, float] = (math.inf, -math.inf)
 
     def observe(self, ts: float, value: float, active: bool) -> Verdict | None:
         """A good reading. ``active``: the alert is pending or firing (for hysteresis).

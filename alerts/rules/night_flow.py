@@ -4,7 +4,7 @@ a minimum flow above a level, night after night, is water running somewhere."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -94,3 +94,10 @@ class _NightFlow(Evaluator):
 
     def tick(self, now: float) -> Verdict | None:
         return self._at(now)
+
+    def snapshot(self) -> dict[str, Any] | None:
+        # The streak spans days: a restart between two leaking nights must not reset it.
+        return {"streak": self.streak}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.streak = int(data.get("streak", 0))

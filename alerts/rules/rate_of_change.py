@@ -3,12 +3,13 @@ bearing temperature climbing 10 degrees per hour."""
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from alerts.rules.base import Context, Evaluator, RuleBase, Verdict
+from alerts.rules.base import OK, Context, Evaluator, RuleBase, Verdict
 from config.units import Duration
 
 
@@ -37,20 +38,33 @@ class RateOfChangeRule(RuleBase):
 
 
 class _Rate(Evaluator):
+    """Keeps one point per twentieth of the window: the rate is measured from the oldest kept
+    point, at most a twentieth of a window younger than the window itself."""
+
     def __init__(self, rule: RateOfChangeRule):
         self.rule = rule
         self.points: deque[tuple[float, float]] = deque()
+        self.window, self.half, self.per = rule.window, rule.window / 2, rule.per
+        self.step = rule.window / 20
+        self.next_keep = -math.inf
+        self.rising = rule.above is not None
+        limit = rule.above if rule.above is not None else rule.below
+        assert limit is not None
+        self.limit = limit
 
     def observe(self, ts: float, value: float, active: bool) -> Verdict | None:
         pts = self.points
-        pts.append((ts, value))
-        while pts and pts[0][0] < ts - self.rule.window:
-            pts.popleft()
+        if ts >= self.next_keep:
+            pts.append((ts, value))
+            self.next_keep = ts + self.step
+            start = ts - self.window
+            while pts[0][0] < start:
+                pts.popleft()
         t0, v0 = pts[0]
-        if ts - t0 < self.rule.window / 2:  # too short a span to call it a rate
+        if ts - t0 < self.half:  # too short a span to call it a rate
             return None
-        rate = (value - v0) / (ts - t0) * self.rule.per
-        if self.rule.above is not None:
-            return Verdict(rate > self.rule.above, rate, f"{rate:+.3g} per {self.rule.per:g}s")
-        assert self.rule.below is not None
-        return Verdict(rate < self.rule.below, rate, f"{rate:+.3g} per {self.rule.per:g}s")
+        rate = (value - v0) / (ts - t0) * self.per
+        breach = rate > self.limit if self.rising else rate < self.limit
+        if not breach and not active:
+            return OK
+        return Verdict(breach, rate, f"{rate:+.3g} per {self.per:g}s")

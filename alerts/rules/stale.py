@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from alerts.rules.base import Context, Evaluator, RuleBase, Verdict
+from alerts.rules.base import OK, Context, Evaluator, RuleBase, Verdict
 from config.units import Duration
 
 
@@ -33,7 +33,7 @@ class _Stale(Evaluator):
 
     def observe(self, ts: float, value: float, active: bool) -> Verdict:
         self.last_good = ts
-        return Verdict(False, value)
+        return Verdict(False, value) if active else OK
 
     def missing(self, ts: float) -> Verdict | None:
         return self.tick(ts)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import model_validator
 
-from alerts.rules.base import Context, Evaluator, RuleBase, Verdict
+from alerts.rules.base import OK, Context, Evaluator, RuleBase, Verdict
 
 
 class ThresholdRule(RuleBase):
@@ -49,6 +50,16 @@ class ThresholdRule(RuleBase):
 class _Threshold(Evaluator):
     def __init__(self, rule: ThresholdRule):
         self.rule = rule
+        limit = rule.above if rule.above is not None else rule.below
+        assert limit is not None
+        self.rising = rule.above is not None
+        self.limit = limit
+        self.clear = limit if rule.clear is None else rule.clear
+        self.quiet = (-math.inf, limit) if self.rising else (limit, math.inf)
 
     def observe(self, ts: float, value: float, active: bool) -> Verdict:
-        return Verdict(self.rule.breached(value, active), value)
+        # The rule's breached(), unrolled: this runs for every reading of every series.
+        level = self.clear if active else self.limit
+        if value > level if self.rising else value < level:
+            return Verdict(True, value)
+        return Verdict(False, value) if active else OK

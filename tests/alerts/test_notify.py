@@ -1,0 +1,584 @@
+"""Alert notifications: grouping and timing on a fake clock, delivery to a real local HTTP
+server and a real local SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import logging
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+
+from alerts.config import EmailTarget, Notifications, WebhookTarget
+from alerts.events import AlertEvent
+from alerts.notify import Notification, Notifier
+
+T0 = 1_772_413_200.0  # 2026-03-02 01:00:00 UTC
+
+
+class FakeClock:
+    """A clock the test moves by hand, standing in for the readings' timestamps."""
+
+    def __init__(self, t: float = T0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def event(
+    rule: str = "pump-overcurrent",
+    asset: str = "pump-1",
+    building: str = "bldg-a",
+    state: str = "firing",
+    severity: str = "major",
+    **kw: Any,
+) -> AlertEvent:
+    names = {"pump-overcurrent": "Pump motor over-current", "lift-down": "Lift out of service"}
+    fields: dict[str, Any] = {
+        "rule_name": names.get(rule, rule),
+        "asset_name": asset.replace("-", " ").title(),
+        "previous": "pending" if state == "firing" else "firing",
+        "ts": T0,
+        "point": "motor_current",
+        "value": 32.0,
+        "unit": "A",
+    }
+    fields.update(kw)
+    return AlertEvent(
+        rule, severity=severity, asset_id=asset, building_id=building, state=state, **fields
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- a real HTTP receiver -----------------------------------------------------------------------
+
+
+@dataclass
+class Receiver:
+    """A local HTTP server recording every POST; answers with ``statuses`` in turn, then 200."""
+
+    url: str
+    posts: list[tuple[str, dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+
+    def bodies(self, path: str | None = None) -> list[dict[str, Any]]:
+        return [body for p, _, body in self.posts if path is None or p == path]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    rec = Receiver(url="")
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with lock:
+                rec.posts.append((self.path, dict(self.headers), body))
+                status = rec.statuses.pop(0) if rec.statuses else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    rec.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="webhook-receiver")
+    thread.start()
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def notifier(*targets: WebhookTarget | EmailTarget, clock: FakeClock, **cfg: Any) -> Notifier:
+    config = Notifications(
+        group_wait=30,
+        group_interval=300,
+        repeat_interval=3600,
+        webhooks=[t for t in targets if isinstance(t, WebhookTarget)],
+        email=[t for t in targets if isinstance(t, EmailTarget)],
+        **cfg,
+    )
+    return Notifier(
+        config,
+        clock=clock,
+        retry_delays=(0.01, 0.01),
+        building_names={"bldg-a": "Building A", "bldg-b": "Building B"},
+    )
+
+
+def send(n: Notifier, notifications: list[Notification]) -> list[bool]:
+    async def all_of_them() -> list[bool]:
+        return [await n.deliver(x) for x in notifications]
+
+    return asyncio.run(all_of_them())
+
+
+# --- grouping and timing ------------------------------------------------------------------------
+
+
+def test_alerts_firing_together_in_a_building_go_out_in_one_webhook_post(
+    receiver: Receiver,
+) -> None:
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url=receiver.url + "/hook"), clock=clock)
+    n.submit([event("pump-overcurrent", "pump-1")])
+    clock.t += 10
+    n.submit([event("pump-overcurrent", "pump-2"), event("lift-down", "lift-a1", severity="info")])
+
+    assert n.due(T0 + 29.9) == []
+    clock.t = T0 + 30
+    assert send(n, n.due(T0 + 30)) == [True]
+
+    (body,) = receiver.bodies("/hook")
+    assert (body["version"], body["group"], body["status"]) == (1, "bldg-a", "firing")
+    assert [(a["rule_id"], a["asset_id"]) for a in body["alerts"]] == [
+        ("pump-overcurrent", "pump-1"),
+        ("pump-overcurrent", "pump-2"),
+        ("lift-down", "lift-a1"),
+    ]
+    assert body["alerts"][0] == event("pump-overcurrent", "pump-1").as_dict()
+    assert body["sent_at"] == "2026-03-02T01:00:30+00:00"
+
+
+def test_webhook_sends_its_configured_headers(receiver: Receiver) -> None:
+    clock = FakeClock()
+    target = WebhookTarget(url=receiver.url, headers={"Authorization": "Bearer s3cret"})
+    n = notifier(target, clock=clock)
+    n.submit([event()])
+    send(n, n.due(T0 + 30))
+    ((_, headers, _),) = receiver.posts
+    assert headers["Authorization"] == "Bearer s3cret"
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_events_in_two_buildings_give_two_notifications(receiver: Receiver) -> None:
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url=receiver.url), clock=clock)
+    n.submit([event(asset="pump-1", building="bldg-a"), event(asset="pump-9", building="bldg-b")])
+    send(n, n.due(T0 + 30))
+    groups = {b["group"]: [a["asset_id"] for a in b["alerts"]] for b in receiver.bodies()}
+    assert groups == {"bldg-a": ["pump-1"], "bldg-b": ["pump-9"]}
+
+
+def test_a_new_alert_after_the_first_notification_waits_for_group_interval() -> None:
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url="http://127.0.0.1:9/"), clock=clock)
+    n.submit([event(asset="pump-1")])
+    assert len(n.due(T0 + 30)) == 1
+    clock.t = T0 + 60
+    n.submit([event(asset="pump-2", ts=T0 + 60)])
+    assert n.due(T0 + 329) == []
+    (again,) = n.due(T0 + 330)
+    assert [e.asset_id for e in again.events] == ["pump-1", "pump-2"]
+
+
+def test_still_firing_is_sent_again_after_repeat_interval_and_not_before() -> None:
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url="http://127.0.0.1:9/"), clock=clock)
+    n.submit([event()])
+    assert len(n.due(T0 + 30)) == 1
+    # The engine re-submitting the same state (a retried batch) is no news.
+    n.submit([event()])
+    assert n.due(T0 + 30 + 3599) == []
+    (repeat,) = n.due(T0 + 30 + 3600)
+    assert (repeat.status, [e.asset_id for e in repeat.events]) == ("firing", ["pump-1"])
+    assert n.due(T0 + 30 + 3600 + 3599) == []
+    assert len(n.due(T0 + 30 + 7200)) == 1
+
+
+def test_a_resolution_is_sent_once_then_the_group_is_forgotten() -> None:
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url="http://127.0.0.1:9/"), clock=clock)
+    n.submit([event()])
+    n.due(T0 + 30)
+    clock.t = T0 + 100
+    n.submit([event(state="resolved", ts=T0 + 100)])
+    (resolution,) = n.due(T0 + 330)
+    assert resolution.status == "resolved"
+    assert [(e.asset_id, e.state) for e in resolution.events] == [("pump-1", "resolved")]
+    assert n.next_due() is None
+    assert n.due(T0 + 30 * 86400) == []
+
+
+def test_a_partial_resolution_is_told_beside_the_alerts_still_firing() -> None:
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url="http://127.0.0.1:9/"), clock=clock)
+    n.submit([event(asset="pump-1"), event(asset="pump-2")])
+    n.due(T0 + 30)
+    n.submit([event(asset="pump-2", state="resolved")])
+    (update,) = n.due(T0 + 330)
+    assert update.status == "firing"
+    assert [(e.asset_id, e.state) for e in update.events] == [
+        ("pump-1", "firing"),
+        ("pump-2", "resolved"),
+    ]
+    (repeat,) = n.due(T0 + 330 + 3600)
+    assert [e.asset_id for e in repeat.events] == ["pump-1"]
+
+
+def test_an_alert_without_data_that_goes_back_to_inactive_is_told_as_ended() -> None:
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url="http://127.0.0.1:9/"), clock=clock)
+    n.submit([event(state="nodata", previous="firing")])
+    (first,) = n.due(T0 + 30)
+    assert first.status == "firing"
+    n.submit([event(state="inactive", previous="nodata")])
+    (ended,) = n.due(T0 + 330)
+    assert (ended.status, [e.state for e in ended.resolved]) == ("resolved", ["inactive"])
+    assert n.next_due() is None
+
+
+def test_an_alert_that_fires_and_resolves_before_anything_was_sent_notifies_nobody() -> None:
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url="http://127.0.0.1:9/"), clock=clock)
+    n.submit([event()])
+    n.submit([event(state="resolved")])
+    assert n.due(T0 + 86400) == []
+    assert n.next_due() is None
+
+
+@pytest.mark.parametrize(
+    "quiet",
+    [
+        {"silenced": True},
+        {"inhibited": True},
+        {"state": "pending"},
+        {"state": "inactive"},
+    ],
+    ids=["silenced", "inhibited", "pending", "inactive"],
+)
+def test_events_not_worth_telling_notify_nobody(quiet: dict[str, Any]) -> None:
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url="http://127.0.0.1:9/"), clock=clock)
+    n.submit([event(**quiet)])
+    assert n.due(T0 + 86400) == []
+
+
+def test_silencing_a_firing_alert_stops_its_repeats_without_a_message() -> None:
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url="http://127.0.0.1:9/"), clock=clock)
+    n.submit([event(asset="pump-1"), event(asset="pump-2")])
+    n.due(T0 + 30)
+    n.submit([event(asset="pump-1", silenced=True)])
+    assert n.due(T0 + 30 + 3599) == []
+    (repeat,) = n.due(T0 + 30 + 3600)
+    assert [e.asset_id for e in repeat.events] == ["pump-2"]
+    n.submit([event(asset="pump-1", state="resolved", silenced=True)])
+    assert n.due(T0 + 30 + 3600 + 3599) == []
+
+
+def test_min_severity_keeps_minor_alerts_from_a_target(receiver: Receiver) -> None:
+    clock = FakeClock()
+    everything = WebhookTarget(url=receiver.url + "/all")
+    serious = WebhookTarget(url=receiver.url + "/serious", min_severity="major")  # type: ignore[arg-type]
+    n = notifier(everything, serious, clock=clock)
+    n.submit([event(asset="pump-1", severity="minor"), event(asset="pump-2", severity="critical")])
+    send(n, n.due(T0 + 30))
+    assert [a["asset_id"] for a in receiver.bodies("/all")[0]["alerts"]] == ["pump-2", "pump-1"]
+    assert [a["asset_id"] for a in receiver.bodies("/serious")[0]["alerts"]] == ["pump-2"]
+    # The minor alert's resolution goes only where its firing went.
+    n.submit([event(asset="pump-1", severity="minor", state="resolved")])
+    (update,) = n.due(T0 + 330)
+    assert update.targets == (everything,)
+
+
+def test_targets_that_get_the_same_alerts_share_one_notification() -> None:
+    clock = FakeClock()
+    hook = WebhookTarget(url="http://127.0.0.1:9/")
+    mail = EmailTarget.model_validate({"host": "127.0.0.1", "from": "p@x.org", "to": ["f@x.org"]})
+    n = notifier(hook, mail, clock=clock)
+    n.submit([event()])
+    (both,) = n.due(T0 + 30)
+    assert both.targets == (hook, mail)
+
+
+# --- delivery failures --------------------------------------------------------------------------
+
+
+def test_an_unreachable_webhook_is_retried_then_dropped_and_others_still_get_theirs(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="alerts.notify")
+    dead_url = f"http://127.0.0.1:{free_port()}/hook"
+    clock = FakeClock()
+    n = notifier(
+        WebhookTarget(url=dead_url, min_severity="critical"),  # type: ignore[arg-type]
+        WebhookTarget(url=receiver.url),
+        clock=clock,
+    )
+    n.submit([event(asset="pump-1", severity="critical")])
+    # Both targets get the same alerts, so one notification goes to both; it failed for one.
+    assert send(n, n.due(T0 + 30)) == [False]
+
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(warnings) == 2  # retry_delays=(0.01, 0.01): three tries
+    (error,) = errors
+    assert dead_url in error.getMessage() and "bldg-a" in error.getMessage()
+    assert "3 tries" in error.getMessage()
+    assert [b["alerts"][0]["asset_id"] for b in receiver.bodies()] == ["pump-1"]
+
+    clock.t = T0 + 40
+    n.submit([event(asset="pump-9", building="bldg-b", severity="major")])
+    assert send(n, n.due(T0 + 70)) == [True]
+    assert [b["group"] for b in receiver.bodies()] == ["bldg-a", "bldg-b"]
+
+
+def test_a_webhook_that_fails_once_gets_the_notification_on_the_next_try(
+    receiver: Receiver,
+) -> None:
+    receiver.statuses = [503]
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url=receiver.url), clock=clock)
+    n.submit([event()])
+    assert send(n, n.due(T0 + 30)) == [True]
+    assert len(receiver.posts) == 2
+
+
+def test_a_webhook_that_rejects_the_request_is_not_retried(
+    receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.statuses = [400]
+    clock = FakeClock()
+    n = notifier(WebhookTarget(url=receiver.url), clock=clock)
+    n.submit([event()])
+    assert send(n, n.due(T0 + 30)) == [False]
+    assert len(receiver.posts) == 1
+    assert "HTTP 400" in caplog.text
+
+
+# --- email over a real SMTP server --------------------------------------------------------------
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+    def message(self, i: int = 0) -> email.message.EmailMessage:
+        data = self.envelopes[i].content
+        assert isinstance(data, bytes)
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+        assert isinstance(msg, email.message.EmailMessage)
+        return msg
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def mail_target(port: int, **kw: Any) -> EmailTarget:
+    return EmailTarget.model_validate(
+        {
+            "host": "127.0.0.1",
+            "port": port,
+            "from": "plantroom@example.org",
+            "to": ["facilities@example.org", "duty@example.org"],
+            "timeout": 5,
+            **kw,
+        }
+    )
+
+
+def test_email_lists_the_alerts_of_a_building(smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    clock = FakeClock()
+    n = notifier(mail_target(port), clock=clock)
+    n.submit(
+        [
+            event("pump-overcurrent", "pump-1", workorder_id=17),
+            event(
+                "lift-down",
+                "lift-a1",
+                severity="critical",
+                point="in_service",
+                value=0.0,
+                unit="",
+                ts=T0 - 120,
+            ),
+        ]
+    )
+    assert send(n, n.due(T0 + 30)) == [True]
+
+    (envelope,) = inbox.envelopes
+    assert envelope.mail_from == "plantroom@example.org"
+    assert envelope.rcpt_tos == ["facilities@example.org", "duty@example.org"]
+    msg = inbox.message()
+    assert msg["Subject"] == (
+        "[FIRING:2] Building A: Lift out of service on Lift A1, Pump motor over-current on Pump 1"
+    )
+    assert msg["To"] == "facilities@example.org, duty@example.org"
+    body = msg.get_content()
+    assert "Building A (bldg-a): 2 firing, 0 resolved." in body
+    assert "- Pump 1: Pump motor over-current (major)" in body
+    assert "motor_current = 32 A   since 2026-03-02 01:00:00 UTC" in body
+    assert "work order: #17" in body
+    assert "in_service = 0   since 2026-03-02 00:58:00 UTC" in body
+
+
+def test_email_resolution_says_resolved(smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    clock = FakeClock()
+    n = notifier(mail_target(port), clock=clock)
+    n.submit([event()])
+    n.due(T0 + 30)
+    n.submit([event(state="resolved", ts=T0 + 200)])
+    send(n, n.due(T0 + 330))
+    msg = inbox.message()
+    assert msg["Subject"] == "[RESOLVED:1] Building A: Pump motor over-current on Pump 1"
+    assert "resolved at 2026-03-02 01:03:20 UTC" in msg.get_content()
+
+
+@pytest.fixture
+def tls_cert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, trusted through SSL_CERT_FILE as an operator
+    would trust a private CA."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    return cert, key
+
+
+def test_email_uses_starttls_and_login_when_configured(tls_cert: tuple[Path, Path]) -> None:
+    cert, key = tls_cert
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins: list[tuple[bytes, bytes, bool]] = []
+
+    def authenticator(
+        server: SMTPServer, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login, data.password, session.ssl is not None))
+        return AuthResult(success=data.password == b"pw")
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_required=True,
+    )
+    controller.start()
+    try:
+        clock = FakeClock()
+        good = mail_target(port, starttls=True, username="plantroom", password="pw")
+        n = notifier(good, clock=clock)
+        n.submit([event()])
+        assert send(n, n.due(T0 + 30)) == [True]
+    finally:
+        controller.stop()
+    assert logins == [(b"plantroom", b"pw", True)]
+    assert len(inbox.envelopes) == 1
+
+
+def test_email_with_starttls_is_not_sent_in_clear_to_a_server_without_it(
+    smtp: tuple[Inbox, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    inbox, port = smtp
+    clock = FakeClock()
+    n = notifier(mail_target(port, starttls=True), clock=clock)
+    n.submit([event()])
+    assert send(n, n.due(T0 + 30)) == [False]
+    assert inbox.envelopes == []
+    assert "STARTTLS" in caplog.text and "email facilities@example.org" in caplog.text
+
+
+# --- the live loop ------------------------------------------------------------------------------
+
+
+def test_run_sends_what_another_thread_submits_and_stops_when_told(receiver: Receiver) -> None:
+    config = Notifications(group_wait=0.05, webhooks=[WebhookTarget(url=receiver.url)])
+    n = Notifier(config)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(n.run())
+        await asyncio.sleep(0.05)  # run() is idle, waiting for news
+        worker = threading.Thread(target=n.submit, args=([event(ts=time.time())],))
+        worker.start()
+        worker.join()
+        for _ in range(200):
+            if receiver.posts:
+                break
+            await asyncio.sleep(0.01)
+        n.stop()
+        await asyncio.wait_for(task, timeout=2)
+
+    asyncio.run(scenario())
+    assert [b["alerts"][0]["asset_id"] for b in receiver.bodies()] == ["pump-1"]
+
+
+def test_cancelling_run_does_not_wait_for_a_delivery_being_retried(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = Notifications(
+        group_wait=0, webhooks=[WebhookTarget(url=f"http://127.0.0.1:{free_port()}/")]
+    )
+    n = Notifier(config, retry_delays=(30.0,))
+
+    async def scenario() -> float:
+        task = asyncio.create_task(n.run())
+        n.submit([event(ts=time.time())])
+        for _ in range(200):
+            if "trying again" in caplog.text:
+                break
+            await asyncio.sleep(0.01)
+        start = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.monotonic() - start
+
+    assert asyncio.run(scenario()) < 1.0
+    assert "trying again in 30s" in caplog.text
