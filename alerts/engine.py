@@ -33,10 +33,11 @@ from alerts import repository
 from alerts.config import Alerting
 from alerts.events import AlertEvent
 from alerts.models import Alert, RuleState
-from alerts.rules import Context, Evaluator, RuleConfig, Selector, Verdict
+from alerts.rules import Context, Evaluator, RuleConfig, Verdict
 from alerts.rules.base import OK, SEVERITY_PRIORITY
+from alerts.silences import selects
 from collectors.readings import Quality, Reading
-from config.site import AssetRef, SiteConfig
+from config.site import SiteConfig
 from plantroom.db import Database
 from workorders import repository as wo_repository
 from workorders import service as workorders
@@ -50,17 +51,6 @@ LIVE = frozenset({"pending", "firing", "nodata", "error"})
 ACTIVE = frozenset({"pending", "firing"})
 GOOD = Quality.good
 _NUMBERS = frozenset({float, int})
-
-
-def selects(selector: Selector, ref: AssetRef) -> bool:
-    """True when the asset matches every criterion the selector gives."""
-    a = ref.asset
-    return (
-        (not selector.asset_class or a.brick_class in selector.asset_class)
-        and (not selector.building or ref.building.id in selector.building)
-        and (not selector.tags or bool(set(selector.tags) & set(a.tags)))
-        and (not selector.assets or a.id in selector.assets)
-    )
 
 
 def _utc(ts: float) -> dt.datetime:

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
 
     #: How often the collector writes its own health figures (measurement 'collector').
     metrics_interval: float = Field(default=60.0, gt=0)
+    #: How often the alert engine's clock moves on without readings (stale rules, storms).
+    alert_tick: float = Field(default=5.0, gt=0)
 
     #: Readings kept in each sink's disk buffer before the oldest are dropped (and counted).
     buffer_max_readings: int = Field(default=5_000_000, gt=0)

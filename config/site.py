@@ -377,6 +377,8 @@ def _site_checks(doc: LocatedDoc, cfg: SiteConfig, broken: set[str]) -> list[Pro
         ids.setdefault(ident, kind)
 
     endpoints: dict[tuple[str, int], str] = {}
+    #: Assets with a device whose profile is missing or broken: what points they have is unknown.
+    unresolved: list[tuple[Asset, str]] = []
     asset_ids: set[str] = set()
     device_ids: set[str] = set()
     classes: set[str] = set()
@@ -390,6 +392,8 @@ def _site_checks(doc: LocatedDoc, cfg: SiteConfig, broken: set[str]) -> list[Pro
                 dpath = (*apath, "devices", di)
                 unique("device", d.id, (*dpath, "id"))
                 device_ids.add(d.id)
+                if d.profile not in cfg.profiles:
+                    unresolved.append((a, b.id))
                 if d.profile not in cfg.profiles and d.profile not in broken:
                     known = ", ".join(sorted(cfg.profiles)) or "none"
                     problems.append(
@@ -439,7 +443,10 @@ def _site_checks(doc: LocatedDoc, cfg: SiteConfig, broken: set[str]) -> list[Pro
                 problems.append(
                     doc.problem(("rules", ri, "select", "assets", ai), f"unknown asset '{aid}'")
                 )
-        if rule.point not in known_points and not broken:
+        # The point may live in the missing or broken profile of an asset the rule selects:
+        # that profile is reported already.
+        maybe = any(rule.select.matches(a.id, a.brick_class, a.tags, bid) for a, bid in unresolved)
+        if rule.point not in known_points and not maybe:
             problems.append(
                 doc.problem(("rules", ri, "point"), f"no device profile has a point '{rule.point}'")
             )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from pathlib import Path
 
 from alerts.engine import AlertEngine
+from alerts.notify import Notifier
+from alerts.silences import SilenceIndex
 from collectors import metrics
 from collectors.buffer import DiskBuffer, DurablePublisher, Forwarder
 from collectors.pipeline import Pipeline
@@ -71,7 +74,7 @@ class Monitoring:
         self.site = site
         data = Path(settings.data_dir)
         self.store = EmbeddedStore(data / "readings.sqlite")
-        self.engine = AlertEngine(site, db)
+        self.engine = AlertEngine(site, db, silenced=SilenceIndex(site).matcher(db))
         # Every sink, the embedded store included, sits behind its own disk buffer.
         self.forwarders: list[Forwarder] = [
             Forwarder(
@@ -79,6 +82,12 @@ class Monitoring:
             )
             for sink in [self.store, *remote_sinks(settings, site)]
         ]
+        self.notifier = Notifier(
+            site.doc.alerting.notifications,
+            building_names={b.id: b.name for b in site.doc.buildings},
+            timezone=site.doc.site.timezone,
+        )
+        self.engine.listeners.append(self.notifier.submit)
         self.pipeline = Pipeline()
         self.pipeline.add("alerts", self.engine.process)
         # Readings are on disk, in every sink's buffer, before the alert engine sees them.
@@ -89,6 +98,7 @@ class Monitoring:
             devices = remap_ports(devices, port_map)
         self.collector = Collector(site, self.publish, devices=devices)
         self._tasks: list[asyncio.Task[None]] = []
+        self._notifying: asyncio.Task[None] | None = None
         self._forwarding: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -99,6 +109,8 @@ class Monitoring:
         ]
         await self.collector.start()
         self._tasks.append(asyncio.create_task(self._write_metrics(), name="metrics"))
+        self._tasks.append(asyncio.create_task(self._clock(), name="alert-clock"))
+        self._notifying = asyncio.create_task(self.notifier.run(), name="notify")
 
     def metrics_text(self) -> str:
         """The collector's health in Prometheus text format."""
@@ -109,6 +121,13 @@ class Monitoring:
             await asyncio.sleep(self.settings.metrics_interval)
             snap = await asyncio.to_thread(metrics.snapshot, self.collector, self.forwarders)
             self.publish(metrics.as_readings(snap, time.time()))
+
+    async def _clock(self) -> None:
+        """Move the alert engine's clock on when no readings come: stale rules must fire
+        when a whole gateway falls silent, and storm windows must close."""
+        while True:
+            await asyncio.sleep(self.settings.alert_tick)
+            await asyncio.to_thread(self.engine.tick, time.time())
 
     async def stop(self) -> None:
         """Stop polling, let the consumers catch up, then stop the rest."""
@@ -129,6 +148,10 @@ class Monitoring:
                     f.buffer.depth(),
                     f.sink.name,
                 )
+        self.notifier.stop()
+        if self._notifying is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._notifying
         for f in self.forwarders:
             f.sink.close()  # the embedded store is one of them
             f.buffer.close()

@@ -88,7 +88,7 @@ def list_workorders(
     """Work orders visible to the caller, newest first."""
     after: int | None = None
     if cursor is not None:
-        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 10):
+        if not (cursor.isascii() and cursor.isdigit() and int(cursor) <= 2**31 - 1):
             raise BadCursor("cursor must be a value from next_cursor")
         after = int(cursor)
     statuses = [str(s) for s in status_] if status_ else None

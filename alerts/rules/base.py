@@ -48,6 +48,16 @@ class Selector(BaseModel):
     tags: list[str] = Field(default_factory=list)
     assets: list[str] = Field(default_factory=list)
 
+    def matches(self, asset_id: str, brick_class: str, tags: list[str], building_id: str) -> bool:
+        """True when the asset meets every criterion given. Tags match when the asset has any
+        of them; the other lists name allowed values."""
+        return (
+            (not self.asset_class or brick_class in self.asset_class)
+            and (not self.building or building_id in self.building)
+            and (not self.tags or bool(set(self.tags) & set(tags)))
+            and (not self.assets or asset_id in self.assets)
+        )
+
 
 @dataclass(frozen=True)
 class Verdict:

@@ -36,9 +36,15 @@ def work_orders(db: Database) -> list[WorkOrder]:
         return list(s.scalars(select(WorkOrder).order_by(WorkOrder.id)))
 
 
+def pump_rules(site: SiteConfig) -> list[RuleConfig]:
+    """The demo's pump rules: these tests feed pump readings only, and the demo's other rules
+    (a meter silent for a minute, say) would rightly fire on a stream without them."""
+    return [r for r in site.doc.rules if r.id in ("pump-overcurrent", "pump-overtemperature")]
+
+
 @pytest.fixture
 def engine(demo_site: SiteConfig, db: Database) -> AlertEngine:
-    return AlertEngine(demo_site, db)
+    return AlertEngine(demo_site, db, pump_rules(demo_site))
 
 
 @pytest.fixture
@@ -151,8 +157,9 @@ def test_firing_again_after_the_work_order_closed_opens_a_possible_recall(
 def test_pending_alert_survives_a_restart_and_fires_once_on_time(
     demo_site: SiteConfig, db: Database
 ) -> None:
-    AlertEngine(demo_site, db).process([amps(0, 30), amps(10, 30)])  # pending since t=0
-    restarted = AlertEngine(demo_site, db)
+    first = AlertEngine(demo_site, db, pump_rules(demo_site))
+    first.process([amps(0, 30), amps(10, 30)])  # pending since t=0
+    restarted = AlertEngine(demo_site, db, pump_rules(demo_site))
     assert restarted.process([amps(15, 30)]) == []  # 15 s < 20 s: still pending
     transitions = restarted.process([amps(20, 30), amps(25, 30)])
     assert [t.state for t in transitions] == ["firing"]
@@ -162,7 +169,8 @@ def test_pending_alert_survives_a_restart_and_fires_once_on_time(
 def test_two_engines_on_one_database_make_one_work_order(
     demo_site: SiteConfig, db: Database
 ) -> None:
-    a, b = AlertEngine(demo_site, db), AlertEngine(demo_site, db)
+    rules = pump_rules(demo_site)
+    a, b = AlertEngine(demo_site, db, rules), AlertEngine(demo_site, db, rules)
     a.process([amps(0, 30)])
     b.process([amps(1, 30)])  # b resumes nothing (it loaded before a's alert existed)
     a.process([amps(20, 30)])
@@ -247,7 +255,7 @@ def test_a_rule_that_cannot_evaluate_is_in_error_not_silently_ok(
 ) -> None:
     from alerts.rules import threshold
 
-    engine = AlertEngine(demo_site, db)
+    engine = AlertEngine(demo_site, db, pump_rules(demo_site))
 
     def broken(self: object, ts: float, value: float, active: bool) -> None:
         raise ZeroDivisionError("bad rule")
@@ -382,3 +390,77 @@ def test_a_few_alerts_within_the_storm_window_get_a_work_order_each(
     assert work_orders(db) == []  # waiting out the window
     engine.tick(T0 + 51)
     assert sorted(w.asset_id or "" for w in work_orders(db)) == ["pump-1", "pump-2"]
+
+
+KILLED_WHILE_PENDING = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from alerts.engine import AlertEngine
+from collectors.readings import Quality, Reading
+from config.site import load_site
+from plantroom.db import Database
+
+site = load_site({site!r})
+rules = [r for r in site.doc.rules if r.id == "pump-overcurrent"]
+engine = AlertEngine(site, Database({url!r}), rules)
+for t in (0, 5, 10):
+    engine.process([Reading({t0!r} + t, "pump-1", "pump-1-drive", "motor_current", 30.0, "A",
+                            Quality.good)])
+print("pending", flush=True)
+time.sleep(60)  # killed here, with the alert pending
+"""
+
+
+def test_an_engine_killed_while_pending_fires_once_on_time_after_restart(
+    demo_site: SiteConfig, db: Database
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    url = db.engine.url.render_as_string(hide_password=False)
+    code = KILLED_WHILE_PENDING.format(
+        root=str(root), site=str(root / "config/sites/demo"), url=url, t0=T0
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "pending"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert [a.state for a in alerts(db)] == ["pending"]
+    restarted = AlertEngine(demo_site, db, pump_rules(demo_site))
+    assert restarted.process([amps(15, 30)]) == []  # 15 s after the start: still pending
+    events = restarted.process([amps(20, 30), amps(25, 30), amps(30, 30)])
+    assert [(e.state, e.ts) for e in events] == [("firing", T0 + 20)]
+    assert len(work_orders(db)) == 1
+
+
+def test_a_silent_gateway_source_inhibits_the_devices_behind_the_same_link(
+    demo_site: SiteConfig, db: Database
+) -> None:
+    link = {d.link.key for d in demo_site.asset("a-main").asset.devices}
+    meters = [a for a in demo_site.assets() if a.asset.brick_class == "Electrical_Meter"]
+    shares = {a.asset.id: bool({d.link.key for d in a.asset.devices} & link) for a in meters}
+    behind = [m for m, same in shares.items() if same and m != "a-main"]
+    elsewhere = [m for m, same in shares.items() if not same]
+    assert behind and elsewhere
+    gateway = rule(id="gateway-down", type="threshold", point="voltage_l1", below=50,
+                   select={"assets": ["a-main"]})  # fmt: skip
+    low = rule(id="volts-low", type="threshold", point="voltage_l1", below=207,
+               select={"assets": [behind[0], elsewhere[0]]})  # fmt: skip
+    engine = AlertEngine(
+        demo_site, db, [gateway, low],
+        alerting=Alerting(inhibit=[Inhibit(source="gateway-down", scope="link")]),
+    )  # fmt: skip
+
+    def volts(asset: str, v: float) -> Reading:
+        return Reading(T0, asset, f"{asset}-meter", "voltage_l1", v, "V", Quality.good)
+
+    events = engine.process([volts("a-main", 0), volts(behind[0], 0), volts(elsewhere[0], 0)])
+    inhibited = {e.asset_id: e.inhibited for e in events if e.rule_id == "volts-low"}
+    assert inhibited == {behind[0]: True, elsewhere[0]: False}
+    assert sorted((w.rule_id, w.asset_id) for w in work_orders(db)) == [
+        ("gateway-down", "a-main"),
+        ("volts-low", elsewhere[0]),
+    ]

@@ -229,7 +229,7 @@ def test_yaml_syntax_error_is_reported_with_its_line(
 def test_rule_naming_a_point_no_profile_has_is_reported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = edit(DEMO_TEXT, "point: voltage_l1", "point: voltage_l9")
+    text = edit(DEMO_TEXT, "point: voltage_l1\n    below: 207", "point: voltage_l9\n    below: 207")
     site = write_site(tmp_path, text)
     rc, _, err = check(site, capsys)
     assert rc != 0
@@ -381,7 +381,7 @@ def test_every_cross_reference_error_in_one_file_is_reported(
     text = DEMO_TEXT
     text = edit(text, "profile: tuf2000m", "profile: tuf3000m")
     text = edit(text, "{id: b-main-meter,", "{id: a-main-meter,")
-    text = edit(text, "point: voltage_l1", "point: voltage_l9")
+    text = edit(text, "point: voltage_l1\n    below: 207", "point: voltage_l9\n    below: 207")
     site = write_site(tmp_path, text)
     rc, _, err = check(site, capsys)
     assert rc != 0

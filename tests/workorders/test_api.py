@@ -208,6 +208,11 @@ def test_non_ascii_digit_cursor_answers_400_not_500(client: TestClient) -> None:
     assert client.get("/api/v1/workorders", params={"cursor": "³"}).status_code == 400
 
 
+def test_cursor_beyond_the_database_integer_answers_400_not_500(client: TestClient) -> None:
+    # PostgreSQL's integer overflows at 2**31: the cursor must be refused before the query.
+    assert client.get("/api/v1/workorders", params={"cursor": "9999999999"}).status_code == 400
+
+
 def test_work_order_id_beyond_the_database_integer_answers_422_not_500(
     client: TestClient,
 ) -> None:
