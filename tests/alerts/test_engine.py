@@ -464,3 +464,38 @@ def test_a_silent_gateway_source_inhibits_the_devices_behind_the_same_link(
         ("gateway-down", "a-main"),
         ("volts-low", elsewhere[0]),
     ]
+
+
+def test_an_alert_during_a_maintenance_window_is_recorded_but_opens_nothing(
+    demo_site: SiteConfig, db: Database
+) -> None:
+    from alerts.models import Silence
+    from alerts.silences import SilenceIndex
+
+    with db.session() as s:
+        window = Silence(
+            selector={"assets": ["pump-1"]},
+            rule_ids=[],
+            starts_at=dt.datetime.fromtimestamp(T0 - 60, dt.UTC),
+            ends_at=dt.datetime.fromtimestamp(T0 + 600, dt.UTC),
+            kind="maintenance",
+            comment="bearing replacement",
+            created_by="eng",
+        )
+        s.add(window)
+        s.flush()
+        window_id = window.id
+    index = SilenceIndex(demo_site)
+    with db.session() as s:  # readings from March: load the silences of their time
+        index.load(s, at=dt.datetime.fromtimestamp(T0, dt.UTC))
+    engine = AlertEngine(demo_site, db, pump_rules(demo_site), silenced=index.match)
+    events = engine.process([amps(0, 30), amps(20, 30), amps(20, 30, "pump-2"),
+                             amps(40, 30, "pump-2")])  # fmt: skip
+    firing = {e.asset_id: e.silenced for e in events if e.state == "firing"}
+    assert firing == {"pump-1": True, "pump-2": False}
+    assert [w.asset_id for w in work_orders(db)] == ["pump-2"]
+    (silenced,) = [a for a in alerts(db) if a.asset_id == "pump-1"]
+    assert silenced.state == "firing" and silenced.silence_id == window_id
+    # After the window, the same problem firing anew does open its work order.
+    engine.process([amps(700, 20), amps(800, 30), amps(820, 30)])
+    assert sorted(w.asset_id or "" for w in work_orders(db)) == ["pump-1", "pump-2"]
