@@ -599,7 +599,7 @@ class AlertEngine:
         storm.waiting.clear()
 
     def _link(self, b: _Batch, parent_id: int, tr: _Track, v: Verdict, ts: float) -> None:
-        parent = wo_repository.get(b.s, parent_id)
+        parent = wo_repository.get_bare(b.s, parent_id)
         row = repository.get(b.s, tr.alert_id) if tr.alert_id is not None else None
         if parent is None or row is None:
             return
@@ -615,7 +615,7 @@ class AlertEngine:
 
     def _storm_over(self, b: _Batch, building: str, storm: _Storm) -> None:
         if storm.parent_id is not None:
-            parent = wo_repository.get(b.s, storm.parent_id)
+            parent = wo_repository.get_bare(b.s, storm.parent_id)
             if parent is not None and parent.status in OPEN_STATES:
                 return  # the storm's parent stays the place for this building's alerts
             del self._storms[building]

@@ -13,11 +13,15 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
 from config.site import SITES_DIR, SiteConfig, load_site
 from config.yamlloc import ConfigError
+
+if TYPE_CHECKING:
+    from alerts.config import Alerting
+    from alerts.rules import RuleConfig
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -317,6 +321,121 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rules_to_run(
+    args: argparse.Namespace, site: SiteConfig
+) -> tuple[list[RuleConfig], Alerting | None] | None:
+    """The site's rules, or the --rules-file's instead, narrowed to --rule; None after an error
+    message (exit 2). Also the file's alerting section, if it has one."""
+    from alerts.backtest import load_rules_file
+
+    rules: list[RuleConfig] = list(site.doc.rules)
+    alerting = None
+    if args.rules_file:
+        rules, alerting = load_rules_file(Path(args.rules_file))
+    if args.rule:
+        known = [r.id for r in rules]
+        unknown = [r for r in args.rule if r not in known]
+        if unknown:
+            where = args.rules_file or f"site {site.path}"
+            print(
+                f"unknown rule(s): {', '.join(unknown)}; known in {where}: "
+                f"{', '.join(known) or '(none)'}",
+                file=sys.stderr,
+            )
+            return None
+        rules = [r for r in rules if r.id in args.rule]
+    return rules, alerting
+
+
+def cmd_rules_list(args: argparse.Namespace) -> int:
+    """Print the site's (or a rules file's) alert rules."""
+    site = load_site(_settings(args).site)
+    chosen = _rules_to_run(args, site)
+    if chosen is None:
+        return 2
+    for r in chosen[0]:
+        if args.json:
+            row = {
+                "id": r.id,
+                "type": r.type,
+                "severity": str(r.severity),
+                "enabled": r.enabled,
+                "condition": r.describe(),
+                "name": r.name,
+            }
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            off = "" if r.enabled else "  (disabled)"
+            print(f"{r.id:<24} {r.type:<18} {r.severity!s:<9} {r.describe()}{off}")
+    return 0
+
+
+def cmd_rules_backtest(args: argparse.Namespace) -> int:
+    """Replay stored history through the alert engine; report what the rules would have done."""
+    from alerts.backtest import run_backtest
+    from collectors.simulator.history import ProgressBar, parse_instant
+    from collectors.sinks.embedded import EmbeddedStore
+
+    settings = _settings(args)
+    site = load_site(settings.site)
+    tz = site.doc.site.timezone
+    option = "--from"
+    try:
+        start = parse_instant(args.from_, tz)
+        option = "--to"
+        end = parse_instant(args.to, tz)
+    except ValueError as exc:
+        print(f"{option}: {exc}", file=sys.stderr)
+        return 2
+    if end <= start:
+        print(
+            f"--to ({end.isoformat()}) must be after --from ({start.isoformat()})", file=sys.stderr
+        )
+        return 2
+    chosen = _rules_to_run(args, site)
+    if chosen is None:
+        return 2
+    rules, alerting = chosen
+    if not rules:
+        print("no rules to backtest", file=sys.stderr)
+        return 2
+    path = settings.data_dir / "readings.sqlite"
+    if not path.is_file():
+        print(
+            f"no stored history at {path}: point --data-dir at the collector's data directory, "
+            "or write a simulated period with `plantroom simulate --history`",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        f"Backtesting {len(rules)} rule(s) on {site.doc.site.name}, {start.isoformat()} to "
+        f"{end.isoformat()}, readings from {path}",
+        file=sys.stderr,
+        flush=True,
+    )
+    store = EmbeddedStore(path)
+    bar = ProgressBar(sys.stderr)
+    # The engine logs every alert and work order, and a rule that fails to evaluate at every
+    # reading; the report says it all at the end.
+    engine_log = logging.getLogger("alerts.engine")
+    level = engine_log.level
+    if not args.verbose:
+        engine_log.setLevel(logging.CRITICAL)
+    try:
+        result = run_backtest(site, store, start, end, rules, progress=bar, alerting=alerting)
+    finally:
+        engine_log.setLevel(level)
+        bar.close()
+        store.close()
+    if args.json:
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        for w in result.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+    else:
+        print(result.report())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser."""
     p = argparse.ArgumentParser(prog="plantroom", description=__doc__)
@@ -399,6 +518,45 @@ def build_parser() -> argparse.ArgumentParser:
     tg.add_argument("--out", default="imported", help="folder for site.yaml and profiles/")
     tg.add_argument("--force", action="store_true", help="overwrite an existing site.yaml")
     tg.set_defaults(func=cmd_import_telegraf)
+
+    r = sub.add_parser("rules", help="list the alert rules, or backtest them on stored history")
+    r_sub = r.add_subparsers(dest="rules_command", required=True)
+    rl = r_sub.add_parser("list", help="print each rule's id, type, severity and condition")
+    rb = r_sub.add_parser(
+        "backtest",
+        help="replay stored history through the alert engine and report what the rules would "
+        "have done",
+        description="Replay the readings stored between --from and --to through the alert "
+        "engine, and report the alerts and work orders the rules would have produced. The "
+        "history comes from the embedded store under --data-dir (InfluxDB is not a source for "
+        "backtests). The engine writes into a throwaway database that is deleted afterwards: "
+        "the real one is never touched. Disabled rules are replayed too; silences are not.",
+    )
+    for q in (rl, rb):
+        q.add_argument("--site", default=None, help="site folder or file (default: PLANTROOM_SITE)")
+        q.add_argument(
+            "--rule", action="append", metavar="ID", help="only this rule (repeat for more)"
+        )
+        q.add_argument(
+            "--rules-file",
+            metavar="PATH",
+            help="a YAML file with a 'rules:' list (as in site.yaml, and optionally an "
+            "'alerting:' section) to use instead of the site's rules: try a rule before it is "
+            "in the site",
+        )
+        q.add_argument("--json", action="store_true", help="JSON instead of text")
+    rl.set_defaults(func=cmd_rules_list)
+    rb.add_argument(
+        "--from",
+        dest="from_",
+        metavar="DATE",
+        required=True,
+        help="first instant, e.g. 2026-01-01 or 2026-01-01T08:00; without an offset, in the "
+        "site's time zone",
+    )
+    rb.add_argument("--to", metavar="DATE", required=True, help="end of the period (excluded)")
+    rb.add_argument("--data-dir", default=None, help="where readings.sqlite is (default: ./data)")
+    rb.set_defaults(func=cmd_rules_backtest)
 
     m = sub.add_parser("migrate", help="apply database migrations")
     m.add_argument("--data-dir", default=None)

@@ -10,6 +10,12 @@ from sqlalchemy.orm import Session, selectinload
 from workorders.models import OPEN_STATES, Asset, WorkOrder, WorkOrderEvent
 
 
+def get_bare(session: Session, wo_id: int) -> WorkOrder | None:
+    """One work order without its timeline: for adding to it, which needs none of it loaded
+    (an alert work order's timeline grows with every re-fire)."""
+    return session.get(WorkOrder, wo_id)
+
+
 def get(session: Session, wo_id: int, *, contractor_id: int | None = None) -> WorkOrder | None:
     """One work order with its asset and timeline; scoped to a contractor when given."""
     stmt = (

@@ -321,7 +321,7 @@ def note_alert_cleared(
     session: Session, *, wo_id: int, rule_id: str, value: float | None, at: dt.datetime
 ) -> None:
     """Add 'the signal is back in range' to an alert's work order."""
-    wo = repository.get(session, wo_id)
+    wo = repository.get_bare(session, wo_id)
     if wo is None:
         return
     session.add(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from collectors.readings import Quality, Reading
@@ -198,6 +198,75 @@ class EmbeddedStore:
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
         return [_reading(row) for row in rows]
+
+    def iter_range(
+        self,
+        start: float,
+        end: float,
+        *,
+        assets: set[str] | None = None,
+        points: set[str] | None = None,
+        chunk: float = 3600.0,
+    ) -> Iterator[list[Reading]]:
+        """Device readings from start (inclusive) to end (exclusive), one time window at a time.
+
+        Yields one list per window of ``chunk`` seconds (start + k * chunk), in time order and
+        possibly empty, so that the caller knows how far time has got even across a gap in
+        the data. Only the given assets and points are read, when given.
+        """
+        if not chunk > 0:
+            raise ValueError("the chunk must be longer than 0 s")
+        where = ["measurement = 'readings'"]
+        args: list[str] = []
+        for col, values in (("asset", assets), ("point", points)):
+            if values is not None:
+                where.append(f"{col} IN ({','.join('?' * len(values))})")
+                args.extend(sorted(values))
+        series_sql = (
+            f"SELECT id, asset, device, point, unit FROM series WHERE {' AND '.join(where)}"
+        )
+        quality = {str(q): q for q in Quality}
+        new, reading = tuple.__new__, Reading
+        k = 0
+        while (lo := start + k * chunk) < end:
+            hi = min(start + (k + 1) * chunk, end)
+            k += 1
+            with self._lock:
+                # The series are looked up again per window: a collector writing to this store
+                # meanwhile may add some. Then one range scan of the primary key per series.
+                series = {
+                    row[0]: row[1:] for row in self._conn.execute(series_sql, args).fetchall()
+                }
+                rows = (
+                    self._conn.execute(
+                        "SELECT series, ts, value, text, quality FROM samples "
+                        f"WHERE series IN ({','.join(map(str, series))}) AND ts >= ? AND ts < ? "
+                        "ORDER BY ts, series",
+                        (lo, hi),
+                    ).fetchall()
+                    if series
+                    else []
+                )
+            out: list[Reading] = []
+            append = out.append
+            for sid, ts, value, text, q in rows:
+                asset, device, point, unit = series[sid]
+                append(
+                    new(
+                        reading,
+                        (
+                            ts,
+                            asset,
+                            device,
+                            point,
+                            value if text is None else text,
+                            unit,
+                            quality[q],
+                            "readings",
+                        ),
+                    )
+                )
+            yield out
 
     def latest(self, asset: str, point: str) -> Reading | None:
         """The newest reading of one series (of any of its devices)."""

@@ -81,7 +81,7 @@ def test_bearing_wear_raises_the_pump_current(demo_site: SiteConfig) -> None:
 
 
 def test_silent_device_gives_unavailable_readings_never_numbers(demo_site: SiteConfig) -> None:
-    # The demo silences b-special-meter from 90 s to 210 s after start.
+    # The demo silences b-special-meter from 90 s to 990 s after start.
     readings = poll_once(demo_site, ["b-special-meter", "b-main-meter"], fault_clock_offset=100)
     silent = readings["b-special-meter"]
     assert silent and all(r.quality is Quality.unavailable and r.value is None for r in silent)

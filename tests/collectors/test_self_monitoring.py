@@ -27,7 +27,7 @@ def run_monitoring(
 
     async def run() -> tuple[str, Monitoring]:
         mapping = port_map(site)
-        # A simulator that "started" long ago puts b-special-meter's silence (90-210 s) now.
+        # A simulator that "started" long ago puts b-special-meter's silence (90-990 s) now.
         sim = simulator(site, mapping, started_at=time.time() - silent_from)
         await sim.start()
         mon = Monitoring(settings, site, db, port_map=mapping)
