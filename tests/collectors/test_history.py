@@ -55,7 +55,9 @@ def test_a_day_of_the_demo_site_lands_in_the_store_on_the_step_grid(
     assert {(r.device, r.point) for r in stored} == expected
     assert result.readings == len(stored) == 96 * len(expected)
     assert {r.ts for r in stored} == {start + 900 * k for k in range(96)}
-    volts = [r.value for r in stored if r.point.startswith("voltage_l")]
+    # (The demo's b-special-meter is silent for its first quarter of an hour: unavailable.)
+    volts = [r.value for r in stored if r.point.startswith("voltage_l") and r.quality == "good"]
+    assert len(volts) >= 0.99 * sum(r.point.startswith("voltage_l") for r in stored)
     assert all(200 <= v <= 250 for v in volts)  # type: ignore[operator]
     units = {(r.device, r.point): r.unit for r in stored}
     assert units["a-main-meter", "total_power"] == "W"
