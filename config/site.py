@@ -17,6 +17,7 @@ from alerts.rules import RuleConfig
 from config.profile import Profile
 from config.units import Duration
 from config.yamlloc import ConfigError, LocatedDoc, Problem, load_located, pydantic_problems
+from workorders.pm_models import Maintenance
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 SITES_DIR = Path(__file__).resolve().parent / "sites"
@@ -187,6 +188,7 @@ class SiteFile(_Strict):
     rules: list[RuleConfig] = Field(default_factory=list)
     alerting: Alerting = Field(default_factory=Alerting)
     simulation: Simulation = Field(default_factory=Simulation)
+    maintenance: Maintenance = Field(default_factory=Maintenance)
     #: Extra folders with profiles, relative to the site file.
     profile_dirs: list[str] = Field(default_factory=list)
 

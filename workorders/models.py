@@ -92,6 +92,11 @@ class WorkOrder(Base):
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
     #: 'alert:<rule>:<asset>' while not final; unique, so the database allows one such order.
     dedup_key: Mapped[str | None] = mapped_column(String(250), unique=True)
+    #: 'pm:<schedule>:<asset>:<due, UTC ISO>' for a preventive-maintenance occurrence. Unlike
+    #: dedup_key it stays set for good, so a closed PM order is never generated again.
+    pm_key: Mapped[str | None] = mapped_column(String(250), unique=True)
+    #: When the work is due: the PM occurrence a preventive work order stands for.
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_by: Mapped[str] = mapped_column(String(80), default="system")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
