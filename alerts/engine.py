@@ -77,6 +77,7 @@ class _Track:
         "rule",
         "saved",
         "since",
+        "timed",
         "unit",
     )  # fmt: skip
 
@@ -87,6 +88,7 @@ class _Track:
         # Skipping quiet readings would lose the time of the last good one, which a rule
         # watching for nodata needs: such a track sees every reading.
         self.lo, self.hi = ev.quiet if rule.nodata_after is None else (math.inf, -math.inf)
+        self.timed = ev.timed
         self.state = "inactive"
         self.since = 0.0
         self.alert_id: int | None = None
@@ -176,8 +178,9 @@ class AlertEngine:
             for rule in self.rules.values():
                 if rule.point in points and selects(rule.select, ref):
                     self.index[(ref.asset.id, rule.point)].append(rule)
-        #: (asset, point) -> the tracks its readings feed.
-        self._by_series: dict[tuple[str, str], list[_Track]] = {}
+        #: asset -> point -> the tracks its readings feed (two plain lookups are cheaper than
+        #: building and hashing a tuple for every reading).
+        self._by_series: dict[str, dict[str, list[_Track]]] = {}
         self._links = {
             ref.asset.id: {d.link.key for d in ref.asset.devices} for ref in self.refs.values()
         }
@@ -196,7 +199,7 @@ class AlertEngine:
     def _track(self, rule: RuleConfig, asset: str) -> _Track:
         tr = _Track(rule, asset, rule.evaluator(self.ctx))
         self.tracks[(rule.id, asset)] = tr
-        self._by_series.setdefault((asset, rule.point), []).append(tr)
+        self._by_series.setdefault(asset, {}).setdefault(rule.point, []).append(tr)
         if type(tr.ev).tick is not Evaluator.tick:
             self._ticking.append(tr)
         return tr
@@ -242,7 +245,10 @@ class AlertEngine:
                 now = self.now
                 for r in readings:
                     ts, asset, _, point, value, _, quality, _ = r
-                    tracks = by_series.get((asset, point))
+                    points = by_series.get(asset)
+                    if points is None:
+                        continue
+                    tracks = points.get(point)
                     if tracks is None:
                         continue
                     if ts > now:
@@ -254,7 +260,9 @@ class AlertEngine:
                         try:
                             if good:
                                 if tr.idle and tr.lo <= value <= tr.hi:  # type: ignore[operator]
-                                    continue  # quiet: nothing to evaluate, nothing to remember
+                                    if tr.timed:
+                                        tr.ev.last_good = ts
+                                    continue  # quiet: nothing to evaluate
                                 tr.last_good = ts
                                 verdict = tr.ev.observe(ts, value, tr.active)  # type: ignore[arg-type]
                             else:

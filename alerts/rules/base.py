@@ -94,6 +94,10 @@ class Evaluator:
     #: call at all: an evaluator without memory (threshold) declares it, so the engine skips
     #: the call for nearly every reading. The default, an empty range, means always call.
     quiet: tuple[float, float] = (math.inf, -math.inf)
+    #: For an evaluator that only needs to know when the last good reading came (stale): the
+    #: engine writes a quiet reading's time to ``last_good`` instead of calling observe().
+    timed = False
+    last_good: float | None = None
 
     def observe(self, ts: float, value: float, active: bool) -> Verdict | None:
         """A good reading. ``active``: the alert is pending or firing (for hysteresis).

@@ -3,6 +3,7 @@ usable value."""
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field
@@ -25,6 +26,10 @@ class StaleRule(RuleBase):
 
 
 class _Stale(Evaluator):
+    # Every good value is quiet while the alert is inactive: only its time matters.
+    quiet = (-math.inf, math.inf)
+    timed = True
+
     def __init__(self, after: float):
         self.after = after
         #: The last good reading, or the first sign of the series (so a series is not stale
