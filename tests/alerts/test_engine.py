@@ -499,3 +499,16 @@ def test_an_alert_during_a_maintenance_window_is_recorded_but_opens_nothing(
     # After the window, the same problem firing anew does open its work order.
     engine.process([amps(700, 20), amps(800, 30), amps(820, 30)])
     assert sorted(w.asset_id or "" for w in work_orders(db)) == ["pump-1", "pump-2"]
+
+
+def test_a_refire_at_a_higher_severity_raises_the_open_work_orders_priority(
+    demo_site: SiteConfig, db: Database
+) -> None:
+    # The rule's severity was raised in site.yaml (minor -> critical) while its order was open.
+    minor = rule(id="amps", type="threshold", point="motor_current", above=26,
+                 select={"assets": ["pump-1"]}, severity="minor")  # fmt: skip
+    AlertEngine(demo_site, db, [minor]).process([amps(0, 30), amps(10, 20)])
+    critical = minor.model_copy(update={"severity": "critical"})
+    AlertEngine(demo_site, db, [critical]).process([amps(20, 30)])
+    (wo,) = work_orders(db)
+    assert (wo.priority, wo.alert_count) == ("P1", 2)
