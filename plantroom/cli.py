@@ -90,12 +90,32 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _period(args: argparse.Namespace, tz: str) -> tuple[dt.datetime, dt.datetime] | None:
+    """--from and --to as instants (dates without an offset in the site's time zone), or None
+    after saying on stderr what is wrong with them."""
+    from collectors.simulator.history import parse_instant
+
+    option = "--from"
+    try:
+        start = parse_instant(args.from_, tz)
+        option = "--to"
+        end = parse_instant(args.to, tz)
+    except ValueError as exc:
+        print(f"{option}: {exc}", file=sys.stderr)
+        return None
+    if end <= start:
+        print(
+            f"--to ({end.isoformat()}) must be after --from ({start.isoformat()})", file=sys.stderr
+        )
+        return None
+    return start, end
+
+
 def _simulate_history(args: argparse.Namespace) -> int:
     """`simulate --history`: the period's simulated readings straight into the configured store."""
     from collectors.simulator.history import (
         Progress,
         ProgressBar,
-        parse_instant,
         write_history,
     )
     from collectors.sinks.embedded import EmbeddedStore
@@ -108,21 +128,14 @@ def _simulate_history(args: argparse.Namespace) -> int:
         return 2
     settings = _settings(args)
     site = load_site(settings.site)
-    tz = site.doc.site.timezone
-    option = "--from"
+    period = _period(args, site.doc.site.timezone)
+    if period is None:
+        return 2
+    start, end = period
     try:
-        start = parse_instant(args.from_, tz)
-        option = "--to"
-        end = parse_instant(args.to, tz)
-        option = "--step"
         step = None if args.step is None else parse_duration(args.step)
     except ValueError as exc:
-        print(f"{option}: {exc}", file=sys.stderr)
-        return 2
-    if end <= start:
-        print(
-            f"--to ({end.isoformat()}) must be after --from ({start.isoformat()})", file=sys.stderr
-        )
+        print(f"--step: {exc}", file=sys.stderr)
         return 2
     if step is not None and step <= 0:
         print("--step must be longer than 0 s", file=sys.stderr)
@@ -373,25 +386,15 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
 def cmd_rules_backtest(args: argparse.Namespace) -> int:
     """Replay stored history through the alert engine; report what the rules would have done."""
     from alerts.backtest import run_backtest
-    from collectors.simulator.history import ProgressBar, parse_instant
+    from collectors.simulator.history import ProgressBar
     from collectors.sinks.embedded import EmbeddedStore
 
     settings = _settings(args)
     site = load_site(settings.site)
-    tz = site.doc.site.timezone
-    option = "--from"
-    try:
-        start = parse_instant(args.from_, tz)
-        option = "--to"
-        end = parse_instant(args.to, tz)
-    except ValueError as exc:
-        print(f"{option}: {exc}", file=sys.stderr)
+    period = _period(args, site.doc.site.timezone)
+    if period is None:
         return 2
-    if end <= start:
-        print(
-            f"--to ({end.isoformat()}) must be after --from ({start.isoformat()})", file=sys.stderr
-        )
-        return 2
+    start, end = period
     chosen = _rules_to_run(args, site)
     if chosen is None:
         return 2
