@@ -35,7 +35,7 @@ from alerts.events import AlertEvent
 from alerts.models import Alert, RuleState
 from alerts.rules import Context, Evaluator, RuleConfig, Verdict
 from alerts.rules.base import OK, SEVERITY_PRIORITY
-from alerts.silences import selects
+from alerts.silences import watched_series
 from collectors.readings import Quality, Reading
 from config.site import SiteConfig
 from plantroom.db import Database
@@ -167,17 +167,7 @@ class AlertEngine:
         self.silenced = silenced or (lambda asset, rule, ts: None)
         self.listeners: list[Callable[[list[AlertEvent]], None]] = []
         self.refs = {ref.asset.id: ref for ref in site.assets()}
-        self.index: dict[tuple[str, str], list[RuleConfig]] = defaultdict(list)
-        for ref in self.refs.values():
-            points = {
-                p.name
-                for d in ref.asset.devices
-                if d.profile in site.profiles
-                for p in site.profiles[d.profile].points
-            }
-            for rule in self.rules.values():
-                if rule.point in points and selects(rule.select, ref):
-                    self.index[(ref.asset.id, rule.point)].append(rule)
+        self.index = watched_series(site, self.rules.values())
         #: asset -> point -> the tracks its readings feed (two plain lookups are cheaper than
         #: building and hashing a tuple for every reading).
         self._by_series: dict[str, dict[str, list[_Track]]] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -39,9 +40,13 @@ def selects(selector: Selector, ref: AssetRef) -> bool:
     return selector.matches(a.id, a.brick_class, a.tags, ref.building.id)
 
 
-def rule_assets(site: SiteConfig, rule: RuleConfig) -> list[str]:
-    """Ids of the assets a rule watches: selected by it, with a device that reads its point."""
-    out = []
+def watched_series(
+    site: SiteConfig, rules: Iterable[RuleConfig]
+) -> dict[tuple[str, str], list[RuleConfig]]:
+    """(asset id, point) -> the rules watching that series, in rule order: each rule on every
+    asset it selects that has a device reading its point. The alert engine's index."""
+    out: dict[tuple[str, str], list[RuleConfig]] = defaultdict(list)
+    rules = list(rules)
     for ref in site.assets():
         points = {
             p.name
@@ -49,9 +54,15 @@ def rule_assets(site: SiteConfig, rule: RuleConfig) -> list[str]:
             if d.profile in site.profiles
             for p in site.profiles[d.profile].points
         }
-        if rule.point in points and selects(rule.select, ref):
-            out.append(ref.asset.id)
+        for rule in rules:
+            if rule.point in points and selects(rule.select, ref):
+                out[(ref.asset.id, rule.point)].append(rule)
     return out
+
+
+def rule_assets(site: SiteConfig, rule: RuleConfig) -> list[str]:
+    """Ids of the assets a rule watches: selected by it, with a device that reads its point."""
+    return [asset for asset, _ in watched_series(site, [rule])]
 
 
 # --- matching -----------------------------------------------------------------------------------
