@@ -36,6 +36,15 @@ def work_orders(db: Database) -> list[WorkOrder]:
         return list(s.scalars(select(WorkOrder).order_by(WorkOrder.id)))
 
 
+def move(db: Database, wo_id: int, target: str, t: float | None = None) -> None:
+    """An admin moves a work order to target, at T0 + t (now when t is None)."""
+    at = None if t is None else dt.datetime.fromtimestamp(T0 + t, dt.UTC)
+    with db.session() as s:
+        wo = repository.get(s, wo_id)
+        assert wo is not None
+        service.change_status(s, wo=wo, target=target, actor="eng", role="admin", at=at)
+
+
 def pump_rules(site: SiteConfig) -> list[RuleConfig]:
     """The demo's pump rules: these tests feed pump readings only, and the demo's other rules
     (a meter silent for a minute, say) would rightly fire on a stream without them."""
@@ -130,25 +139,8 @@ def test_firing_again_after_the_work_order_closed_opens_a_possible_recall(
 ) -> None:
     engine.process([amps(0, 30), amps(20, 30), amps(30, 20)])
     (first,) = work_orders(db)
-    with db.session() as s:
-        wo = repository.get(s, first.id)
-        assert wo is not None
-        service.change_status(
-            s,
-            wo=wo,
-            target="resolved",
-            actor="t",
-            role="admin",
-            at=dt.datetime.fromtimestamp(T0 + 40, dt.UTC),
-        )
-        service.change_status(
-            s,
-            wo=wo,
-            target="closed",
-            actor="t",
-            role="admin",
-            at=dt.datetime.fromtimestamp(T0 + 50, dt.UTC),
-        )
+    move(db, first.id, "resolved", 40)
+    move(db, first.id, "closed", 50)
     engine.process([amps(86400, 30), amps(86420, 30)])
     _, second = work_orders(db)
     assert second.id != first.id and "possible recall" in second.description
@@ -291,20 +283,10 @@ def test_a_fix_is_verified_only_after_the_signal_held_for_verify_for(
 ) -> None:
     engine.process([amps(0, 30), amps(20, 30), amps(30, 20)])  # fired, cleared at t=30
     (wo,) = work_orders(db)
-    at = dt.datetime.fromtimestamp
-
-    def move(target: str, t: float) -> None:
-        with db.session() as s:
-            w = repository.get(s, wo.id)
-            assert w is not None
-            service.change_status(
-                s, wo=w, target=target, actor="eng", role="admin", at=at(T0 + t, dt.UTC)
-            )
-
-    move("resolved", 60)
+    move(db, wo.id, "resolved", 60)
     with pytest.raises(service.FixNotProven, match="back in range for 570 s of the 600 s"):
-        move("verified", 600)  # the demo rule's verify_for is 10 min
-    move("verified", 630)
+        move(db, wo.id, "verified", 600)  # the demo rule's verify_for is 10 min
+    move(db, wo.id, "verified", 630)
 
 
 def test_verifying_while_the_alert_fires_again_is_refused(
@@ -312,17 +294,12 @@ def test_verifying_while_the_alert_fires_again_is_refused(
 ) -> None:
     engine.process([amps(0, 30), amps(20, 30), amps(30, 20)])
     (wo,) = work_orders(db)
-    with db.session() as s:
-        w = repository.get(s, wo.id)
-        assert w is not None
-        service.change_status(s, wo=w, target="resolved", actor="e", role="admin")
+    move(db, wo.id, "resolved")
     engine.process([amps(40, 30), amps(60, 30)])  # fires again: reopens the same order
-    with db.session() as s:
-        w = repository.get(s, wo.id)
-        assert w is not None and w.status == "in_progress"
-        service.change_status(s, wo=w, target="resolved", actor="e", role="admin")
-        with pytest.raises(service.FixNotProven, match="firing"):
-            service.change_status(s, wo=w, target="verified", actor="e", role="admin")
+    assert [w.status for w in work_orders(db)] == ["in_progress"]
+    move(db, wo.id, "resolved")
+    with pytest.raises(service.FixNotProven, match="firing"):
+        move(db, wo.id, "verified")
 
 
 def test_a_firing_source_inhibits_the_other_alerts_of_its_building(
