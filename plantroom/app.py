@@ -13,12 +13,17 @@ from alerts.routes import router as alerts_router
 from config.settings import Settings
 from config.site import SiteConfig, load_site
 from plantroom import migrate
+from plantroom.auth.routes import router as auth_router
 from plantroom.db import Database
 from plantroom.errors import NotFound, install_handlers
 from workorders import service as workorders
+from workorders.asset_routes import router as assets_router
+from workorders.contractor_routes import router as contractors_router
 from workorders.routes import router as workorders_router
+from workorders.web.request_routes import router as requests_router
 from workorders.web.routes import HERE as WEB_DIR
 from workorders.web.routes import router as web_router
+from workorders.webhook_routes import router as webhooks_router
 
 
 def secret_key(settings: Settings) -> str:
@@ -64,6 +69,11 @@ def create_app(
     install_handlers(app)
     app.include_router(workorders_router)
     app.include_router(alerts_router)
+    app.include_router(auth_router)
+    app.include_router(assets_router)
+    app.include_router(contractors_router)
+    app.include_router(webhooks_router)
+    app.include_router(requests_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

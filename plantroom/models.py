@@ -1,19 +1,40 @@
 """Every table module, listed once so Alembic and tests see the whole schema."""
 
 from alerts.models import Alert, RuleState, Silence
+from plantroom.audit import AuditEntry
 from plantroom.auth.models import ApiToken, Organisation, User
 from plantroom.db import Base
-from workorders.models import Asset, WorkOrder, WorkOrderEvent
+from plantroom.idempotency_models import IdempotencyRecord
+from workorders.models import (
+    Asset,
+    Attachment,
+    LaborEntry,
+    Location,
+    OtherCost,
+    PartLine,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from workorders.webhook_models import Webhook, WebhookDelivery
 
 __all__ = [
     "Alert",
     "ApiToken",
     "Asset",
+    "Attachment",
+    "AuditEntry",
     "Base",
+    "IdempotencyRecord",
+    "LaborEntry",
+    "Location",
     "Organisation",
+    "OtherCost",
+    "PartLine",
     "RuleState",
     "Silence",
     "User",
+    "Webhook",
+    "WebhookDelivery",
     "WorkOrder",
     "WorkOrderEvent",
 ]

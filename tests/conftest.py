@@ -79,6 +79,23 @@ def client(settings: Settings, demo_site: SiteConfig, db: Database) -> Iterator[
         yield c
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_both(
+    request: pytest.FixtureRequest, settings: Settings, demo_site: SiteConfig
+) -> Iterator[Database]:
+    """A migrated database holding the demo's assets: SQLite, then PostgreSQL.
+
+    Work-order tests use this as their `db` (tests/workorders/conftest.py), so every one of them
+    runs on both databases. The PostgreSQL run skips locally, and fails under CI, without a server.
+    """
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        settings.database_url = url
+    database = prepare_database(settings, demo_site)
+    yield database
+    database.dispose()
+
+
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 

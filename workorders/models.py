@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from plantroom.db import Base, UTCDateTime, utcnow
@@ -43,6 +43,24 @@ class Priority(StrEnum):
     P4 = "P4"
 
 
+class WorkOrderType(StrEnum):
+    """What kind of job it is."""
+
+    corrective = "corrective"
+    preventive = "preventive"
+    inspection = "inspection"
+    request = "request"
+
+
+class HoldReason(StrEnum):
+    """Why a job waits: the SLA clock pauses, and the reason is on record."""
+
+    parts = "parts"
+    access = "access"
+    contractor = "contractor"
+    other = "other"
+
+
 class Origin(StrEnum):
     """How a work order came to be."""
 
@@ -52,8 +70,28 @@ class Origin(StrEnum):
     manual = "manual"
 
 
+class Location(Base):
+    """A place in the hierarchy site > building > floor > room."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
+    #: site, building, floor or room; a child is always one level below its parent.
+    kind: Mapped[str] = mapped_column(String(20))
+    #: Stable identifier, unique: the site's or building's id from site.yaml, or one given by hand.
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: 'site' when mirrored from site.yaml (re-synced at start), 'api' when made by a person.
+    source: Mapped[str] = mapped_column(String(10), default="api")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
 class Asset(Base):
-    """Equipment, mirrored from the site configuration."""
+    """Equipment: mirrored from the site configuration, or created through the API."""
 
     __tablename__ = "assets"
 
@@ -69,6 +107,12 @@ class Asset(Base):
     criticality: Mapped[str] = mapped_column(String(20), default="medium")
     parent_meter_id: Mapped[str | None] = mapped_column(String(100))
     sub_item: Mapped[str | None] = mapped_column(String(10))
+    #: Where it stands, in the location hierarchy (a floor or room, else its building).
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
+    #: 'site' when mirrored from site.yaml, 'api' when made by a person.
+    source: Mapped[str] = mapped_column(String(10), default="site")
+    #: A retired asset keeps its history but takes no new work orders.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class WorkOrder(Base):
@@ -86,7 +130,28 @@ class WorkOrder(Base):
     asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id"), index=True)
     rule_id: Mapped[str | None] = mapped_column(String(100))
     contractor_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: Why it is on hold (HoldReason) while status is on_hold, else None.
+    hold_reason: Mapped[str | None] = mapped_column(String(20))
+    cause_code: Mapped[str | None] = mapped_column(String(50))
+    resolution_code: Mapped[str | None] = mapped_column(String(50))
+    #: [{"item": str, "done": bool | None, "result": str, "by": str | None, "at": iso | None}]
+    checklist: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    #: The SLA policy the clocks run under, copied in when the policy is chosen (at creation,
+    #: and again when priority or contractor change), so a later edit of the site's policies
+    #: does not rewrite the terms a job was taken on. None: no SLA (preventive work).
+    sla_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    resolution_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    response_met_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolution_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Working seconds the resolution clock has spent paused on hold.
+    sla_paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Sum of labor, parts and other costs, kept by the service for lists and asset history.
+    cost_total: Mapped[float] = mapped_column(Float, default=0.0)
+    #: How to reach whoever reported it (occupant requests): free text, optional.
+    reporter_contact: Mapped[str | None] = mapped_column(String(200))
     #: The reading that opened it: {point, value, unit, ts, device}.
     trigger: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     alert_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -111,6 +176,11 @@ class WorkOrder(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __table_args__ = (
+        # A technician's "my open work orders", and a contractor's list, newest first.
+        Index("ix_work_orders_assignee_status_id", "assignee_id", "status", "id"),
+        Index("ix_work_orders_contractor_status_id", "contractor_id", "status", "id"),
+    )
 
 
 class WorkOrderEvent(Base):
@@ -127,3 +197,67 @@ class WorkOrderEvent(Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     workorder: Mapped[WorkOrder] = relationship(lazy="raise", back_populates="events")
+
+
+class LaborEntry(Base):
+    """Hours someone worked on a job, at a rate."""
+
+    __tablename__ = "work_order_labor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workorder_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    worker: Mapped[str] = mapped_column(String(80))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hours: Mapped[float] = mapped_column(Float)
+    rate: Mapped[float] = mapped_column(Float, default=0.0)
+    #: When the work was done (the crew's clock), not when the entry arrived.
+    worked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PartLine(Base):
+    """Parts and materials used on a job."""
+
+    __tablename__ = "work_order_parts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workorder_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    part: Mapped[str] = mapped_column(String(200))
+    part_number: Mapped[str] = mapped_column(String(80), default="")
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20), default="pcs")
+    unit_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OtherCost(Base):
+    """Any other cost of a job: a crane hire, a call-out fee."""
+
+    __tablename__ = "work_order_costs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workorder_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    description: Mapped[str] = mapped_column(String(300))
+    amount: Mapped[float] = mapped_column(Float)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Attachment(Base):
+    """A photo or document on a job, stored under the data directory."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workorder_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: Relative to <data_dir>/attachments; never taken from the client.
+    path: Mapped[str] = mapped_column(String(400))
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
+from sqlalchemy.orm import Session
 
 from plantroom.auth.deps import CurrentPrincipal
 from plantroom.auth.models import Role
@@ -62,7 +63,8 @@ def to_out(wo: WorkOrder, who: Principal) -> WorkOrderOut:
     )
 
 
-def _load(session: SessionDep, wo_id: int, who: Principal) -> WorkOrder:
+def load_visible(session: Session, wo_id: int, who: Principal) -> WorkOrder:
+    """The work order if the caller may see it; else 404, whether or not it exists."""
     wo = repository.get(session, wo_id, contractor_id=who.contractor_scope)
     if wo is None:
         raise service.WorkOrderNotFound(wo_id)
@@ -115,7 +117,7 @@ def get_workorder(
     wo_id: WorkOrderId, session: SessionDep, who: CurrentPrincipal
 ) -> WorkOrderDetail:
     """One work order with its timeline."""
-    return _detail(_load(session, wo_id, who), who)
+    return _detail(load_visible(session, wo_id, who), who)
 
 
 @router.post("/workorders", response_model=WorkOrderDetail, status_code=status.HTTP_201_CREATED)
@@ -136,7 +138,7 @@ def create_workorder(
         type_=body.type,
         actor=who.username,
     )
-    return _detail(_load(session, wo.id, who), who)
+    return _detail(load_visible(session, wo.id, who), who)
 
 
 @router.post("/workorders/{wo_id}/status", response_model=WorkOrderDetail)
@@ -144,12 +146,12 @@ def change_status(
     wo_id: WorkOrderId, body: StatusChange, session: SessionDep, who: CurrentPrincipal
 ) -> WorkOrderDetail:
     """Move a work order to another state; 409 lists the allowed ones when it may not go there."""
-    wo = _load(session, wo_id, who)
+    wo = load_visible(session, wo_id, who)
     service.change_status(
         session, wo=wo, target=body.status, actor=who.username, role=who.role, note=body.note
     )
     session.expire(wo)
-    return _detail(_load(session, wo_id, who), who)
+    return _detail(load_visible(session, wo_id, who), who)
 
 
 @router.get("/assets", response_model=list[AssetOut], tags=["assets"])

@@ -17,10 +17,8 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from config.settings import Settings
 from config.site import SITES_DIR, SiteConfig, load_site
 from config.yamlloc import ConfigError
-from plantroom.app import prepare_database
 from plantroom.db import Database
 from workorders import pm, service
 from workorders.models import WorkOrder
@@ -98,20 +96,6 @@ def set_status(db: Database, wo_id: int, *targets: tuple[str, str]) -> None:
             )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(
-    request: pytest.FixtureRequest, settings: Settings, demo_site: SiteConfig
-) -> Iterator[Database]:
-    """A migrated database with the demo's assets: SQLite, then PostgreSQL."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("db")
-        return
-    settings.database_url = request.getfixturevalue("pg_url")
-    made = prepare_database(settings, demo_site)
-    yield made
-    made.dispose()
-
-
 # --- generation ---------------------------------------------------------------------------------
 
 #: By hand: due every 15 days from 1 Jan; each opened 2 days ahead, at midnight site time.
@@ -150,12 +134,12 @@ def test_schedule_selecting_an_asset_class_opens_one_work_order_per_asset(
     ]
 
 
-def test_restart_mid_period_opens_no_duplicate(database: Database, demo_site: SiteConfig) -> None:
+def test_restart_mid_period_opens_no_duplicate(db: Database, demo_site: SiteConfig) -> None:
     site = site_with(demo_site, LIFT_15D)
-    assert len(pm.run_once(database, site, now=at("2025-12-30"))) == 1
-    assert len(pm.run_once(database, site, now=at("2026-01-14 12:00"))) == 1
-    # Restart: new engine, new configuration objects, same database; same clock, then later.
-    again = Database(database.url)
+    assert len(pm.run_once(db, site, now=at("2025-12-30"))) == 1
+    assert len(pm.run_once(db, site, now=at("2026-01-14 12:00"))) == 1
+    # Restart: new engine, new configuration objects, same db; same clock, then later.
+    again = Database(db.url)
     site = site_with(demo_site, LIFT_15D)
     try:
         assert pm.run_once(again, site, now=at("2026-01-14 12:00")) == []
@@ -164,7 +148,7 @@ def test_restart_mid_period_opens_no_duplicate(database: Database, demo_site: Si
         assert pm.run_once(again, site, now=at("2026-01-29")) == []
     finally:
         again.dispose()
-    assert dues(database) == ["2026-01-01", "2026-01-16", "2026-01-31"]
+    assert dues(db) == ["2026-01-01", "2026-01-16", "2026-01-31"]
 
 
 def test_a_week_of_downtime_opens_the_missed_occurrence_once_then_the_next_on_time(
@@ -233,13 +217,11 @@ def test_a_closed_pm_work_order_keeps_its_key_and_is_never_opened_again(
     )
 
 
-def test_racing_generators_open_each_occurrence_once(
-    database: Database, demo_site: SiteConfig
-) -> None:
+def test_racing_generators_open_each_occurrence_once(db: Database, demo_site: SiteConfig) -> None:
     """Both plan before either writes, as two processes would; the unique key decides."""
     site = site_with(demo_site, {**LIFT_15D, "select": {"asset_class": ["Elevator"]}})
     now = at("2025-12-30")
-    with database.sessions() as a, database.sessions() as b:
+    with db.sessions() as a, db.sessions() as b:
         plan_a = pm.plan_due(a, site=site, now=now)
         plan_b = pm.plan_due(b, site=site, now=now)
         assert [d.key for d in plan_a] == [d.key for d in plan_b] and len(plan_a) == 2
@@ -247,15 +229,13 @@ def test_racing_generators_open_each_occurrence_once(
         a.commit()
         assert pm.create_due(b, plan_b, tz=TZ, now=now) == []
         b.commit()
-    assert dues(database) == ["2026-01-01", "2026-01-01"]
+    assert dues(db) == ["2026-01-01", "2026-01-01"]
 
 
-@pytest.mark.postgres
-def test_concurrent_generators_on_postgres_open_each_occurrence_once(
-    pg_url: str, settings: Settings, demo_site: SiteConfig
+def test_concurrent_generators_open_each_occurrence_once(
+    db: Database, demo_site: SiteConfig
 ) -> None:
-    settings.database_url = pg_url
-    database = prepare_database(settings, demo_site)
+    database = db
     site = site_with(demo_site, {**LIFT_15D, "select": {"asset_class": ["Elevator"]}})
     pm.run_once(database, site, now=at("2025-12-30"))
     start = threading.Barrier(4)
@@ -270,11 +250,8 @@ def test_concurrent_generators_on_postgres_open_each_occurrence_once(
         w.start()
     for w in workers:
         w.join(timeout=30)
-    try:
-        assert sum(len(ids) for ids in opened) == 2 and len(opened) == 4
-        assert dues(database) == ["2026-01-01", "2026-01-01", "2026-01-16", "2026-01-16"]
-    finally:
-        database.dispose()
+    assert sum(len(ids) for ids in opened) == 2 and len(opened) == 4
+    assert dues(database) == ["2026-01-01", "2026-01-01", "2026-01-16", "2026-01-16"]
 
 
 def test_floating_schedule_counts_the_next_due_date_from_completion(
