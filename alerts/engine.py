@@ -41,6 +41,7 @@ from config.site import SiteConfig
 from plantroom.db import Database
 from workorders import repository as wo_repository
 from workorders import service as workorders
+from workorders import sla_service
 from workorders.models import OPEN_STATES
 
 log = logging.getLogger(__name__)
@@ -557,6 +558,12 @@ class AlertEngine:
             },
             at=_utc(ts),
             type_=type_,
+            sla_policy=sla_service.choose_policy(
+                self.site,
+                priority=SEVERITY_PRIORITY[rule.severity],
+                contractor_id=None,
+                type_=type_,
+            ),
         )
         log.info(
             "alert %s on %s firing (%s): work order %d %s",

@@ -23,10 +23,10 @@ from config.units import Duration
 from plantroom.auth.deps import CurrentPrincipal
 from plantroom.auth.models import Role
 from plantroom.auth.service import Principal
-from plantroom.db import SessionDep, utcnow
+from plantroom.db import CommittingRoute, SessionDep, utcnow
 from plantroom.errors import AppError, Conflict, Forbidden, NotFound
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"])
+router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["alerts"])
 READERS = {Role.admin, Role.engineer, Role.technician}
 SILENCERS = {Role.admin, Role.engineer}
 #: Ids are 32-bit database integers on PostgreSQL.

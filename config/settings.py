@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     #: Mark cookies Secure (HTTPS only). Off only for plain-HTTP local demos.
     cookie_secure: bool = True
+    #: The address occupants' phones reach the app at (behind a proxy), for asset QR codes;
+    #: unset, the address each request came in on is used.
+    public_url: str | None = None
 
     #: InfluxDB 1.x (v1 /write API): e.g. http://127.0.0.1:8086 with influx_database.
     influx_v1_url: str | None = None

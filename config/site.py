@@ -18,6 +18,7 @@ from config.profile import Profile
 from config.units import Duration
 from config.yamlloc import ConfigError, LocatedDoc, Problem, load_located, pydantic_problems
 from workorders.pm_models import Maintenance
+from workorders.sla_config import ContractorList, SlaSection
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 SITES_DIR = Path(__file__).resolve().parent / "sites"
@@ -189,6 +190,8 @@ class SiteFile(_Strict):
     alerting: Alerting = Field(default_factory=Alerting)
     simulation: Simulation = Field(default_factory=Simulation)
     maintenance: Maintenance = Field(default_factory=Maintenance)
+    sla: SlaSection = Field(default_factory=SlaSection)
+    contractors: ContractorList = Field(default_factory=list)
     #: Extra folders with profiles, relative to the site file.
     profile_dirs: list[str] = Field(default_factory=list)
 

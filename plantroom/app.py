@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -16,8 +19,13 @@ from plantroom import migrate
 from plantroom.auth.routes import router as auth_router
 from plantroom.db import Database
 from plantroom.errors import NotFound, install_handlers
+from plantroom.idempotency import IdempotencyMiddleware
+from plantroom.scheduler import WorkOrderServices
 from workorders import service as workorders
+from workorders import sla_service
 from workorders.asset_routes import router as assets_router
+from workorders.assets import sync_locations
+from workorders.attachment_routes import router as attachments_router
 from workorders.contractor_routes import router as contractors_router
 from workorders.routes import router as workorders_router
 from workorders.web.request_routes import router as requests_router
@@ -47,16 +55,40 @@ def prepare_database(settings: Settings, site: SiteConfig) -> Database:
     migrate.upgrade(url)
     with db.session() as s:
         workorders.sync_assets(s, site)
+        sync_locations(s, site)  # after the assets: it places each one in its location
+        sla_service.sync_contractors(s, site)
     return db
 
 
 def create_app(
-    settings: Settings, *, site: SiteConfig | None = None, db: Database | None = None
+    settings: Settings,
+    *,
+    site: SiteConfig | None = None,
+    db: Database | None = None,
+    background: bool = False,
 ) -> FastAPI:
-    """The FastAPI application. Migrates the database unless a ready Database is given."""
+    """The FastAPI application. Migrates the database unless a ready Database is given.
+
+    With background=True its lifespan also runs the work-order services (PM generation, the SLA
+    sweep, webhook delivery); `plantroom serve` asks for that. Tests leave it off, so no job
+    races a test that drives the clock by hand.
+    """
     site = site or load_site(settings.site)
     db = db or prepare_database(settings, site)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = WorkOrderServices(db, site) if background else None
+        if services is not None:
+            services.start()
+        try:
+            yield
+        finally:
+            if services is not None:
+                await asyncio.to_thread(services.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Plantroom",
         version="0.1.0",
         description="Building-facilities monitoring and maintenance work orders.",
@@ -67,6 +99,7 @@ def create_app(
     app.state.db = db
     app.state.secret_key = secret_key(settings)
     install_handlers(app)
+    app.add_middleware(IdempotencyMiddleware, db=db)
     app.include_router(workorders_router)
     app.include_router(alerts_router)
     app.include_router(auth_router)
@@ -74,6 +107,7 @@ def create_app(
     app.include_router(contractors_router)
     app.include_router(webhooks_router)
     app.include_router(requests_router)
+    app.include_router(attachments_router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

@@ -201,7 +201,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from plantroom.app import create_app
 
-    uvicorn.run(create_app(_settings(args)), host=args.host, port=args.port)
+    uvicorn.run(create_app(_settings(args), background=True), host=args.host, port=args.port)
     return 0
 
 
@@ -564,6 +564,10 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("migrate", help="apply database migrations")
     m.add_argument("--data-dir", default=None)
     m.set_defaults(func=cmd_migrate)
+
+    from plantroom.auth.cli import add_parsers as add_account_parsers
+
+    add_account_parsers(sub)  # users create|list|disable, tokens create|revoke|list
     return p
 
 

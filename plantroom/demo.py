@@ -22,6 +22,7 @@ from plantroom.auth.models import Role, User
 from plantroom.db import Database
 from plantroom.httpserver import EmbeddedServer
 from plantroom.runtime import Monitoring
+from plantroom.scheduler import WorkOrderServices
 
 log = logging.getLogger("plantroom.demo")
 
@@ -67,7 +68,7 @@ def ensure_demo_users(db: Database) -> list[Login]:
                     display_name=name,
                     organisation=org,
                 )
-            token = auth.create_token(s, user=user, name="demo")
+            token = auth.create_token(s, user=user, name="demo", scopes=auth.scopes_for_role(role))
             logins.append(Login(username, password, role, token))
     return logins
 
@@ -146,6 +147,8 @@ async def run_demo(
     monitoring = Monitoring(settings, site, db, port_map=port_map)
     await monitoring.start()
     app = create_app(settings, site=site, db=db)
+    services = WorkOrderServices(db, site)
+    services.start()
     app.state.metrics = monitoring.metrics_text
     server = EmbeddedServer(
         uvicorn.Config(
@@ -183,6 +186,7 @@ async def run_demo(
         with contextlib.suppress(Exception):
             await asyncio.wait_for(serve, 10)
         await monitoring.stop()
+        await asyncio.to_thread(services.stop)
         await sim.stop()
         db.dispose()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -77,14 +78,25 @@ def install_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StaleDataError)
-    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+    async def _stale(request: Request, _exc: StaleDataError) -> JSONResponse:
+        # The version moved between our read and our write: with If-Match that is exactly
+        # "precondition failed"; without, the client had no version to lose, so it conflicts.
+        guarded = "if-match" in request.headers
         return JSONResponse(
             {
-                "error": "conflict",
+                "error": "precondition_failed" if guarded else "conflict",
                 "message": "changed by someone else meanwhile; reload and retry",
                 "detail": None,
             },
-            status_code=409,
+            status_code=412 if guarded else 409,
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_request: Request, _exc: PoolTimeout) -> JSONResponse:
+        return JSONResponse(
+            {"error": "busy", "message": "the server is busy; retry shortly", "detail": None},
+            status_code=503,
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(IntegrityError)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plantroom.db import Base, UTCDateTime, utcnow
@@ -28,6 +29,8 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer, default=0)
     content_type: Mapped[str] = mapped_column(String(100), default="")
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Response headers worth replaying: ETag and Location.
+    headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     __table_args__ = (UniqueConstraint("caller", "key", name="uq_idempotency_keys_caller_key"),)

@@ -61,6 +61,7 @@ from sqlalchemy.orm import Session
 
 from config.site import SiteConfig
 from plantroom.db import Database, utcnow
+from workorders import service
 from workorders.models import (
     FINAL_STATES,
     Asset,
@@ -292,6 +293,7 @@ def create_due(
             asset_id=d.asset_id,
             pm_key=d.key,
             due_at=d.due,
+            checklist=[service.checklist_item(i) for i in d.schedule.checklist] or None,
             status=Status.new,
             created_by=ACTOR,
             created_at=now,
@@ -320,6 +322,15 @@ def create_due(
                 raise
             log.info("%s was opened by another generator", d.key)
             continue
+        service.recorded(
+            session,
+            wo,
+            action="create",
+            actor=ACTOR,
+            before=None,
+            event="workorder.created",
+            now=now,
+        )
         log.info("opened PM work order %d: %s", wo.id, title)
         created.append(wo)
     return created

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from workorders.models import OPEN_STATES, Asset, WorkOrder, WorkOrderEvent
+from workorders.models import (
+    OPEN_STATES,
+    Asset,
+    LaborEntry,
+    OtherCost,
+    PartLine,
+    WorkOrder,
+    WorkOrderEvent,
+)
 
 
 def get_bare(session: Session, wo_id: int) -> WorkOrder | None:
@@ -16,8 +27,14 @@ def get_bare(session: Session, wo_id: int) -> WorkOrder | None:
     return session.get(WorkOrder, wo_id)
 
 
-def get(session: Session, wo_id: int, *, contractor_id: int | None = None) -> WorkOrder | None:
-    """One work order with its asset and timeline; scoped to a contractor when given."""
+def get(
+    session: Session,
+    wo_id: int,
+    *,
+    contractor_id: int | None = None,
+    created_by: str | None = None,
+) -> WorkOrder | None:
+    """One work order with its asset and timeline; scoped to a contractor or creator if given."""
     stmt = (
         select(WorkOrder)
         .where(WorkOrder.id == wo_id)
@@ -25,7 +42,41 @@ def get(session: Session, wo_id: int, *, contractor_id: int | None = None) -> Wo
     )
     if contractor_id is not None:
         stmt = stmt.where(WorkOrder.contractor_id == contractor_id)
+    if created_by is not None:
+        stmt = stmt.where(WorkOrder.created_by == created_by)
     return session.scalars(stmt).one_or_none()
+
+
+#: Far in the future: work orders without a due time sort after every one with a due time.
+NO_DUE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+#: The orders a list can be sorted in; '-' is descending. Each sorts by (key, id).
+SORTS: dict[str, Any] = {
+    "id": WorkOrder.id,
+    "created_at": WorkOrder.created_at,
+    "updated_at": WorkOrder.updated_at,
+    "priority": WorkOrder.priority,
+    "due": func.coalesce(WorkOrder.resolution_due_at, NO_DUE),
+}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Filters, order and position of a work-order list."""
+
+    statuses: Sequence[str] | None = None
+    priorities: Sequence[str] | None = None
+    types: Sequence[str] | None = None
+    origins: Sequence[str] | None = None
+    asset_id: str | None = None
+    contractor_id: int | None = None
+    assignee_id: int | None = None
+    created_by: str | None = None
+    text: str | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+    sort: str = "-id"
+    #: (sort key value, id) of the last row of the previous page.
+    after: tuple[Any, int] | None = None
 
 
 def list_(
@@ -34,20 +85,69 @@ def list_(
     statuses: Sequence[str] | None = None,
     asset_id: str | None = None,
     contractor_id: int | None = None,
+    assignee_id: int | None = None,
     limit: int = 100,
     after_id: int | None = None,
+    query: ListQuery | None = None,
 ) -> list[WorkOrder]:
-    """Work orders, newest first, with their assets."""
-    stmt = select(WorkOrder).options(selectinload(WorkOrder.asset)).order_by(WorkOrder.id.desc())
-    if statuses:
-        stmt = stmt.where(WorkOrder.status.in_(list(statuses)))
-    if asset_id:
-        stmt = stmt.where(WorkOrder.asset_id == asset_id)
-    if contractor_id is not None:
-        stmt = stmt.where(WorkOrder.contractor_id == contractor_id)
-    if after_id is not None:
-        stmt = stmt.where(WorkOrder.id < after_id)
-    return list(session.scalars(stmt.limit(limit)))
+    """Work orders with their assets: by a ListQuery, or newest first by the simple filters."""
+    q = query or ListQuery(
+        statuses=statuses,
+        asset_id=asset_id,
+        contractor_id=contractor_id,
+        assignee_id=assignee_id,
+        after=(after_id, after_id) if after_id is not None else None,
+    )
+    return list(session.scalars(list_statement(q).limit(limit)))
+
+
+def list_statement(q: ListQuery) -> Select[WorkOrder]:
+    """The SELECT behind list_ (exports stream it)."""
+    desc = q.sort.startswith("-")
+    key = SORTS[q.sort.lstrip("-")]
+    stmt = select(WorkOrder).options(selectinload(WorkOrder.asset))
+    if q.statuses:
+        stmt = stmt.where(WorkOrder.status.in_(list(q.statuses)))
+    if q.priorities:
+        stmt = stmt.where(WorkOrder.priority.in_(list(q.priorities)))
+    if q.types:
+        stmt = stmt.where(WorkOrder.type.in_(list(q.types)))
+    if q.origins:
+        stmt = stmt.where(WorkOrder.origin.in_(list(q.origins)))
+    if q.asset_id:
+        stmt = stmt.where(WorkOrder.asset_id == q.asset_id)
+    if q.contractor_id is not None:
+        stmt = stmt.where(WorkOrder.contractor_id == q.contractor_id)
+    if q.assignee_id is not None:
+        stmt = stmt.where(WorkOrder.assignee_id == q.assignee_id)
+    if q.created_by is not None:
+        stmt = stmt.where(WorkOrder.created_by == q.created_by)
+    if q.text:
+        pattern = "%" + q.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(WorkOrder.title.ilike(pattern, escape="\\"))
+    if q.created_from is not None:
+        stmt = stmt.where(WorkOrder.created_at >= q.created_from)
+    if q.created_to is not None:
+        stmt = stmt.where(WorkOrder.created_at < q.created_to)
+    if q.after is not None:
+        value, last_id = q.after
+        if key is WorkOrder.id:
+            stmt = stmt.where(WorkOrder.id < last_id if desc else WorkOrder.id > last_id)
+        elif desc:
+            stmt = stmt.where(or_(key < value, and_(key == value, WorkOrder.id < last_id)))
+        else:
+            stmt = stmt.where(or_(key > value, and_(key == value, WorkOrder.id > last_id)))
+    if desc:
+        return stmt.order_by(key.desc(), WorkOrder.id.desc())
+    return stmt.order_by(key.asc(), WorkOrder.id.asc())
+
+
+def sort_value(wo: WorkOrder, sort: str) -> Any:
+    """The value a work order has for a sort key (for the next page's cursor)."""
+    name = sort.lstrip("-")
+    if name == "due":
+        return wo.resolution_due_at or NO_DUE
+    return getattr(wo, name)
 
 
 def open_for(session: Session, asset_id: str, rule_id: str) -> WorkOrder | None:
@@ -95,3 +195,48 @@ def list_assets(session: Session) -> list[Asset]:
 def upsert_asset(session: Session, asset: Asset) -> None:
     """Insert or update an asset by id."""
     session.merge(asset)
+
+
+def cost_totals(session: Session, wo_id: int) -> dict[str, float]:
+    """Labor, parts and other costs of one work order, and their total."""
+    labor = session.scalar(
+        select(func.coalesce(func.sum(LaborEntry.hours * LaborEntry.rate), 0.0)).where(
+            LaborEntry.workorder_id == wo_id
+        )
+    )
+    parts = session.scalar(
+        select(func.coalesce(func.sum(PartLine.quantity * PartLine.unit_cost), 0.0)).where(
+            PartLine.workorder_id == wo_id
+        )
+    )
+    other = session.scalar(
+        select(func.coalesce(func.sum(OtherCost.amount), 0.0)).where(
+            OtherCost.workorder_id == wo_id
+        )
+    )
+    t = {"labor": float(labor or 0), "parts": float(parts or 0), "other": float(other or 0)}
+    t["total"] = round(t["labor"] + t["parts"] + t["other"], 2)
+    return t
+
+
+def cost_lines(
+    session: Session, wo_id: int
+) -> tuple[list[LaborEntry], list[PartLine], list[OtherCost]]:
+    """Every labor, part and other-cost line of one work order, oldest first."""
+    return (
+        list(
+            session.scalars(
+                select(LaborEntry).where(LaborEntry.workorder_id == wo_id).order_by(LaborEntry.id)
+            )
+        ),
+        list(
+            session.scalars(
+                select(PartLine).where(PartLine.workorder_id == wo_id).order_by(PartLine.id)
+            )
+        ),
+        list(
+            session.scalars(
+                select(OtherCost).where(OtherCost.workorder_id == wo_id).order_by(OtherCost.id)
+            )
+        ),
+    )

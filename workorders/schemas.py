@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from workorders.models import Origin, Priority, Status
+from workorders.models import HoldReason, Origin, Priority, Status, WorkOrderType
+
+#: Action times before this are typos, and far-off ones overflow time zone arithmetic.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+class _In(BaseModel):
+    """Request bodies: unknown fields, NaN and infinities are refused."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def _sane_time(value: dt.datetime) -> dt.datetime:
+    try:
+        utc = value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise ValueError("time out of range") from exc
+    if utc < EARLIEST:
+        raise ValueError("time before 2000-01-01")
+    return value
+
+
+#: When something happened, with its UTC offset; a tablet that synced late sends its own time.
+ActionTime = Annotated[AwareDatetime, AfterValidator(_sane_time)]
 
 
 class EventOut(BaseModel):
@@ -23,15 +46,38 @@ class EventOut(BaseModel):
     data: dict[str, Any] | None
 
 
+class ChecklistItem(BaseModel):
+    """One checklist line and its result."""
+
+    item: str
+    done: bool | None = None
+    result: str = ""
+    by: str | None = None
+    at: str | None = None
+
+
+class Sla(BaseModel):
+    """Where a work order stands against its SLA."""
+
+    policy: str | None = Field(description="The policy's name; null when no SLA applies")
+    response_due_at: dt.datetime | None
+    resolution_due_at: dt.datetime | None
+    response_met_at: dt.datetime | None
+    response_breached: bool
+    resolution_breached: bool
+    paused_seconds: float = Field(description="Working time the clock spent on hold")
+
+
 class WorkOrderOut(BaseModel):
     """A work order as the API shows it."""
 
     id: int
+    version: int = Field(description="Changes with every update; the ETag carries it")
     title: str
     description: str
     status: Status
     priority: Priority
-    type: str
+    type: WorkOrderType
     origin: Origin
     asset_id: str | None
     asset_name: str | None
@@ -39,6 +85,14 @@ class WorkOrderOut(BaseModel):
     trigger: dict[str, Any] | None
     alert_count: int
     contractor_id: int | None
+    assignee_id: int | None
+    hold_reason: HoldReason | None
+    cause_code: str | None
+    resolution_code: str | None
+    checklist: list[ChecklistItem]
+    cost_total: float
+    due_at: dt.datetime | None
+    sla: Sla
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -48,39 +102,200 @@ class WorkOrderOut(BaseModel):
     allowed_transitions: list[str] = Field(description="States the caller may move it to")
 
 
+class LaborOut(BaseModel):
+    """Hours booked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    worker: str
+    user_id: int | None
+    hours: float
+    rate: float
+    worked_at: dt.datetime
+    note: str
+    created_by: str
+
+
+class PartOut(BaseModel):
+    """Parts or materials booked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    part: str
+    part_number: str
+    quantity: float
+    unit: str
+    unit_cost: float
+    created_by: str
+
+
+class CostOut(BaseModel):
+    """Another cost booked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    description: str
+    amount: float
+    created_by: str
+
+
+class CostTotals(BaseModel):
+    """A work order's costs by kind."""
+
+    labor: float
+    parts: float
+    other: float
+    total: float
+
+
 class WorkOrderDetail(WorkOrderOut):
-    """A work order with its timeline."""
+    """A work order with its timeline and cost lines."""
 
     events: list[EventOut]
+    labor: list[LaborOut]
+    parts: list[PartOut]
+    costs: list[CostOut]
+    cost_totals: CostTotals
 
 
 class WorkOrderList(BaseModel):
-    """A page of work orders, newest first."""
+    """A page of work orders."""
 
     items: list[WorkOrderOut]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
 
 
-class WorkOrderCreate(BaseModel):
+class WorkOrderCreate(_In):
     """A work order raised by a person."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(default="", max_length=10_000)
     priority: Priority = Priority.P3
-    type: Literal["corrective", "preventive", "inspection", "request"] = "corrective"
-    asset_id: str | None = Field(default=None, max_length=100)
-    origin: Literal["manual", "request"] = "manual"
+    type: WorkOrderType = WorkOrderType.corrective
+    asset_id: str | None = Field(default=None, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+    origin: Origin = Field(default=Origin.manual, description="manual or request")
+    checklist: list[str] = Field(default_factory=list, max_length=100)
+    contractor_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    assignee_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    at: ActionTime | None = Field(default=None, description="When it was raised (offline)")
+
+    @field_validator("checklist")
+    @classmethod
+    def _items(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not item.strip() or len(item) > 300:
+                raise ValueError("checklist items are 1-300 characters")
+        if len(set(value)) != len(value):
+            raise ValueError("checklist items must differ")
+        return value
+
+    @field_validator("origin")
+    @classmethod
+    def _origin(cls, value: Origin) -> Origin:
+        if value not in (Origin.manual, Origin.request):
+            raise ValueError("a person raises 'manual' or 'request' work orders")
+        return value
 
 
-class StatusChange(BaseModel):
+class WorkOrderPatch(_In):
+    """Fields to change; those left out stay as they are."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=10_000)
+    priority: Priority | None = None
+    type: WorkOrderType | None = None
+    asset_id: str | None = Field(default=None, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+    cause_code: str | None = Field(default=None, max_length=50)
+    resolution_code: str | None = Field(default=None, max_length=50)
+    checklist: list[str] | None = Field(default=None, max_length=100)
+
+    @field_validator("checklist")
+    @classmethod
+    def _items(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else WorkOrderCreate._items(value)
+
+
+class StatusChange(_In):
     """Move a work order to another state."""
-
-    model_config = ConfigDict(extra="forbid")
 
     status: Status
     note: str = Field(default="", max_length=5_000)
+    reason: HoldReason | None = Field(default=None, description="Required for on_hold")
+    at: ActionTime | None = Field(
+        default=None, description="When it happened, if earlier than now (offline tablets)"
+    )
+    cause_code: str | None = Field(default=None, max_length=50)
+    resolution_code: str | None = Field(default=None, max_length=50)
+
+
+class Assignment(_In):
+    """Who takes a work order: a person, a contractor, or both."""
+
+    assignee_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    contractor_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    at: ActionTime | None = None
+
+
+class CommentIn(_In):
+    """A comment for the timeline."""
+
+    text: str = Field(min_length=1, max_length=5_000)
+    at: ActionTime | None = None
+
+
+class ChecklistResult(_In):
+    """The result of one checklist item."""
+
+    done: bool | None
+    result: str = Field(default="", max_length=2_000)
+    at: ActionTime | None = None
+
+
+class LaborIn(_In):
+    """Hours worked."""
+
+    worker: str | None = Field(
+        default=None, min_length=1, max_length=80, description="Defaults to the caller"
+    )
+    hours: float = Field(gt=0, le=24)
+    rate: float = Field(default=0.0, ge=0, le=100_000)
+    worked_at: ActionTime | None = None
+    note: str = Field(default="", max_length=2_000)
+
+
+class PartIn(_In):
+    """Parts or materials used."""
+
+    part: str = Field(min_length=1, max_length=200)
+    part_number: str = Field(default="", max_length=80)
+    quantity: float = Field(gt=0, le=1_000_000)
+    unit: str = Field(default="pcs", min_length=1, max_length=20)
+    unit_cost: float = Field(default=0.0, ge=0, le=10_000_000)
+
+
+class CostIn(_In):
+    """Any other cost."""
+
+    description: str = Field(min_length=1, max_length=300)
+    amount: float = Field(ge=0, le=10_000_000)
+
+
+class AuditOut(BaseModel):
+    """One audit-log entry."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ts: dt.datetime
+    actor: str
+    actor_role: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    version: int | None
 
 
 class AssetOut(BaseModel):

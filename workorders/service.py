@@ -6,23 +6,26 @@ Services take a session and never commit; the caller's unit of work does.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.site import SiteConfig
-from plantroom.auth.models import Role
-from plantroom.errors import AppError, Conflict, NotFound
-from workorders import repository
+from plantroom import audit
+from plantroom.auth.models import Organisation, Role, User
+from plantroom.errors import AppError, Conflict, Forbidden, NotFound
+from workorders import repository, webhooks
 from workorders.models import (
     FINAL_STATES,
     Asset,
+    HoldReason,
     Origin,
     Priority,
     Status,
     WorkOrder,
     WorkOrderEvent,
+    WorkOrderType,
 )
 
 S = Status
@@ -67,6 +70,41 @@ class TransitionNotAllowed(Conflict):
         )
 
 
+class HoldWithoutReason(AppError):
+    """A move to on_hold names no reason; the SLA clock pauses only for a recorded one."""
+
+    status_code = 422
+    error = "hold_reason_required"
+
+
+class ActionInFuture(AppError):
+    """An action time later than now (beyond clock skew): refused rather than trusted."""
+
+    status_code = 422
+    error = "action_in_future"
+
+
+#: How far ahead of the server's clock a tablet's clock may run before its times are refused.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+#: Columns the audit log records for a work order, before and after each change.
+AUDITED = (
+    "title",
+    "description",
+    "status",
+    "priority",
+    "type",
+    "asset_id",
+    "contractor_id",
+    "assignee_id",
+    "hold_reason",
+    "cause_code",
+    "resolution_code",
+    "checklist",
+    "cost_total",
+    "due_at",
+)
+
+
 class UnknownAsset(AppError):
     """A work order names an asset that does not exist."""
 
@@ -96,6 +134,81 @@ def _event(
     return ev
 
 
+def action_time(at: dt.datetime | None, now: dt.datetime | None = None) -> dt.datetime:
+    """When an action happened: the client's own time (offline tablets sync later), else now.
+
+    A time in the future beyond CLOCK_SKEW is refused, since it would let a late job look on
+    time; a naive time is refused by the API's schema before it gets here.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise ActionInFuture("the action time needs a timezone offset")
+    if at - now > CLOCK_SKEW:
+        raise ActionInFuture(
+            f"the action time {at.isoformat()} is ahead of the server's clock "
+            f"({now.isoformat(timespec='seconds')}); check the device's clock"
+        )
+    return at.astimezone(dt.UTC)
+
+
+def snapshot(wo: WorkOrder) -> dict[str, Any]:
+    """The audited columns of a work order, JSON-safe: take one before changing it."""
+    return audit.snapshot(wo, AUDITED)
+
+
+def summary(wo: WorkOrder) -> dict[str, Any]:
+    """A work order as webhook payloads and notifications carry it."""
+    return {
+        "id": wo.id,
+        "version": wo.version,
+        **audit.snapshot(wo, ("title", "status", "priority", "type", "origin", "asset_id")),
+        **audit.snapshot(wo, ("contractor_id", "assignee_id", "hold_reason")),
+        **audit.snapshot(wo, ("response_due_at", "resolution_due_at", "updated_at")),
+    }
+
+
+def recorded(
+    session: Session,
+    wo: WorkOrder,
+    *,
+    action: str,
+    actor: str,
+    role: str = "",
+    organisation_id: int | None = None,
+    before: dict[str, Any] | None,
+    event: str | None = None,
+    change: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """After a change to wo: flush (bumping its version), refresh its SLA clocks, append the
+    audit entry and queue the webhook event, all in the caller's transaction."""
+    session.flush()
+    after = snapshot(wo)
+    b, a = audit.diff(before, after) if before is not None else (None, after)
+    audit.record(
+        session,
+        actor=actor,
+        actor_role=str(role),
+        organisation_id=organisation_id,
+        entity="work_order",
+        entity_id=wo.id,
+        action=action,
+        before=b,
+        after=a,
+        version=wo.version,
+    )
+    if wo.sla_policy or wo.response_due_at or wo.resolution_due_at:  # set, or just cleared
+        from workorders import sla_service  # it imports this module's neighbours
+
+        sla_service.refresh(session, wo, now=now or dt.datetime.now(dt.UTC))
+    if event:
+        webhooks.enqueue(
+            session, event=event, payload={"workorder": summary(wo), "change": change or {}}
+        )
+
+
 def create(
     session: Session,
     *,
@@ -107,10 +220,22 @@ def create(
     origin: Origin = Origin.manual,
     type_: str = "corrective",
     contractor_id: int | None = None,
+    assignee_id: int | None = None,
+    checklist: list[str] | None = None,
+    sla_policy: dict[str, Any] | None = None,
+    reporter_contact: str | None = None,
+    role: str = "",
+    organisation_id: int | None = None,
+    at: dt.datetime | None = None,
 ) -> WorkOrder:
-    """A new work order."""
-    if asset_id is not None and repository.get_asset(session, asset_id) is None:
-        raise UnknownAsset(f"asset '{asset_id}' does not exist")
+    """A new work order, on the timeline, in the audit log and to webhooks."""
+    if asset_id is not None:
+        asset = repository.get_asset(session, asset_id)
+        if asset is None or not asset.active:
+            raise UnknownAsset(f"asset '{asset_id}' does not exist or is retired")
+    WorkOrderType(type_)
+    now = dt.datetime.now(dt.UTC)
+    when = action_time(at, now)
     wo = WorkOrder(
         title=title,
         description=description,
@@ -119,13 +244,37 @@ def create(
         origin=origin,
         type=type_,
         contractor_id=contractor_id,
+        assignee_id=assignee_id,
+        checklist=[checklist_item(i) for i in checklist] if checklist else None,
+        sla_policy=sla_policy,
+        reporter_contact=reporter_contact,
         created_by=actor,
-        status=Status.new,
+        created_at=when,
+        updated_at=when,
+        status=Status.assigned if (assignee_id or contractor_id) else Status.new,
     )
     session.add(wo)
-    session.add(_event(wo, "created", actor, title))
-    session.flush()
+    session.add(_event(wo, "created", actor, title, ts=when))
+    if wo.status == Status.assigned:
+        data = {"from": str(Status.new), "to": str(Status.assigned)}
+        session.add(_event(wo, "status", actor, "", data, ts=when))
+    recorded(
+        session,
+        wo,
+        action="create",
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=None,
+        event="workorder.created",
+        now=now,
+    )
     return wo
+
+
+def checklist_item(text: str) -> dict[str, Any]:
+    """A checklist line not yet done."""
+    return {"item": text, "done": None, "result": "", "by": None, "at": None}
 
 
 def change_status(
@@ -137,17 +286,41 @@ def change_status(
     role: str,
     note: str = "",
     at: dt.datetime | None = None,
+    reason: str | None = None,
+    resolution_code: str | None = None,
+    cause_code: str | None = None,
+    organisation_id: int | None = None,
 ) -> WorkOrder:
-    """Move a work order to target, if the role and the current state allow it."""
+    """Move a work order to target, if the role and the current state allow it.
+
+    `at` is when it happened (a tablet syncing later sends its own time); the SLA clocks count
+    from it. A hold needs a reason (HoldReason), which stays on the work order while it waits.
+    """
     allowed = allowed_targets(wo.status, role)
     if target not in allowed:
         raise TransitionNotAllowed(wo, target, allowed)
-    now = at or dt.datetime.now(dt.UTC)
+    clock = dt.datetime.now(dt.UTC)
+    now = action_time(at, clock)
+    if target == S.on_hold:
+        if not reason:
+            raise HoldWithoutReason(
+                "a hold needs a reason: " + ", ".join(r.value for r in HoldReason),
+                detail={"allowed": [r.value for r in HoldReason]},
+            )
+        HoldReason(reason)
+        if reason == HoldReason.other and not note.strip():
+            raise HoldWithoutReason("a hold for 'other' reasons needs a note saying what")
     if target == S.verified:
         _check_fix_held(session, wo, now)
+    snap = snapshot(wo)
     before = wo.status
+    wo.hold_reason = reason if target == S.on_hold else None
+    if resolution_code is not None:
+        wo.resolution_code = resolution_code
+    if cause_code is not None:
+        wo.cause_code = cause_code
     wo.status = target
-    wo.updated_at = now
+    wo.updated_at = clock
     if target == S.acknowledged and wo.acknowledged_at is None:
         wo.acknowledged_at = now
     if target == S.resolved:
@@ -163,8 +336,237 @@ def change_status(
     if before in (S.resolved, *FINAL_STATES) and target not in FINAL_STATES | {S.resolved}:
         wo.resolved_at = None
         wo.closed_at = None
-    session.add(_event(wo, "status", actor, note, {"from": before, "to": target}, ts=now))
+    data: dict[str, Any] = {"from": before, "to": target}
+    if target == S.on_hold:
+        data["reason"] = reason
+    session.add(_event(wo, "status", actor, note, data, ts=now))
+    recorded(
+        session,
+        wo,
+        action="status",
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=snap,
+        event="workorder.status",
+        change={"from": before, "to": target, "at": now.isoformat(), "reason": wo.hold_reason},
+        now=clock,
+    )
+    return wo
+
+
+class NotAssignable(AppError):
+    """An assignee or contractor that cannot take this work order."""
+
+    status_code = 422
+    error = "not_assignable"
+
+
+#: Fields an edit may change, and who may change them.
+EDITABLE: dict[str, frozenset[Role]] = {
+    "title": frozenset({Role.admin, Role.engineer}),
+    "description": frozenset({Role.admin, Role.engineer, Role.technician, Role.contractor}),
+    "priority": frozenset({Role.admin, Role.engineer}),
+    "type": frozenset({Role.admin, Role.engineer}),
+    "asset_id": frozenset({Role.admin, Role.engineer}),
+    "cause_code": frozenset({Role.admin, Role.engineer, Role.technician, Role.contractor}),
+    "resolution_code": frozenset({Role.admin, Role.engineer, Role.technician, Role.contractor}),
+    "checklist": frozenset({Role.admin, Role.engineer}),
+}
+
+
+def update(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    changes: dict[str, Any],
+    actor: str,
+    role: str,
+    organisation_id: int | None = None,
+    sla_policy: dict[str, Any] | Literal["keep"] | None = "keep",
+) -> WorkOrder:
+    """Edit a work order's fields; each field has roles allowed to change it (403 otherwise).
+
+    `checklist` is a list of item texts: items kept by text keep their results. A new
+    `sla_policy` (chosen by the caller when priority changes) replaces the old one.
+    """
+    who = Role(role)
+    refused = sorted(k for k in changes if who not in EDITABLE.get(k, frozenset()))
+    if refused:
+        raise Forbidden(f"role {who} may not change {', '.join(refused)}")
+    if not changes:
+        return wo
+    if "asset_id" in changes and changes["asset_id"] is not None:
+        asset = repository.get_asset(session, changes["asset_id"])
+        if asset is None or not asset.active:
+            raise UnknownAsset(f"asset '{changes['asset_id']}' does not exist or is retired")
+    if "type" in changes:
+        WorkOrderType(changes["type"])
+    snap = snapshot(wo)
+    for key, value in changes.items():
+        if key == "checklist":
+            old = {i["item"]: i for i in (wo.checklist or [])}
+            value = [old.get(text, checklist_item(text)) for text in value] if value else None
+        setattr(wo, key, value)
+    if sla_policy != "keep":
+        wo.sla_policy = sla_policy
+    wo.updated_at = dt.datetime.now(dt.UTC)
+    session.add(_event(wo, "edited", actor, "", {"fields": sorted(changes)}))
+    recorded(
+        session,
+        wo,
+        action="update",
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=snap,
+        event="workorder.updated",
+        change={"fields": sorted(changes)},
+    )
+    return wo
+
+
+def assign(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    assignee_id: int | None,
+    contractor_id: int | None,
+    actor: str,
+    role: str,
+    organisation_id: int | None = None,
+    sla_policy: dict[str, Any] | Literal["keep"] | None = "keep",
+    at: dt.datetime | None = None,
+) -> WorkOrder:
+    """Give a work order to a person and/or a contractor; a new one moves to assigned.
+
+    A contractor may only hand its own work to its own people.
+    """
+    who = Role(role)
+    if who not in (Role.admin, Role.engineer, Role.contractor):
+        raise Forbidden(f"role {who} cannot assign work orders")
+    if wo.status in FINAL_STATES:
+        raise Conflict(f"work order {wo.id} is {wo.status}; reopen it first")
+    if who is Role.contractor and contractor_id != organisation_id:
+        raise Forbidden("a contractor assigns only within its own organisation")
+    if contractor_id is not None:
+        org = session.get(Organisation, contractor_id)
+        if org is None or org.kind != "contractor" or not org.active:
+            raise NotAssignable(f"organisation {contractor_id} is not an active contractor")
+    if assignee_id is not None:
+        user = session.get(User, assignee_id)
+        if user is None or not user.active:
+            raise NotAssignable(f"user {assignee_id} does not exist or is disabled")
+        if user.role not in (Role.technician, Role.contractor, Role.engineer):
+            raise NotAssignable(f"user {user.username} ({user.role}) does not take work orders")
+        if contractor_id is not None and user.organisation_id != contractor_id:
+            raise NotAssignable(
+                f"user {user.username} does not work for contractor {contractor_id}"
+            )
+        if contractor_id is None and user.role == Role.contractor:
+            raise NotAssignable(f"user {user.username} is a contractor's: name the contractor too")
+    clock = dt.datetime.now(dt.UTC)
+    when = action_time(at, clock)
+    snap = snapshot(wo)
+    wo.assignee_id = assignee_id
+    wo.contractor_id = contractor_id
+    if sla_policy != "keep":
+        wo.sla_policy = sla_policy
+    wo.updated_at = clock
+    data = {"assignee_id": assignee_id, "contractor_id": contractor_id}
+    session.add(_event(wo, "assigned", actor, "", data, ts=when))
+    if wo.status == S.new and (assignee_id or contractor_id):
+        wo.status = S.assigned
+        session.add(_event(wo, "status", actor, "", {"from": "new", "to": "assigned"}, ts=when))
+    recorded(
+        session,
+        wo,
+        action="assign",
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=snap,
+        event="workorder.assigned",
+        change=data,
+        now=clock,
+    )
+    return wo
+
+
+def comment(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    text: str,
+    actor: str,
+    role: str,
+    organisation_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> WorkOrderEvent:
+    """Add a comment to the timeline."""
+    when = action_time(at)
+    ev = _event(wo, "comment", actor, text, ts=when)
+    session.add(ev)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        actor_role=str(role),
+        organisation_id=organisation_id,
+        entity="work_order",
+        entity_id=wo.id,
+        action="comment",
+        after={"event_id": ev.id, "text": text},
+        version=wo.version,
+    )
+    webhooks.enqueue(
+        session,
+        event="workorder.comment",
+        payload={"workorder": summary(wo), "change": {"text": text, "actor": actor}},
+    )
+    return ev
+
+
+def check_item(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    index: int,
+    done: bool | None,
+    result: str,
+    actor: str,
+    role: str,
+    organisation_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> WorkOrder:
+    """Record the result of one checklist item."""
+    items = list(wo.checklist or [])
+    if not 0 <= index < len(items):
+        raise NotFound(f"work order {wo.id} has no checklist item {index}")
+    if wo.status in FINAL_STATES:
+        raise Conflict(f"work order {wo.id} is {wo.status}; its checklist is closed")
+    when = action_time(at)
+    snap = snapshot(wo)
+    items[index] = {
+        **items[index],
+        "done": done,
+        "result": result,
+        "by": actor,
+        "at": when.isoformat(),
+    }
+    wo.checklist = items  # a new list, so the JSON column is seen as changed
+    wo.updated_at = dt.datetime.now(dt.UTC)
+    recorded(
+        session,
+        wo,
+        action="checklist",
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=snap,
+        event="workorder.updated",
+        change={"checklist_item": index},
+    )
     return wo
 
 
@@ -247,6 +649,7 @@ def open_from_alert(
     trigger: dict[str, Any],
     at: dt.datetime,
     type_: str = "corrective",
+    sla_policy: dict[str, Any] | None = None,
 ) -> tuple[WorkOrder, bool]:
     """Open the work order for an alert, or add the re-fire to the one already open.
 
@@ -266,6 +669,7 @@ def open_from_alert(
             trigger=trigger,
             alert_count=1,
             dedup_key=repository.alert_key(rule_id, asset_id),
+            sla_policy=sla_policy,
             status=Status.new,
             created_at=at,
             updated_at=at,
@@ -289,6 +693,15 @@ def open_from_alert(
                     )
                 )
                 session.flush()
+            recorded(
+                session,
+                wo,
+                action="create",
+                actor="alerts",
+                before=None,
+                event="workorder.created",
+                now=at,
+            )
             return wo, True
         except IntegrityError:
             existing = repository.open_for(session, asset_id, rule_id)
@@ -298,7 +711,9 @@ def open_from_alert(
     existing.updated_at = at
     if _rank(priority) < _rank(existing.priority):
         existing.priority = priority
-    if existing.status == S.resolved:
+    reopened = existing.status == S.resolved
+    snap = snapshot(existing) if reopened else None
+    if reopened:
         # The fix did not hold: the alert fired again before the work order was verified.
         existing.status = S.in_progress
         existing.resolved_at = None
@@ -313,7 +728,22 @@ def open_from_alert(
             )
         )
     session.add(_event(existing, "alert_refired", "alerts", title, {"trigger": trigger}, ts=at))
-    session.flush()
+    if reopened:
+        # The reopen is a status change: the SLA's resolution clock runs again from here.
+        data = {"from": str(S.resolved), "to": str(S.in_progress)}
+        session.add(_event(existing, "status", "alerts", "alert fired again", data, ts=at))
+        recorded(
+            session,
+            existing,
+            action="status",
+            actor="alerts",
+            before=snap,
+            event="workorder.status",
+            change=data,
+            now=at,
+        )
+    else:
+        session.flush()
     return existing, False
 
 

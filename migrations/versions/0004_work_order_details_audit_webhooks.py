@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('status_code', sa.Integer(), nullable=False),
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('body', sa.LargeBinary(), nullable=True),
+    sa.Column('headers', sa.JSON(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_keys')),
     sa.UniqueConstraint('caller', 'key', name='uq_idempotency_keys_caller_key')

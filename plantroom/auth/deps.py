@@ -1,22 +1,42 @@
-"""Request authentication: bearer tokens for the API, signed session cookies for the UI."""
+"""Request authentication: bearer tokens for the API, signed session cookies for the UI.
+
+API dependencies:
+- `CurrentPrincipal`: any valid bearer token. GET/HEAD/OPTIONS need the token's 'read' scope,
+  every other method its 'write' scope (403 otherwise). Unknown, revoked and expired tokens, and
+  tokens of disabled users, answer 401.
+- `AdminPrincipal`: as above, and role admin with the 'admin' scope (403 otherwise).
+- `require_role(who, *roles)`: 403 unless the caller has one of roles.
+
+UI helpers: `set_session_cookie`, `session_user`, `csrf_ok`, `clear_session_cookie`.
+"""
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
 
 from plantroom.auth import service
-from plantroom.auth.service import Principal
+from plantroom.auth.models import Role, User
+from plantroom.auth.service import READ_METHODS, Principal, Scope
 from plantroom.db import SessionDep
-from plantroom.errors import Unauthorized
+from plantroom.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "plantroom_session"
 SESSION_MAX_AGE = 12 * 3600
+#: Tokens are 'prt_' + 43 characters; anything much longer is not one of ours.
+MAX_TOKEN_LENGTH = 512
 _bearer = HTTPBearer(auto_error=False, description="An API token, or PLANTROOM_ADMIN_TOKEN")
+
+
+def required_scope(method: str) -> Scope:
+    """The scope an HTTP method needs: 'read' for GET/HEAD/OPTIONS, else 'write'."""
+    return Scope.read if method.upper() in READ_METHODS else Scope.write
 
 
 def current_principal(
@@ -24,15 +44,47 @@ def current_principal(
     session: SessionDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller of an API endpoint; 401 without a valid bearer token."""
+    """The caller of an API endpoint; 401 without a valid bearer token, 403 when the token's
+    scopes do not cover the request's method."""
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise Unauthorized("a bearer token is required")
-    return service.authenticate_token(
+    if len(creds.credentials) > MAX_TOKEN_LENGTH:
+        raise Unauthorized("invalid token")
+    who = service.authenticate_token(
         session, creds.credentials, request.app.state.settings.admin_token
     )
+    # A last_used_at stamp holds SQLite's write lock; release it in this thread, before the
+    # endpoint waits for a worker thread of its own (see plantroom.db.CommittingRoute).
+    session.commit()
+    needed = required_scope(request.method)
+    if not who.has_scope(needed):
+        raise Forbidden(f"this token lacks the '{needed}' scope needed for {request.method}")
+    return who
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def admin_principal(who: CurrentPrincipal) -> Principal:
+    """The caller, who must be an admin holding the 'admin' scope; 403 otherwise."""
+    if who.role is not Role.admin:
+        raise Forbidden("only admins may do this")
+    if not who.has_scope(Scope.admin):
+        raise Forbidden("this token lacks the 'admin' scope")
+    return who
+
+
+AdminPrincipal = Annotated[Principal, Depends(admin_principal)]
+
+
+def require_role(who: Principal, *roles: Role) -> None:
+    """403 unless who has one of roles."""
+    if who.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise Forbidden(f"role {who.role.value} may not do this (allowed: {allowed})")
+
+
+# --- UI sessions ---------------------------------------------------------------------------------
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
@@ -45,13 +97,72 @@ def make_session_cookie(request: Request, user_id: int) -> tuple[str, str]:
     return _serializer(request).dumps({"uid": user_id, "csrf": csrf}), csrf
 
 
+def set_session_cookie(request: Request, response: Response, user_id: int) -> str:
+    """Sign user_id in: set the session cookie on response and return its CSRF token.
+
+    The cookie is HttpOnly (scripts cannot read it), Secure unless settings.cookie_secure is off
+    (plain-HTTP demos only), and SameSite=Lax. Lax rather than Strict because people reach the
+    tablet UI by following links from elsewhere: an asset's QR code, a notification in a chat app
+    or an e-mail. With Strict those top-level GETs arrive without the cookie and show the sign-in
+    page to someone already signed in. Lax still withholds the cookie from cross-site POSTs and
+    from cross-site subresources, GET pages never change anything, and every form that does also
+    carries the session's CSRF token (see csrf_ok), so Lax gives up no protection here.
+    """
+    value, csrf = make_session_cookie(request, user_id)
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
+        path="/",
+    )
+    return csrf
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    """Sign out: expire the session cookie (with the attributes it was set with)."""
+    response.delete_cookie(
+        SESSION_COOKIE,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
+        path="/",
+    )
+
+
 def read_session(request: Request) -> dict[str, Any] | None:
     """The verified session payload, or None."""
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
     try:
-        data: dict[str, Any] = _serializer(request).loads(raw, max_age=SESSION_MAX_AGE)
+        data = _serializer(request).loads(raw, max_age=SESSION_MAX_AGE)
     except BadSignature:
         return None
-    return data
+    return data if isinstance(data, dict) else None
+
+
+def session_user(request: Request, session: Session) -> tuple[User | None, str]:
+    """The signed-in, still active user and the session's CSRF token, or (None, "").
+
+    The user is looked up on every request, so disabling them ends their session at once.
+    """
+    data = read_session(request)
+    uid = data.get("uid") if data else None
+    if not isinstance(uid, int) or isinstance(uid, bool):
+        return None, ""
+    user = service.get_user(session, uid)
+    if user is None or not user.active:
+        return None, ""
+    return user, str(data.get("csrf", "")) if data else ""
+
+
+def csrf_ok(request: Request, given: str) -> bool:
+    """True when given is the CSRF token of the request's valid session (constant-time)."""
+    data = read_session(request)
+    expected = str(data.get("csrf", "")) if data else ""
+    return bool(expected) and hmac.compare_digest(
+        expected.encode(), given.encode("utf-8", "surrogatepass")
+    )

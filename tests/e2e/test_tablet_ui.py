@@ -222,3 +222,32 @@ def test_status_post_without_the_csrf_token_is_refused(
     r = page.request.post(url, form={"status": "acknowledged", "csrf": csrf}, max_redirects=0)
     assert r.status == 303
     assert r.headers["location"] == f"/ui/?done={seeded.pump}"
+
+
+@pytest.mark.parametrize(
+    ("lang", "button", "chip"),
+    [("en", "Put on hold", "On hold: Parts"), ("zh-CN", "挂起", "挂起: 等待备件")],
+)
+def test_hold_asks_for_a_reason_shows_it_and_resume_clears_it(
+    page: Page, live_app: LiveApp, seeded: Seeded, lang: str, button: str, chip: str
+) -> None:
+    with live_app.api("tech") as api:
+        api.post(f"/api/v1/workorders/{seeded.pump}/status", json={"status": "acknowledged"})
+    sign_in(page, "tech", lang=lang)
+    pump = card(page, seeded.pump)
+    pump.locator("details.hold summary").click()
+    pump.locator("select[name=reason]").select_option("parts")
+    Path("/tmp/shots").mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=f"/tmp/shots/hold-form-{lang}.png")
+    pump.locator("details.hold form button").click()
+    expect(card(page, seeded.pump).locator(".chip.status")).to_have_text(chip)
+    page.screenshot(path=f"/tmp/shots/hold-chip-{lang}.png")
+    with live_app.api("tech") as api:
+        wo = api.get(f"/api/v1/workorders/{seeded.pump}").json()
+    assert (wo["status"], wo["hold_reason"]) == ("on_hold", "parts")
+    card(page, seeded.pump).locator("button.resume").click()
+    expect(card(page, seeded.pump).locator(".chip.status")).not_to_contain_text(chip)
+    with live_app.api("tech") as api:
+        wo = api.get(f"/api/v1/workorders/{seeded.pump}").json()
+    assert (wo["status"], wo["hold_reason"]) == ("in_progress", None)

@@ -1,7 +1,388 @@
-"""REST routes for the public occupant request page (no login)."""
+"""The public occupant report page, /r/{asset_id}: what an asset's QR code opens. No sign-in.
+
+Anyone may report a problem, with an optional photo and contact; the report arrives as a
+'request' work order (origin request, P3) for triage. The form is protected against posting
+from other sites by a double-submit cookie, and rate-limited per client address and overall
+(workorders/web/ratelimit.py). English and Simplified Chinese.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import hmac
+import math
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
 
-router = APIRouter(tags=["requests"])
+from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from plantroom.db import CommittingRoute, SessionDep
+from workorders import attachments, service
+from workorders.models import Asset, Origin, Priority, WorkOrder
+from workorders.web.i18n import LANGS, pick_lang
+from workorders.web.ratelimit import RequestLimiter
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(route_class=CommittingRoute, tags=["requests"], include_in_schema=False)
+
+CSRF_COOKIE = "plantroom_report_csrf"
+MAX_DESCRIPTION = 2000
+MAX_CONTACT = 200
+#: Who a report is recorded as: the page has no sign-in.
+OCCUPANT = "occupant"
+ASSET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: Control characters other than tab and newline: dropped from what occupants type.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Checked by _asset, so that a malformed id gets the friendly 404 page, not a JSON 422.
+AssetPath = Annotated[str, PathParam()]
+#: The page loads nothing from anywhere else, runs no script and cannot be framed.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+TEXT: dict[str, dict[str, str]] = {
+    "app": {"en": "Plantroom", "zh-CN": "Plantroom 设施运维"},
+    "language": {"en": "中文", "zh-CN": "English"},
+    "title": {"en": "Report a problem", "zh-CN": "报告设备问题"},
+    "intro": {
+        "en": "Tell the maintenance team what is wrong with this equipment. No sign-in needed.",
+        "zh-CN": "请告诉维修人员这台设备出了什么问题，无需登录。",
+    },
+    "equipment": {"en": "Equipment", "zh-CN": "设备"},
+    "location": {"en": "Location", "zh-CN": "位置"},
+    "what": {"en": "What is wrong?", "zh-CN": "出了什么问题？"},
+    "what_hint": {
+        "en": "For example: the door does not close, water is leaking, a loud noise.",
+        "zh-CN": "例如：门关不上、漏水、有异响。",
+    },
+    "photo": {"en": "Photo (optional)", "zh-CN": "照片（可选）"},
+    "photo_hint": {
+        "en": "JPEG, PNG, WebP or HEIC, up to {mb} MB.",
+        "zh-CN": "支持 JPEG、PNG、WebP、HEIC 格式，最大 {mb} MB。",
+    },
+    "contact": {"en": "Your contact (optional)", "zh-CN": "联系方式（可选）"},
+    "contact_hint": {
+        "en": "Name and phone or e-mail, if you would like to hear back.",
+        "zh-CN": "如需回复，请留下姓名和电话或邮箱。",
+    },
+    "send": {"en": "Send report", "zh-CN": "提交报修"},
+    "thanks": {"en": "Thank you", "zh-CN": "感谢您的反馈"},
+    "thanks_body": {
+        "en": "Your report has reached the maintenance team.",
+        "zh-CN": "您的报修已提交给维修人员。",
+    },
+    "reference": {"en": "Reference number", "zh-CN": "报修编号"},
+    "keep_ref": {
+        "en": "Quote this number if you contact the building management.",
+        "zh-CN": "联系物业管理处时请提供此编号。",
+    },
+    "another": {"en": "Report another problem", "zh-CN": "再报告一个问题"},
+    "not_found_title": {"en": "This code is not in use", "zh-CN": "此二维码已停用"},
+    "not_found_body": {
+        "en": "We could not find this equipment; it may have been removed. "
+        "Please tell the building management.",
+        "zh-CN": "未找到该设备，可能已被移除。请联系物业管理处。",
+    },
+    "slow_title": {"en": "Too many reports", "zh-CN": "提交过于频繁"},
+    "slow_body": {
+        "en": "We have received many reports in a short time. "
+        "Please try again in {minutes} minute(s).",
+        "zh-CN": "短时间内提交次数过多，请在 {minutes} 分钟后再试。",
+    },
+    "err_required": {"en": "Please describe the problem.", "zh-CN": "请描述问题。"},
+    "err_too_long": {
+        "en": "Please keep the description to {n} characters or fewer.",
+        "zh-CN": "问题描述请不超过 {n} 个字符。",
+    },
+    "err_contact": {
+        "en": "The contact is too long ({n} characters at most).",
+        "zh-CN": "联系方式过长（最多 {n} 个字符）。",
+    },
+    "err_photo_type": {
+        "en": "The photo must be a JPEG, PNG, WebP or HEIC image.",
+        "zh-CN": "照片须为 JPEG、PNG、WebP 或 HEIC 格式。",
+    },
+    "err_photo_size": {
+        "en": "The photo is larger than {mb} MB.",
+        "zh-CN": "照片超过 {mb} MB。",
+    },
+    "err_expired": {
+        "en": "The form had expired. Please check it and send it again.",
+        "zh-CN": "表单已过期，请检查后重新提交。",
+    },
+    "err_bad": {
+        "en": "The form could not be read. Please try again.",
+        "zh-CN": "无法读取表单，请重试。",
+    },
+}
+
+
+def text(lang: str, key: str, **values: Any) -> str:
+    """One string of this page in lang, with {placeholders} filled in."""
+    entry = TEXT[key]
+    s = entry.get(lang, entry["en"])
+    return s.format(**values) if values else s
+
+
+def limiter(request: Request) -> RequestLimiter:
+    """The app's report limiter: app.state.report_limiter, made from settings on first use
+    (report_limit_per_client, report_limit_overall, report_limit_window; defaults 5 and 60
+    reports per 600 s)."""
+    state = request.app.state
+    lim: RequestLimiter | None = getattr(state, "report_limiter", None)
+    if lim is None:
+        s = state.settings
+        lim = RequestLimiter(
+            per_client=int(getattr(s, "report_limit_per_client", None) or 5),
+            overall=int(getattr(s, "report_limit_overall", None) or 60),
+            window=float(getattr(s, "report_limit_window", None) or 600.0),
+        )
+        state.report_limiter = lim
+    return lim
+
+
+def _refs(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.secret_key, salt="plantroom-report-ref")
+
+
+def _mb(request: Request) -> int:
+    return attachments.max_bytes(request.app.state.settings) // (1024 * 1024)
+
+
+def _page(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
+    lang = pick_lang(request)
+
+    def t(key: str, **values: Any) -> str:
+        return text(lang, key, **values)
+
+    resp = templates.TemplateResponse(
+        request,
+        name,
+        {"lang": lang, "t": t, "other_lang": "en" if lang == "zh-CN" else "zh-CN", **ctx},
+        status_code=status_code,
+        headers=SECURITY_HEADERS,
+    )
+    if request.query_params.get("lang") in LANGS:
+        resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return resp
+
+
+def _form(
+    request: Request,
+    asset: Asset,
+    *,
+    error: str | None = None,
+    description: str = "",
+    contact: str = "",
+    status_code: int = 200,
+) -> Response:
+    token = request.cookies.get(CSRF_COOKIE, "")
+    if not (20 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()):
+        token = secrets.token_urlsafe(24)
+    resp = _page(
+        request,
+        "request_form.html",
+        {
+            "asset": asset,
+            "csrf": token,
+            "error": error,
+            "description": description,
+            "contact": contact,
+            "max_description": MAX_DESCRIPTION,
+            "max_contact": MAX_CONTACT,
+            "mb": _mb(request),
+        },
+        status_code=status_code,
+    )
+    resp.set_cookie(
+        CSRF_COOKIE,
+        token,
+        max_age=86400,
+        path="/r/",
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.cookie_secure,
+    )
+    return resp
+
+
+def _not_found(request: Request) -> Response:
+    return _page(request, "request_notice.html", {"kind": "not_found"}, status_code=404)
+
+
+def _asset(session: Session, asset_id: str) -> Asset | None:
+    # Anything but an id (a NUL byte, say) names no asset; PostgreSQL would refuse to look.
+    ok = len(asset_id) <= 100 and ASSET_ID.fullmatch(asset_id)
+    return session.get(Asset, asset_id) if ok else None
+
+
+def _active_asset(session: Session, asset_id: str) -> Asset | None:
+    a = _asset(session, asset_id)
+    return a if a is not None and a.active else None
+
+
+@router.get("/r/{asset_id}")
+def report_page(asset_id: AssetPath, request: Request, session: SessionDep) -> Response:
+    """The report form for one asset; a 404 page for an unknown or retired one."""
+    asset = _active_asset(session, asset_id)
+    if asset is None:
+        return _not_found(request)
+    return _form(request, asset)
+
+
+def _open_report(
+    session: Session,
+    *,
+    asset: Asset,
+    description: str,
+    contact: str,
+    photo: tuple[attachments.ReceivedFile, attachments.FileKind] | None,
+    store: Path,
+    site: Any,
+) -> WorkOrder:
+    from workorders import sla_service  # it imports the service's neighbours
+
+    first = description.splitlines()[0].strip() if description.strip() else ""
+    snippet = first if len(first) <= 100 else first[:99] + "…"
+    wo = service.create(
+        session,
+        title=f"Occupant report: {snippet}",
+        actor=OCCUPANT,
+        description=description,
+        priority=Priority.P3,
+        asset_id=asset.id,
+        origin=Origin.request,
+        type_="request",
+        reporter_contact=contact or None,
+        role=OCCUPANT,
+        sla_policy=sla_service.choose_policy(
+            site, priority=Priority.P3, contractor_id=None, type_="request"
+        ),
+    )
+    if photo is not None:
+        upload, kind = photo
+        attachments.save(
+            session, wo=wo, store=store, upload=upload, kind=kind, actor=OCCUPANT, role=OCCUPANT
+        )
+    return wo
+
+
+@router.post("/r/{asset_id}")
+async def submit_report(asset_id: AssetPath, request: Request, session: SessionDep) -> Response:
+    """Open a request work order from the form, then show the thank-you page (303)."""
+    asset = await run_in_threadpool(_active_asset, session, asset_id)
+    if asset is None:
+        return _not_found(request)
+    wait = limiter(request).take(request.client.host if request.client else "unknown")
+    if wait > 0:
+        lim = limiter(request)
+        resp = _page(
+            request,
+            "request_notice.html",
+            {"kind": "slow", "minutes": max(1, math.ceil(wait / 60))},
+            status_code=429,
+        )
+        resp.headers["Retry-After"] = str(lim.retry_after(wait))
+        return resp
+    lang = pick_lang(request)
+    settings = request.app.state.settings
+    store = attachments.root(settings)
+    try:
+        form = await attachments.receive(
+            request,
+            incoming=store / ".incoming",
+            max_file_bytes=attachments.max_bytes(settings),
+            file_field="photo",
+            text_fields=("csrf", "description", "contact"),
+            max_field_bytes=4 * MAX_DESCRIPTION + 1024,  # UTF-8: up to 4 bytes a character
+        )
+    except attachments.TooLarge as exc:
+        return _form(
+            request,
+            asset,
+            error=text(lang, "err_photo_size", mb=_mb(request)),
+            description=exc.fields.get("description", ""),
+            contact=exc.fields.get("contact", ""),
+            status_code=413,
+        )
+    except (attachments.BadUpload, attachments.UnsupportedType) as exc:
+        return _form(
+            request,
+            asset,
+            error=text(lang, "err_bad"),
+            description=exc.fields.get("description", ""),
+            contact=exc.fields.get("contact", ""),
+            status_code=exc.status_code,
+        )
+    try:
+        description = CONTROL.sub("", form.fields.get("description", "")).strip()
+        contact = " ".join(CONTROL.sub("", form.fields.get("contact", "")).split())
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        given = form.fields.get("csrf", "")
+        keep = {"description": description, "contact": contact}
+        if not (expected and hmac.compare_digest(expected.encode(), given.encode())):
+            return _form(request, asset, error=text(lang, "err_expired"), status_code=403, **keep)
+        if not description:
+            return _form(request, asset, error=text(lang, "err_required"), status_code=422, **keep)
+        if len(description) > MAX_DESCRIPTION:
+            msg = text(lang, "err_too_long", n=MAX_DESCRIPTION)
+            return _form(request, asset, error=msg, status_code=422, **keep)
+        if len(contact) > MAX_CONTACT:
+            msg = text(lang, "err_contact", n=MAX_CONTACT)
+            return _form(request, asset, error=msg, status_code=422, **keep)
+        photo = None
+        if form.file is not None:
+            try:
+                photo = (form.file, attachments.check_type(form.file, attachments.IMAGES))
+            except attachments.UnsupportedType:
+                msg = text(lang, "err_photo_type")
+                return _form(request, asset, error=msg, status_code=415, **keep)
+        try:
+            wo = await run_in_threadpool(
+                lambda: _open_report(
+                    session,
+                    asset=asset,
+                    description=description,
+                    contact=contact,
+                    photo=photo,
+                    store=store,
+                    site=request.app.state.site,
+                )
+            )
+        except service.UnknownAsset:  # retired while the form was being filled in
+            return _not_found(request)
+    finally:
+        form.discard()
+    ref = _refs(request).dumps(wo.id)
+    return RedirectResponse(
+        f"/r/{asset.id}/thanks?ref={ref}&lang={lang}", status_code=303, headers=SECURITY_HEADERS
+    )
+
+
+@router.get("/r/{asset_id}/thanks")
+def report_thanks(
+    asset_id: AssetPath, request: Request, session: SessionDep, ref: str = ""
+) -> Response:
+    """The thank-you page with the report's reference number."""
+    asset = _asset(session, asset_id)
+    try:
+        wo_id = int(_refs(request).loads(ref[:200], max_age=7 * 86400))
+    except (BadSignature, ValueError, TypeError):
+        return _not_found(request)
+    if asset is None:
+        return _not_found(request)
+    return _page(request, "request_thanks.html", {"asset": asset, "reference": wo_id})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -13,19 +12,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from plantroom.auth import service as auth
-from plantroom.auth.deps import SESSION_COOKIE, SESSION_MAX_AGE, make_session_cookie, read_session
+from plantroom.auth.deps import clear_session_cookie, csrf_ok, session_user, set_session_cookie
 from plantroom.auth.models import User
 from plantroom.auth.service import principal_of
-from plantroom.db import SessionDep
+from plantroom.db import CommittingRoute, SessionDep
 from plantroom.errors import AppError
 from workorders import repository, service
-from workorders.models import OPEN_STATES
-from workorders.routes import WorkOrderId
+from workorders.models import OPEN_STATES, HoldReason
+from workorders.repository import ListQuery
+from workorders.routes import WorkOrderId, visible_scope
 from workorders.web.i18n import LANGS, pick_lang, translator
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
-router = APIRouter(prefix="/ui", include_in_schema=False)
+router = APIRouter(route_class=CommittingRoute, prefix="/ui", include_in_schema=False)
 
 
 def _render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
@@ -39,13 +39,7 @@ def _render(request: Request, name: str, ctx: dict[str, Any], status_code: int =
 
 
 def _user(request: Request, session: SessionDep) -> tuple[User | None, str]:
-    data = read_session(request)
-    if not data:
-        return None, ""
-    user = auth.get_user(session, int(data.get("uid", 0)))
-    if user is None or not user.active:
-        return None, ""
-    return user, str(data.get("csrf", ""))
+    return session_user(request, session)
 
 
 def _to_login() -> RedirectResponse:
@@ -74,21 +68,9 @@ def login(
             {"user": None, "error": True, "username": username},
             status_code=401,
         )
-    value, _csrf = make_session_cookie(request, user.id)
     resp = RedirectResponse("/ui/", status_code=303)
-    resp.set_cookie(
-        SESSION_COOKIE,
-        value,
-        max_age=SESSION_MAX_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=request.app.state.settings.cookie_secure,
-    )
+    set_session_cookie(request, resp, user.id)
     return resp
-
-
-def _check_csrf(expected: str, given: str) -> bool:
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
 
 
 @router.post("/logout")
@@ -96,10 +78,9 @@ def logout(
     request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
     """Drop the session cookie."""
-    _, expected = _user(request, session)
     resp = _to_login()
-    if _check_csrf(expected, csrf):
-        resp.delete_cookie(SESSION_COOKIE)
+    if csrf_ok(request, csrf):
+        clear_session_cookie(request, resp)
     return resp
 
 
@@ -111,10 +92,10 @@ def workorders_page(request: Request, session: SessionDep) -> Response:
         return _to_login()
     who = principal_of(user)
     tz = ZoneInfo(request.app.state.site.doc.site.timezone)
+    scope = visible_scope(who)
     rows = repository.list_(
         session,
-        statuses=[str(s) for s in OPEN_STATES],
-        contractor_id=who.contractor_scope,
+        query=ListQuery(statuses=[str(s) for s in OPEN_STATES], **scope),
         limit=200,
     )
     rows.sort(key=lambda w: (w.priority, -w.id))
@@ -140,6 +121,7 @@ def workorders_page(request: Request, session: SessionDep) -> Response:
                 "alert_count": w.alert_count,
                 "opened": w.created_at.astimezone(tz).strftime("%m-%d %H:%M"),
                 "allowed": service.allowed_targets(w.status, who.role),
+                "hold_reason": w.hold_reason,
             }
         )
     flash = request.query_params.get("done")
@@ -151,6 +133,7 @@ def workorders_page(request: Request, session: SessionDep) -> Response:
             "user": user,
             "csrf": csrf,
             "items": items,
+            "hold_reasons": [r.value for r in HoldReason],
             "now": dt.datetime.now(tz).strftime("%H:%M:%S"),
             "flash": f"{t('done')} #{flash}"
             if flash and flash.isdigit()
@@ -167,19 +150,30 @@ def change_status(
     session: SessionDep,
     status: Annotated[str, Form(max_length=20)],
     csrf: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=20)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """A button press: acknowledge or resolve."""
-    user, expected = _user(request, session)
+    """A button press: acknowledge, hold (with a reason), resume or resolve."""
+    user, _ = _user(request, session)
     if user is None:
         return _to_login()
-    if not _check_csrf(expected, csrf):
+    if not csrf_ok(request, csrf):
         return HTMLResponse("CSRF check failed: reload the page and try again.", status_code=403)
     who = principal_of(user)
-    wo = repository.get(session, wo_id, contractor_id=who.contractor_scope)
+    wo = repository.get(session, wo_id, **visible_scope(who))
     if wo is None:
         return HTMLResponse("Work order not found.", status_code=404)
     try:
-        service.change_status(session, wo=wo, target=status, actor=who.username, role=who.role)
+        service.change_status(
+            session,
+            wo=wo,
+            target=status,
+            actor=who.username,
+            role=who.role,
+            organisation_id=who.organisation_id,
+            reason=reason or None,
+            note=note,
+        )
     except (AppError, ValueError):
         return RedirectResponse(f"/ui/?error={wo_id}", status_code=303)
     return RedirectResponse(f"/ui/?done={wo_id}", status_code=303)

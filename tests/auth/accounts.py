@@ -1,0 +1,37 @@
+"""Account helpers for the tests in tests/auth."""
+
+from __future__ import annotations
+
+from plantroom.auth import service as auth
+from plantroom.auth.models import Role
+from plantroom.db import Database
+
+
+def make_user(
+    db: Database,
+    username: str,
+    role: Role,
+    *,
+    org: str | None = None,
+    password: str | None = None,
+) -> int:
+    """A user created through the service; its id."""
+    with db.session() as s:
+        organisation = auth.get_or_create_organisation(s, org) if org else None
+        user = auth.create_user(
+            s, username=username, password=password, role=role, organisation=organisation
+        )
+        return user.id
+
+
+def make_token(db: Database, user_id: int, scopes: str = "read write") -> str:
+    """A bearer token for the user with these scopes."""
+    with db.session() as s:
+        user = auth.get_user(s, user_id)
+        assert user is not None
+        return auth.create_token(s, user=user, name="test", scopes=scopes.split())
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Request headers authenticating with token."""
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,159 @@
+"""Labor, parts and other costs on a work order; the order's cost_total follows them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from plantroom.auth.models import Role
+from plantroom.errors import Conflict, Forbidden
+from workorders import repository, service
+from workorders.models import LaborEntry, OtherCost, PartLine, Status, WorkOrder
+
+#: Who may book costs against a work order.
+BOOKERS = frozenset({Role.admin, Role.engineer, Role.technician, Role.contractor})
+
+
+def _guard(wo: WorkOrder, role: str) -> None:
+    if Role(role) not in BOOKERS:
+        raise Forbidden(f"role {role} cannot book costs")
+    if wo.status in (Status.closed, Status.cancelled):
+        raise Conflict(f"work order {wo.id} is {wo.status}; costs are closed")
+
+
+def _booked(
+    session: Session,
+    wo: WorkOrder,
+    line: Any,
+    *,
+    kind: str,
+    amount: float,
+    actor: str,
+    role: str,
+    organisation_id: int | None,
+) -> None:
+    snap = service.snapshot(wo)
+    session.add(line)
+    session.flush()
+    wo.cost_total = repository.cost_totals(session, wo.id)["total"]
+    wo.updated_at = dt.datetime.now(dt.UTC)
+    session.add(
+        service._event(
+            wo, kind, actor, "", {"id": line.id, "amount": round(amount, 2)}, ts=wo.updated_at
+        )
+    )
+    service.recorded(
+        session,
+        wo,
+        action=kind,
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=snap,
+        event="workorder.updated",
+        change={kind: line.id, "amount": round(amount, 2)},
+    )
+
+
+def add_labor(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    worker: str,
+    hours: float,
+    rate: float,
+    actor: str,
+    role: str,
+    user_id: int | None = None,
+    worked_at: dt.datetime | None = None,
+    note: str = "",
+    organisation_id: int | None = None,
+) -> LaborEntry:
+    """Book hours of work at a rate."""
+    _guard(wo, role)
+    line = LaborEntry(
+        workorder_id=wo.id,
+        worker=worker,
+        user_id=user_id,
+        hours=hours,
+        rate=rate,
+        worked_at=service.action_time(worked_at),
+        note=note,
+        created_by=actor,
+    )
+    _booked(
+        session,
+        wo,
+        line,
+        kind="labor",
+        amount=hours * rate,
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+    )
+    return line
+
+
+def add_part(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    part: str,
+    quantity: float,
+    unit_cost: float,
+    actor: str,
+    role: str,
+    part_number: str = "",
+    unit: str = "pcs",
+    organisation_id: int | None = None,
+) -> PartLine:
+    """Book parts or materials used."""
+    _guard(wo, role)
+    line = PartLine(
+        workorder_id=wo.id,
+        part=part,
+        part_number=part_number,
+        quantity=quantity,
+        unit=unit,
+        unit_cost=unit_cost,
+        created_by=actor,
+    )
+    _booked(
+        session,
+        wo,
+        line,
+        kind="part",
+        amount=quantity * unit_cost,
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+    )
+    return line
+
+
+def add_cost(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    description: str,
+    amount: float,
+    actor: str,
+    role: str,
+    organisation_id: int | None = None,
+) -> OtherCost:
+    """Book any other cost."""
+    _guard(wo, role)
+    line = OtherCost(workorder_id=wo.id, description=description, amount=amount, created_by=actor)
+    _booked(
+        session,
+        wo,
+        line,
+        kind="cost",
+        amount=amount,
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+    )
+    return line

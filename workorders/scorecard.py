@@ -1,0 +1,491 @@
+"""The monthly contractor scorecard: on-time response and resolution, counts, breaches, mean
+times, a score and the pay it earns.
+
+Which work orders count in which month
+    A work order counts in month M (the site's local calendar month) for each SLA clock whose
+    due instant falls in M: judged on the response clock if the response was due in M, on the
+    resolution clock if the resolution was due in M, and so possibly in two months. The due
+    instant is the one computed from the work order's own status history (pauses on hold move
+    it later) under the policy stored on it. A target is judged at its deadline, so each month
+    judges the promises that fell due in it, each exactly once. Counting by creation month
+    would judge a job opened late on the 31st in a month it had no time to run in; counting by
+    completion month would never judge a job that is never finished.
+    A clock that was cancelled before it breached owes nothing and is not counted; one that
+    breached before the cancel counts as breached.
+
+As of when
+    A month is judged as of min(end of the month, now): the same inputs give the same result
+    whenever it is asked. A change made offline counts when it happened, so one that is synced
+    after the month has ended still changes that month's scorecard (that is the point of
+    recording action times). In the month under way, a clock due later this month and not yet
+    met is "pending": it is in neither percentage.
+
+Figures
+    - on-time % per clock = met by its due instant / (on time + breached), pending left out;
+    - counts: work orders judged (total), of those responded, resolved, still open and
+      cancelled as of the as-of instant; per clock: due, on time, breached, pending;
+    - mean times over the clocks judged this month that were met: working time (on the
+      policy's calendar, without time on hold) and wall time (from creation to the moment the
+      target was met);
+    - score = the mean of the two on-time percentages, rounded to 2 decimals before the
+      payment rule, so the figure the contractor sees is the one paid on. Each clock weighs
+      the same: turning up fast but never finishing must not pass on response alone, and the
+      resolution count is the larger one anyway. A clock with nothing judged drops out (P4
+      work has no response target); with neither, there is no score and the full fee is paid,
+      since nothing was missed. DOMAIN.md's norm of an on-time rate of 92% or more is reported
+      as TARGET_ON_TIME_PERCENT beside it; the pay threshold (85) is the payment rule's.
+    - pay = the contractor's payment rule (workorders.sla_config.PaymentRule) on the score and
+      the organisation's monthly fee, minus any fixed deduction per recorded complaint.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from config.site import SiteConfig
+from plantroom.auth.models import Organisation
+from plantroom.db import utcnow
+from plantroom.errors import AppError
+from workorders import sla_repository
+from workorders.calendars import UnknownHolidayYear
+from workorders.models import OPEN_STATES, Status
+from workorders.sla import (
+    RESOLVED,
+    RESPONDED,
+    ClockName,
+    ClockState,
+    SlaPolicy,
+    StatusChange,
+    compute_sla,
+)
+from workorders.sla_config import PaymentRule, payment_rule
+from workorders.sla_service import status_changes
+
+#: DOMAIN.md: the norm in Chinese property-service practice is an on-time rate of 92% or more.
+TARGET_ON_TIME_PERCENT = 92.0
+Outcome = Literal["on_time", "breached", "pending"]
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+
+
+class BadMonth(AppError):
+    """A month that is not YYYY-MM, does not exist, or has not begun."""
+
+    status_code = 422
+    error = "bad_month"
+
+
+class CalendarUnavailable(AppError):
+    """The holiday calendar lacks a year the SLA clocks of this month need."""
+
+    status_code = 503
+    error = "calendar_unavailable"
+
+
+def parse_month(text: str, tz: ZoneInfo, now: dt.datetime | None = None) -> dt.date:
+    """The first day of a 'YYYY-MM' month; BadMonth (422) saying why when it is not one, or,
+    when now is given, when the month has not begun by then."""
+    m = _MONTH.match(text.strip())
+    if not m:
+        raise BadMonth(f"month must be written YYYY-MM, e.g. 2026-03; got {text!r}")
+    year, month = int(m.group(1)), int(m.group(2))
+    if not 1 <= month <= 12:
+        raise BadMonth(f"there is no month {month:02d}: months run 01-12")
+    if year < 1970:
+        raise BadMonth(f"{text} is before any work order could have been recorded")
+    first = dt.date(year, month, 1)
+    if now is not None and dt.datetime(year, month, 1, tzinfo=tz) > now:
+        raise BadMonth(f"{text} has not begun yet")
+    return first
+
+
+def month_bounds(month: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of the month containing `month`, as local midnights of the site."""
+    start = dt.datetime(month.year, month.month, 1, tzinfo=tz)
+    end = dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=tz)
+    return start, end
+
+
+@dataclass(frozen=True)
+class History:
+    """What the scorecard needs of one work order: its terms and its status changes."""
+
+    id: int
+    title: str
+    priority: str
+    created_at: dt.datetime
+    policy: SlaPolicy
+    changes: tuple[StatusChange, ...]
+
+
+@dataclass(frozen=True)
+class ClockResult:
+    """One clock of one work order, judged in the month its due instant falls in."""
+
+    which: ClockName
+    outcome: Outcome
+    due_at: dt.datetime
+    met_at: dt.datetime | None
+    target_seconds: float
+    #: Working seconds used (on the policy's calendar, without time on hold), as of the as-of.
+    working_seconds: float
+    #: Wall seconds from creation to met_at; None while not met.
+    wall_seconds: float | None
+
+    @property
+    def over_seconds(self) -> float:
+        """Working seconds beyond the target (0 when within it)."""
+        return max(self.working_seconds - self.target_seconds, 0.0)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One work order judged in the month, on one clock or both."""
+
+    id: int
+    title: str
+    priority: str
+    policy: str
+    created_at: dt.datetime
+    #: Its status as of the as-of instant.
+    status: str
+    #: Moved to acknowledged, in progress or resolved by the as-of instant.
+    responded: bool
+    response: ClockResult | None
+    resolution: ClockResult | None
+    paused_seconds: float
+
+    @property
+    def clocks(self) -> list[ClockResult]:
+        """The clocks judged in this month."""
+        return [c for c in (self.response, self.resolution) if c is not None]
+
+
+@dataclass
+class ClockTally:
+    """One clock over all work orders judged in the month."""
+
+    which: ClockName
+    due: int = 0
+    on_time: int = 0
+    breached: int = 0
+    pending: int = 0
+    met: int = 0
+    working_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+    def add(self, c: ClockResult) -> None:
+        """Count one judged clock."""
+        self.due += 1
+        setattr(self, c.outcome, getattr(self, c.outcome) + 1)
+        if c.met_at is not None and c.wall_seconds is not None:
+            self.met += 1
+            self.working_seconds += c.working_seconds
+            self.wall_seconds += c.wall_seconds
+
+    @property
+    def percent(self) -> float | None:
+        """On time / (on time + breached), in %; None when none was decided."""
+        decided = self.on_time + self.breached
+        return 100.0 * self.on_time / decided if decided else None
+
+    @property
+    def mean_working_seconds(self) -> float | None:
+        """Mean working time to meet the target, over those met."""
+        return self.working_seconds / self.met if self.met else None
+
+    @property
+    def mean_wall_seconds(self) -> float | None:
+        """Mean wall time from creation to meeting the target, over those met."""
+        return self.wall_seconds / self.met if self.met else None
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A contractor's month."""
+
+    contractor_id: int
+    contractor: str
+    month: str
+    timezone: str
+    start: dt.datetime
+    end: dt.datetime
+    as_of: dt.datetime
+    total: int
+    responded: int
+    resolved: int
+    open: int
+    cancelled: int
+    response: ClockTally
+    resolution: ClockTally
+    score: float | None
+    monthly_fee: float | None
+    payment: Decimal | None
+    rule: PaymentRule
+    complaints: int = 0
+    lines: tuple[Line, ...] = field(default=())
+
+    @property
+    def breaches(self) -> list[tuple[Line, ClockResult]]:
+        """Each breached clock judged this month, by due instant."""
+        found = [(ln, c) for ln in self.lines for c in ln.clocks if c.outcome == "breached"]
+        return sorted(found, key=lambda lc: (lc[1].due_at, lc[0].id, lc[1].which))
+
+
+def score_of(response: ClockTally, resolution: ClockTally) -> float | None:
+    """The mean of the on-time percentages that are defined, to 2 decimals; None if neither."""
+    parts = [p for p in (response.percent, resolution.percent) if p is not None]
+    return round(sum(parts) / len(parts), 2) if parts else None
+
+
+def _judge(
+    cs: ClockState | None, created: dt.datetime, start: dt.datetime, end: dt.datetime
+) -> ClockResult | None:
+    if cs is None or (cs.state == "cancelled" and not cs.breached):
+        return None
+    if not start <= cs.due_at < end:
+        return None
+    outcome: Outcome = "breached" if cs.breached else "on_time" if cs.state == "met" else "pending"
+    wall = (cs.met_at - created).total_seconds() if cs.met_at is not None else None
+    return ClockResult(
+        which=cs.which,
+        outcome=outcome,
+        due_at=cs.due_at,
+        met_at=cs.met_at,
+        target_seconds=cs.target_seconds,
+        working_seconds=cs.elapsed_seconds,
+        wall_seconds=wall,
+    )
+
+
+def _status_as_of(h: History, as_of: dt.datetime) -> str:
+    status = Status.new.value
+    for c in sorted(h.changes, key=lambda c: c.at):
+        if c.at <= as_of:
+            status = str(c.to_status)
+    return status
+
+
+def score_month(
+    histories: Iterable[History],
+    *,
+    contractor_id: int,
+    contractor: str,
+    month: dt.date,
+    tz: ZoneInfo,
+    now: dt.datetime,
+    rule: PaymentRule,
+    monthly_fee: float | None,
+    complaints: int = 0,
+) -> Scorecard:
+    """The scorecard of the month containing `month`, as of min(end of month, now), from the
+    histories of the contractor's work orders (any superset of those due in the month)."""
+    start, end = month_bounds(month, tz)
+    as_of = min(end, now)
+    response, resolution = ClockTally("response"), ClockTally("resolution")
+    lines: list[Line] = []
+    for h in sorted(histories, key=lambda h: h.id):
+        if h.created_at > as_of:  # not there yet, in the month under way
+            continue
+        st = compute_sla(created_at=h.created_at, policy=h.policy, changes=h.changes, now=as_of)
+        rsp = _judge(st.response, h.created_at, start, end)
+        res = _judge(st.resolution, h.created_at, start, end)
+        if rsp is None and res is None:
+            continue
+        lines.append(
+            Line(
+                id=h.id,
+                title=h.title,
+                priority=h.priority,
+                policy=h.policy.name,
+                created_at=h.created_at,
+                status=_status_as_of(h, as_of),
+                responded=any(c.to_status in RESPONDED and c.at <= as_of for c in h.changes),
+                response=rsp,
+                resolution=res,
+                paused_seconds=st.resolution.paused_seconds if st.resolution else 0.0,
+            )
+        )
+        if rsp is not None:
+            response.add(rsp)
+        if res is not None:
+            resolution.add(res)
+    score = score_of(response, resolution)
+    return Scorecard(
+        contractor_id=contractor_id,
+        contractor=contractor,
+        month=f"{month:%Y-%m}",
+        timezone=str(tz),
+        start=start,
+        end=end,
+        as_of=as_of,
+        total=len(lines),
+        responded=sum(ln.responded for ln in lines),
+        resolved=sum(ln.status in RESOLVED for ln in lines),
+        open=sum(ln.status in OPEN_STATES for ln in lines),
+        cancelled=sum(ln.status == Status.cancelled for ln in lines),
+        response=response,
+        resolution=resolution,
+        score=score,
+        monthly_fee=monthly_fee,
+        payment=rule.pay(score, monthly_fee, complaints),
+        rule=rule,
+        complaints=complaints,
+        lines=tuple(lines),
+    )
+
+
+def load_histories(
+    session: Session, contractor_id: int, start: dt.datetime, end: dt.datetime
+) -> list[History]:
+    """The histories of the contractor's work orders that may be due in [start, end)."""
+    rows = sla_repository.scorecard_candidates(session, contractor_id, start, end)
+    events = sla_repository.status_events_of(session, [wo.id for wo in rows])
+    return [
+        History(
+            id=wo.id,
+            title=wo.title,
+            priority=wo.priority,
+            created_at=wo.created_at,
+            policy=SlaPolicy.model_validate(wo.sla_policy),
+            changes=tuple(status_changes(events.get(wo.id, []))),
+        )
+        for wo in rows
+        if wo.sla_policy
+    ]
+
+
+def scorecard(
+    session: Session,
+    *,
+    site: SiteConfig,
+    contractor: Organisation,
+    month: dt.date,
+    now: dt.datetime | None = None,
+    complaints: int = 0,
+) -> Scorecard:
+    """A contractor's scorecard for the month containing `month`, in the site's timezone, as of
+    min(end of month, now); CalendarUnavailable (503) when the holiday calendar lacks a year."""
+    tz = ZoneInfo(site.doc.site.timezone)
+    start, end = month_bounds(month, tz)
+    try:
+        return score_month(
+            load_histories(session, contractor.id, start, end),
+            contractor_id=contractor.id,
+            contractor=contractor.name,
+            month=month,
+            tz=tz,
+            now=now or utcnow(),
+            rule=payment_rule(site.doc.contractors, contractor.name),
+            monthly_fee=contractor.monthly_fee,
+            complaints=complaints,
+        )
+    except UnknownHolidayYear as exc:
+        raise CalendarUnavailable(str(exc)) from exc
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    """A CSV cell Excel shows as text: a leading = + - @ would make it a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _local(t: dt.datetime | None, tz: ZoneInfo) -> str:
+    return "" if t is None else f"{t.astimezone(tz):%Y-%m-%d %H:%M}"
+
+
+def _hours(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds / 3600:.2f}"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def to_csv(card: Scorecard) -> str:
+    """The scorecard as CSV: a summary block, a blank row, then one row per work order. Times
+    are local to the site; durations in hours. (The caller adds the BOM Excel needs.)"""
+    tz = ZoneInfo(card.timezone)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    summary: list[tuple[str, object]] = [
+        ("Contractor", _cell(card.contractor)),
+        ("Month", card.month),
+        ("Time zone", card.timezone),
+        ("As of", _local(card.as_of, tz)),
+        ("Work orders judged", card.total),
+        ("Responded", card.responded),
+        ("Resolved", card.resolved),
+        ("Open", card.open),
+        ("Cancelled", card.cancelled),
+    ]
+    for t in (card.response, card.resolution):
+        name = t.which.capitalize()
+        summary += [
+            (f"{name} due", t.due),
+            (f"{name} on time", t.on_time),
+            (f"{name} breached", t.breached),
+            (f"{name} pending", t.pending),
+            (f"{name} on-time %", _pct(t.percent)),
+            (f"{name} mean working hours", _hours(t.mean_working_seconds)),
+            (f"{name} mean wall hours", _hours(t.mean_wall_seconds)),
+        ]
+    summary += [
+        ("Score", _pct(card.score)),
+        ("Monthly fee", "" if card.monthly_fee is None else f"{card.monthly_fee:.2f}"),
+        ("Complaints", card.complaints),
+        ("Payment", "" if card.payment is None else f"{card.payment:.2f}"),
+    ]
+    w.writerows(summary)
+    w.writerow([])
+    w.writerow(
+        [
+            "Work order",
+            "Title",
+            "Priority",
+            "Policy",
+            "Status",
+            "Created",
+            "Response due",
+            "Responded",
+            "Response outcome",
+            "Resolution due",
+            "Resolved",
+            "Resolution outcome",
+            "Working hours used",
+            "Hours on hold",
+        ]
+    )
+    for ln in card.lines:
+        rsp, res = ln.response, ln.resolution
+        w.writerow(
+            [
+                ln.id,
+                _cell(ln.title),
+                ln.priority,
+                _cell(ln.policy),
+                ln.status,
+                _local(ln.created_at, tz),
+                _local(rsp.due_at, tz) if rsp else "",
+                _local(rsp.met_at, tz) if rsp else "",
+                rsp.outcome if rsp else "",
+                _local(res.due_at, tz) if res else "",
+                _local(res.met_at, tz) if res else "",
+                res.outcome if res else "",
+                _hours(res.working_seconds) if res else "",
+                _hours(ln.paused_seconds),
+            ]
+        )
+    return out.getvalue()
