@@ -93,6 +93,10 @@ def create_app(
         version="0.1.0",
         description="Building-facilities monitoring and maintenance work orders.",
         openapi_url="/openapi.json",
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN; sites are often
+        # offline, so they are off and /openapi.json is the description.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.site = site
