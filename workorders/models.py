@@ -129,8 +129,11 @@ class WorkOrder(Base):
     origin: Mapped[str] = mapped_column(String(10), default=Origin.manual)
     asset_id: Mapped[str | None] = mapped_column(ForeignKey("assets.id"), index=True)
     rule_id: Mapped[str | None] = mapped_column(String(100))
-    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    #: Indexed by the composite (contractor_id, status, id) and (assignee_id, status, id) below:
+    #: single-column indexes on these made SQLite read a technician's whole history to find
+    #: the few open ones (it preferred them for their free ORDER BY id).
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Why it is on hold (HoldReason) while status is on_hold, else None.
     hold_reason: Mapped[str | None] = mapped_column(String(20))
     cause_code: Mapped[str | None] = mapped_column(String(50))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workorders.models import (
     OPEN_STATES,
@@ -105,7 +105,7 @@ def list_statement(q: ListQuery) -> Select[WorkOrder]:
     """The SELECT behind list_ (exports stream it)."""
     desc = q.sort.startswith("-")
     key = SORTS[q.sort.lstrip("-")]
-    stmt = select(WorkOrder).options(selectinload(WorkOrder.asset))
+    stmt = select(WorkOrder).options(joinedload(WorkOrder.asset))
     if q.statuses:
         stmt = stmt.where(WorkOrder.status.in_(list(q.statuses)))
     if q.priorities:

@@ -206,7 +206,7 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         ) from exc
 
 
-def list_query(
+async def list_query(  # async: no I/O, so no hop to a worker thread
     who: CurrentPrincipal,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     open_: Annotated[bool, Query(alias="open", description="only work still owed")] = False,

@@ -6,6 +6,7 @@ Services take a session and never commit; the caller's unit of work does.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
@@ -114,9 +115,14 @@ class UnknownAsset(AppError):
 
 def allowed_targets(status: str, role: str) -> list[str]:
     """The states this role may move a work order in this status to."""
+    return list(_allowed(str(status), str(role)))
+
+
+@functools.lru_cache(maxsize=64)
+def _allowed(status: str, role: str) -> tuple[str, ...]:
     nxt = TRANSITIONS[Status(status)] & ROLE_TARGETS[Role(role)]
     order = list(Status)
-    return [str(s) for s in sorted(nxt, key=order.index)]
+    return tuple(str(s) for s in sorted(nxt, key=order.index))
 
 
 def _event(
