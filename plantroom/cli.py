@@ -578,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
-    for noisy in ("pymodbus", "alembic", "httpx", "uvicorn.error"):
+    for noisy in ("pymodbus", "alembic", "httpx", "uvicorn.error", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.ERROR if noisy == "pymodbus" else logging.WARNING)
     try:
         return int(args.func(args) or 0)
