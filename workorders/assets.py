@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from config.site import SiteConfig
 from plantroom import audit
+from plantroom.auth.models import Role
 from plantroom.auth.service import Principal
 from plantroom.errors import AppError, Conflict, NotFound
 from workorders.models import Asset, LaborEntry, Location, OtherCost, PartLine, WorkOrder
@@ -149,23 +150,29 @@ def asset_workorders(
     contractor_id: int | None,
     after_id: int | None,
     limit: int,
+    created_by: str | None = None,
 ) -> list[WorkOrder]:
-    """An asset's work orders, newest first; only a contractor's own when contractor_id is set."""
+    """An asset's work orders, newest first; only a contractor's own when contractor_id is set,
+    only those raised by created_by when that is."""
     stmt = select(WorkOrder).where(WorkOrder.asset_id == asset_id).order_by(WorkOrder.id.desc())
     if contractor_id is not None:
         stmt = stmt.where(WorkOrder.contractor_id == contractor_id)
+    if created_by is not None:
+        stmt = stmt.where(WorkOrder.created_by == created_by)
     if after_id is not None:
         stmt = stmt.where(WorkOrder.id < after_id)
     return list(session.scalars(stmt.limit(limit)))
 
 
 def asset_cost_totals(
-    session: Session, asset_id: str, *, contractor_id: int | None
+    session: Session, asset_id: str, *, contractor_id: int | None, created_by: str | None = None
 ) -> dict[str, float | int]:
     """Work-order count and labor, parts and other costs summed over an asset's work orders."""
     scope = [WorkOrder.asset_id == asset_id]
     if contractor_id is not None:
         scope.append(WorkOrder.contractor_id == contractor_id)
+    if created_by is not None:
+        scope.append(WorkOrder.created_by == created_by)
     count = session.scalar(select(func.count()).select_from(WorkOrder).where(*scope))
     labor = session.scalar(
         select(func.coalesce(func.sum(LaborEntry.hours * LaborEntry.rate), 0.0))
@@ -564,12 +571,14 @@ def history(
     if asset is None:
         raise AssetNotFound(asset_id)
     scope = who.contractor_scope
+    # A requester sees only what they raised, here as in the work-order API.
+    mine = who.username if who.role is Role.requester else None
     rows = asset_workorders(
-        session, asset_id, contractor_id=scope, after_id=after_id, limit=limit + 1
+        session, asset_id, contractor_id=scope, created_by=mine, after_id=after_id, limit=limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    totals = asset_cost_totals(session, asset_id, contractor_id=scope)
+    totals = asset_cost_totals(session, asset_id, contractor_id=scope, created_by=mine)
     totals["total"] = round(
         float(totals["labor"]) + float(totals["parts"]) + float(totals["other"]), 2
     )

@@ -195,6 +195,7 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
             value: Any = dt.datetime.fromisoformat(raw)
             if value.tzinfo is None:
                 raise ValueError(raw)
+            value = value.astimezone(dt.UTC)  # OverflowError at the ends of the calendar
         elif name == "priority":
             value = Priority(raw).value
         else:
@@ -219,7 +220,9 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
         Query(max_length=10, pattern=r"^(me|[1-9]\d{0,8})$", description="'me', or a user id"),
     ] = None,
     contractor_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="text in the title")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="text in the title")
+    ] = None,
     created_from: Annotated[dt.datetime | None, Query()] = None,
     created_to: Annotated[dt.datetime | None, Query()] = None,
     sort: Annotated[
@@ -241,6 +244,11 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
     for name, value in (("created_from", created_from), ("created_to", created_to)):
         if value is not None and value.tzinfo is None:
             raise AppError(f"{name} needs a timezone offset, e.g. 2026-01-01T00:00:00+08:00")
+        try:
+            if value is not None:
+                value.astimezone(dt.UTC)
+        except OverflowError:
+            raise AppError(f"{name} is out of range", status_code=422) from None
     scope = visible_scope(who)
     if scope["contractor_id"] is not None:
         if contractor_id is not None and contractor_id != scope["contractor_id"]:

@@ -461,6 +461,9 @@ def assign(
             raise NotAssignable(f"organisation {contractor_id} is not an active contractor")
     if assignee_id is not None:
         user = session.get(User, assignee_id)
+        # A contractor learns nothing of people outside its own firm: they answer as missing.
+        if who is Role.contractor and user is not None and user.organisation_id != organisation_id:
+            user = None
         if user is None or not user.active:
             raise NotAssignable(f"user {assignee_id} does not exist or is disabled")
         if user.role not in (Role.technician, Role.contractor, Role.engineer):

@@ -291,7 +291,8 @@ def principal_of(user: User, scopes: frozenset[str] = ALL_SCOPES) -> Principal:
 
 def authenticate_password(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
-    user = repository.user_by_username(session, username)
+    # No username holds NUL, and PostgreSQL refuses to compare text with one.
+    user = None if "\x00" in username else repository.user_by_username(session, username)
     if user is None or not user.active or not user.password_hash:
         # Same argon2 work as a real check, so timing does not reveal which usernames exist.
         verify_password(_dummy_hash(), password)
