@@ -9,16 +9,8 @@ from fastapi.testclient import TestClient
 from plantroom.auth import service as auth
 from plantroom.auth.models import Role
 from plantroom.db import Database
+from tests.workorders.accounts import token_for as _token
 from workorders import service
-
-
-def _token(db: Database, username: str, role: Role, org: str | None = None) -> str:
-    with db.session() as s:
-        organisation = auth.get_or_create_organisation(s, org) if org else None
-        user = auth.create_user(
-            s, username=username, password="pw-" + username, role=role, organisation=organisation
-        )
-        return auth.create_token(s, user=user, name="test")
 
 
 def _bearer(token: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from plantroom import audit
 from plantroom.auth import service as auth
 from plantroom.auth.models import Role
 from plantroom.db import Database
+from tests.workorders.accounts import token_for as _token
 from workorders import service
 from workorders.assets import sync_locations
 from workorders.models import Asset, LaborEntry, Location, OtherCost, PartLine, WorkOrder
@@ -24,15 +25,6 @@ from workorders.models import Asset, LaborEntry, Location, OtherCost, PartLine, 
 def api(client: TestClient) -> TestClient:
     """The app; prepare_database has mirrored site.yaml's locations."""
     return client
-
-
-def _token(db: Database, username: str, role: Role, org: str | None = None) -> str:
-    with db.session() as s:
-        organisation = auth.get_or_create_organisation(s, org) if org else None
-        user = auth.create_user(
-            s, username=username, password="pw-" + username, role=role, organisation=organisation
-        )
-        return auth.create_token(s, user=user, name="test")
 
 
 def _as(token: str) -> dict[str, str]:

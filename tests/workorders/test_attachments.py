@@ -17,6 +17,7 @@ from plantroom import audit
 from plantroom.auth import service as auth
 from plantroom.auth.models import Role
 from plantroom.db import Database
+from tests.workorders.accounts import token_for as _token
 from workorders import attachments
 from workorders.models import WorkOrder
 
@@ -37,15 +38,6 @@ def _png() -> bytes:
 def api(client: TestClient) -> TestClient:
     """The app, attachment routes included."""
     return client
-
-
-def _token(db: Database, username: str, role: Role, org: str | None = None) -> str:
-    with db.session() as s:
-        organisation = auth.get_or_create_organisation(s, org) if org else None
-        user = auth.create_user(
-            s, username=username, password="pw-" + username, role=role, organisation=organisation
-        )
-        return auth.create_token(s, user=user, name="test")
 
 
 def _as(token: str) -> dict[str, str]:
