@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,6 +15,19 @@ from workorders.models import LaborEntry, OtherCost, PartLine, Status, WorkOrder
 
 #: Who may book costs against a work order.
 BOOKERS = frozenset({Role.admin, Role.engineer, Role.technician, Role.contractor})
+
+
+def totals(
+    labor: Iterable[LaborEntry], parts: Iterable[PartLine], other: Iterable[OtherCost]
+) -> dict[str, float]:
+    """Labor (hours × rate), parts (quantity × unit cost), other costs, and their total."""
+    t = {
+        "labor": float(sum(x.hours * x.rate for x in labor)),
+        "parts": float(sum(x.quantity * x.unit_cost for x in parts)),
+        "other": float(sum(x.amount for x in other)),
+    }
+    t["total"] = round(t["labor"] + t["parts"] + t["other"], 2)
+    return t
 
 
 def _guard(wo: WorkOrder, role: str) -> None:
@@ -37,7 +51,7 @@ def _booked(
     snap = service.snapshot(wo)
     session.add(line)
     session.flush()
-    wo.cost_total = repository.cost_totals(session, wo.id)["total"]
+    wo.cost_total = totals(*repository.cost_lines(session, wo.id))["total"]
     wo.updated_at = dt.datetime.now(dt.UTC)
     session.add(
         service._event(

@@ -197,28 +197,6 @@ def upsert_asset(session: Session, asset: Asset) -> None:
     session.merge(asset)
 
 
-def cost_totals(session: Session, wo_id: int) -> dict[str, float]:
-    """Labor, parts and other costs of one work order, and their total."""
-    labor = session.scalar(
-        select(func.coalesce(func.sum(LaborEntry.hours * LaborEntry.rate), 0.0)).where(
-            LaborEntry.workorder_id == wo_id
-        )
-    )
-    parts = session.scalar(
-        select(func.coalesce(func.sum(PartLine.quantity * PartLine.unit_cost), 0.0)).where(
-            PartLine.workorder_id == wo_id
-        )
-    )
-    other = session.scalar(
-        select(func.coalesce(func.sum(OtherCost.amount), 0.0)).where(
-            OtherCost.workorder_id == wo_id
-        )
-    )
-    t = {"labor": float(labor or 0), "parts": float(parts or 0), "other": float(other or 0)}
-    t["total"] = round(t["labor"] + t["parts"] + t["other"], 2)
-    return t
-
-
 def cost_lines(
     session: Session, wo_id: int
 ) -> tuple[list[LaborEntry], list[PartLine], list[OtherCost]]:

@@ -145,7 +145,7 @@ def _detail(session: Session, wo: WorkOrder, who: Principal, response: Response)
         labor=[LaborOut.model_validate(x) for x in labor],
         parts=[PartOut.model_validate(x) for x in parts],
         costs=[CostOut.model_validate(x) for x in other],
-        cost_totals=CostTotals(**repository.cost_totals(session, wo.id)),
+        cost_totals=CostTotals(**costs.totals(labor, parts, other)),
     )
 
 
