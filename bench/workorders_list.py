@@ -27,6 +27,17 @@ last_used_at is then spread over the past minute, as for tablets in use all day:
 at most once a minute per token, and without the spread all 50 writes would fall due in the same
 second, a minute into the run.
 
+The list answers from the app's response cache while nothing it shows has changed
+(plantroom.response_cache, plantroom.changes), so a list nobody touches costs about what the bare
+endpoint costs. To measure the list as it is used, not only its cache, the figure is taken at
+several write loads (--writes, default 0 and 1 change a second). At a rate above 0, one more
+connection PATCHes a random technician's open work order through the API at that rate, during
+the bare rounds as much as the subject's, so both sides share the server with the writes. Each
+change makes the list of the technician it belongs to stale, which is then rebuilt from the
+database. After the rounds every technician's list is compared with the database row by row, so
+a stale answer fails the run. For scale: 100,000 work orders over two years is about 140 a day,
+a handful of changes each, so 1 change a second is a very busy site and 5 is a stress test.
+
 The table also gives the server process's CPU per request (all its threads) for each side; on a
 shared machine that is steadier than the rates, which depend on what else runs.
 
@@ -41,6 +52,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
 import multiprocessing as mp
 import os
@@ -420,7 +432,7 @@ def _serve(url: str | None, data_dir: str, port: int, conn: Connection) -> None:
     """Child process: the app as `plantroom serve` runs it, plus the bare endpoint."""
     import uvicorn
 
-    from plantroom.httpserver import EmbeddedServer
+    from plantroom.httpserver import EmbeddedServer, settle_heap
 
     logging.basicConfig(level=logging.WARNING)
     settings = bench_settings(Path(data_dir), url)
@@ -441,6 +453,7 @@ def _serve(url: str | None, data_dir: str, port: int, conn: Connection) -> None:
         server.should_exit = True
 
     threading.Thread(target=stop_when_told, daemon=True).start()
+    settle_heap()  # as `plantroom serve` does
     server.run()
 
 
@@ -510,6 +523,8 @@ class Round:
     errors: int
     first_error: str
     load_cpu: float
+    writes: int = 0
+    write_errors: int = 0
     server_cpu: float = 0.0
     busy_cores: float = 0.0
 
@@ -532,6 +547,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k] * 1000
 
 
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[bytes, bytes]:
+    """Send one request on a keep-alive connection; (status line start, body)."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    i = head.find(b"content-length:")
+    if i < 0:
+        i = head.lower().find(b"content-length:")
+    if i < 0:
+        raise RuntimeError(f"no content-length in {head!r}")
+    body = await reader.readexactly(int(head[i + 15 : head.find(b"\r\n", i)]))
+    return head[:12], body
+
+
 async def _client(
     port: int, request: bytes, deadline: float, out: list[float], errors: list[str]
 ) -> None:
@@ -541,24 +571,60 @@ async def _client(
     try:
         while clock() < deadline:
             t = clock()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            i = head.find(b"content-length:")
-            if i < 0:
-                i = head.lower().find(b"content-length:")
-            if i < 0:
-                raise RuntimeError(f"no content-length in {head!r}")
-            body = await reader.readexactly(int(head[i + 15 : head.find(b"\r\n", i)]))
+            status, body = await _exchange(reader, writer, request)
             out.append(clock() - t)
-            if head[9:12] != b"200":
-                errors.append((head[:12] + b" " + body[:200]).decode(errors="replace"))
+            if status[9:12] != b"200":
+                errors.append((status + b" " + body[:200]).decode(errors="replace"))
     finally:
         writer.close()
         with contextlib.suppress(ConnectionError):
             await writer.wait_closed()
 
 
-async def _round(port: int, side: str, path: str, tokens: list[str], seconds: float) -> Round:
+@dataclass(frozen=True)
+class Writes:
+    """Changes made while a round runs: `rate` a second, each a PATCH of one of `ids` (the
+    technicians' open work orders) through the API, as an engineer editing them would."""
+
+    rate: float
+    token: str
+    ids: tuple[int, ...]
+
+
+async def _writer(
+    port: int, writes: Writes, deadline: float, done: list[float], errors: list[str]
+) -> None:
+    """Make writes.rate changes a second until deadline, evenly spaced."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    rng = random.Random()
+    clock = time.perf_counter
+    due = clock()
+    try:
+        while True:
+            due += 1 / writes.rate
+            if due >= deadline:
+                break
+            await asyncio.sleep(max(0.0, due - clock()))
+            body = json.dumps({"description": f"bench edit {secrets.token_hex(4)}"}).encode()
+            request = (
+                f"PATCH /api/v1/workorders/{rng.choice(writes.ids)} HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {writes.token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+            t = clock()
+            status, answer = await _exchange(reader, writer, request)
+            done.append(clock() - t)
+            if status[9:12] != b"200":
+                errors.append((status + b" " + answer[:200]).decode(errors="replace"))
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+async def _round(
+    port: int, side: str, path: str, tokens: list[str], seconds: float, writes: Writes | None
+) -> Round:
     requests = [
         (
             f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
@@ -568,9 +634,14 @@ async def _round(port: int, side: str, path: str, tokens: list[str], seconds: fl
     ]
     latencies: list[float] = []
     errors: list[str] = []
+    changes: list[float] = []
+    write_errors: list[str] = []
     cpu0 = time.process_time()
     t0 = time.perf_counter()
-    await asyncio.gather(*(_client(port, r, t0 + seconds, latencies, errors) for r in requests))
+    jobs = [_client(port, r, t0 + seconds, latencies, errors) for r in requests]
+    if writes is not None:
+        jobs.append(_writer(port, writes, t0 + seconds, changes, write_errors))
+    await asyncio.gather(*jobs)
     elapsed = time.perf_counter() - t0
     return Round(
         side=side,
@@ -578,16 +649,18 @@ async def _round(port: int, side: str, path: str, tokens: list[str], seconds: fl
         seconds=elapsed,
         latencies=latencies,
         errors=len(errors),
-        first_error=errors[0] if errors else "",
+        first_error=(errors + write_errors)[0] if errors or write_errors else "",
         load_cpu=time.process_time() - cpu0,
+        writes=len(changes),
+        write_errors=len(write_errors),
     )
 
 
 def _load(port: int, conn: Connection) -> None:
-    """Child process: run the rounds it is sent, (side, path, tokens, seconds); None stops."""
+    """Child process: run the rounds it is sent, (side, path, tokens, seconds, writes); None
+    stops."""
     while (order := conn.recv()) is not None:
-        side, path, tokens, seconds = order
-        conn.send(asyncio.run(_round(port, side, path, tokens, seconds)))
+        conn.send(asyncio.run(_round(port, *order)))
 
 
 class LoadProcess:
@@ -610,11 +683,17 @@ class LoadProcess:
             self._proc.terminate()
 
     def run(
-        self, server_pid: int, side: str, path: str, tokens: list[str], seconds: float
+        self,
+        server_pid: int,
+        side: str,
+        path: str,
+        tokens: list[str],
+        seconds: float,
+        writes: Writes | None,
     ) -> Round:
         """One round; with the server's CPU and the machine's busy cores meanwhile."""
         s0, (b0, t0) = cpu_seconds(server_pid), machine_busy()
-        self._conn.send((side, path, tokens, seconds))
+        self._conn.send((side, path, tokens, seconds, writes))
         result: Round = self._conn.recv()
         s1, (b1, t1) = cpu_seconds(server_pid), machine_busy()
         result.server_cpu = s1 - s0
@@ -630,7 +709,14 @@ class Outcome:
     """One database's figures."""
 
     db: str
+    #: Changes a second made during every round (0: the lists stay cached throughout).
+    writes: float = 0.0
     rounds: list[tuple[Round, Round]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """The database and the write load."""
+        return f"{self.db}, {self.writes:g} change/s"
 
     @property
     def ratios(self) -> list[float]:
@@ -659,6 +745,33 @@ def check_answers(port: int, seeded: Seeded) -> None:
                 raise RuntimeError(f"the list answered {len(got)} ids, expected {len(want)}")
 
 
+def check_current(port: int, url: str, seeded: Seeded) -> int:
+    """Each technician's list shows every work order as the database has it now (after the
+    rounds' edits): the kept answers were not stale. Returns how many rows were compared."""
+    db = Database(url)
+    compared = 0
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+            for tok, ids in zip(seeded.tokens, seeded.open_ids, strict=True):
+                r = c.get(SUBJECT, headers={"Authorization": f"Bearer {tok}"})
+                r.raise_for_status()
+                shown = {item["id"]: item["description"] for item in r.json()["items"]}
+                with db.session() as s:
+                    found = s.execute(
+                        select(WorkOrder.id, WorkOrder.description).where(
+                            WorkOrder.id.in_(ids[:100])
+                        )
+                    )
+                    stored = {wo_id: text for wo_id, text in found}
+                if shown != stored:
+                    stale = sorted(k for k in stored if shown.get(k) != stored[k])
+                    raise RuntimeError(f"stale list answer: work orders {stale[:5]}")
+                compared += len(shown)
+    finally:
+        db.dispose()
+    return compared
+
+
 def stagger_last_used(url: str, tokens: list[str]) -> None:
     """Spread the tokens' last use over the past minute, as tablets in use all day would have
     it, so that their once-a-minute last_used_at refresh comes about evenly (0.8 a second for
@@ -677,8 +790,8 @@ def stagger_last_used(url: str, tokens: list[str]) -> None:
         db.dispose()
 
 
-def measure(name: str, url: str | None, data_dir: Path, args: argparse.Namespace) -> Outcome:
-    """Seed, serve, check, and alternate the two sides; print the table."""
+def measure(name: str, url: str | None, data_dir: Path, args: argparse.Namespace) -> list[Outcome]:
+    """Seed, serve, check, and alternate the two sides at each write load; print the tables."""
     settings = bench_settings(data_dir, url)
     db = prepare_database(settings, load_site(SITES_DIR / "demo"))
     try:
@@ -695,31 +808,41 @@ def measure(name: str, url: str | None, data_dir: Path, args: argparse.Namespace
         f"({sum(counts):,} in all); seeded in {seeded.seconds:.1f} s"
     )
     print(f"{name}: plan: {plan}")
-    out = Outcome(name)
+    outcomes: list[Outcome] = []
     tokens = seeded.tokens
+    every_open = tuple(i for ids in seeded.open_ids for i in ids)
     with ServerProcess(url, data_dir) as server, LoadProcess(server.port) as load:
         print(f"{name}: server pid {server.pid} on port {server.port}", flush=True)
         check_answers(server.port, seeded)
         stagger_last_used(settings.sqlalchemy_url(), tokens)
-        for side, path in (("bare", BARE), ("subject", SUBJECT)):
-            load.run(server.pid, side, path, tokens, args.warmup)
-        for r in range(args.rounds):
-            sides = [("bare", BARE), ("subject", SUBJECT)]
-            if r % 2:
-                sides.reverse()
-            got = {
-                side: load.run(server.pid, side, path, tokens, args.seconds) for side, path in sides
-            }
-            out.rounds.append((got["bare"], got["subject"]))
-    _print_table(out)
-    return out
+        for rate in args.writes:
+            out = Outcome(name, rate)
+            writes = Writes(rate, ADMIN_TOKEN, every_open) if rate > 0 else None
+            for side, path in (("bare", BARE), ("subject", SUBJECT)):
+                load.run(server.pid, side, path, tokens, args.warmup, writes)
+            for r in range(args.rounds):
+                sides = [("bare", BARE), ("subject", SUBJECT)]
+                if r % 2:
+                    sides.reverse()
+                got = {
+                    side: load.run(server.pid, side, path, tokens, args.seconds, writes)
+                    for side, path in sides
+                }
+                out.rounds.append((got["bare"], got["subject"]))
+            _print_table(out)
+            outcomes.append(out)
+        rows = check_current(server.port, settings.sqlalchemy_url(), seeded)
+        print(f"{name}: after the edits every list matched the database ({rows:,} rows)\n")
+    return outcomes
 
 
 def _print_table(out: Outcome) -> None:
     header = (
         f"{'round':>5} {'side':>7} | {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'srv us/req':>10} {'load us/req':>11} {'busy cores':>10} {'errors':>6} | {'ratio':>5}"
+        f"{'srv us/req':>10} {'load us/req':>11} {'busy cores':>10} {'errors':>6} "
+        f"{'changes':>7} | {'ratio':>5}"
     )
+    print(f"{out.label}:")
     print(header)
     print("-" * len(header))
     for i, (b, s) in enumerate(out.rounds, 1):
@@ -729,16 +852,17 @@ def _print_table(out: Outcome) -> None:
                 f"{i:>5} {rd.side:>7} | {rd.rate:>7.0f} {rd.percentile(50):>7.1f} "
                 f"{rd.percentile(99):>7.1f} {rd.server_cpu / rd.requests * 1e6:>10.0f} "
                 f"{rd.load_cpu / rd.requests * 1e6:>11.0f} {rd.busy_cores:>10.2f} "
-                f"{rd.errors:>6} | {ratio:>5}"
+                f"{rd.errors + rd.write_errors:>6} {rd.writes:>7} | {ratio:>5}"
             )
-    for _, s in out.rounds:
-        if s.errors:
-            print(f"  subject error: {s.first_error}")
+    for b, s in out.rounds:
+        for rd in (b, s):
+            if rd.first_error:
+                print(f"  {rd.side} error: {rd.first_error}")
     lat = out.subject_latencies
     bare = statistics.median(b.rate for b, _ in out.rounds)
     subject = statistics.median(s.rate for _, s in out.rounds)
     print(
-        f"{out.db}: subject {subject:.0f} req/s vs bare {bare:.0f} req/s (medians); ratio "
+        f"{out.label}: subject {subject:.0f} req/s vs bare {bare:.0f} req/s (medians); ratio "
         f"{out.ratio:.2f} (median of {', '.join(f'{r:.2f}' for r in out.ratios)}); subject "
         f"p50 {percentile(lat, 50):.1f} ms, p99 {percentile(lat, 99):.1f} ms "
         f"over {len(lat):,} requests"
@@ -746,7 +870,7 @@ def _print_table(out: Outcome) -> None:
     cpu_bare = statistics.median(b.server_cpu / b.requests for b, _ in out.rounds) * 1e6
     cpu_subject = statistics.median(s.server_cpu / s.requests for _, s in out.rounds) * 1e6
     print(
-        f"{out.db}: server CPU per request (medians): subject {cpu_subject:.0f} us, bare "
+        f"{out.label}: server CPU per request (medians): subject {cpu_subject:.0f} us, bare "
         f"{cpu_bare:.0f} us ({cpu_subject / cpu_bare:.1f}x)"
     )
     print(flush=True)
@@ -761,6 +885,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--warmup", type=float, default=2.0)
+    p.add_argument(
+        "--writes",
+        type=lambda v: [float(x) for x in v.split(",")],
+        default=[0.0, 1.0],
+        help="changes a second made during the rounds, one measurement per rate (default 0,1)",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     names = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
@@ -768,12 +898,12 @@ def main(argv: list[str] | None = None) -> None:
     for name in names:
         with tempfile.TemporaryDirectory(prefix="plantroom-bench-") as tmp:
             if name == "sqlite":
-                outcomes.append(measure(name, None, Path(tmp), args))
+                outcomes += measure(name, None, Path(tmp), args)
             else:
                 with postgres_database() as url:
-                    outcomes.append(measure(name, url, Path(tmp), args))
-    figures = ", ".join(
-        f"{o.db} ratio {o.ratio:.2f} (p99 {percentile(o.subject_latencies, 99):.0f} ms)"
+                    outcomes += measure(name, url, Path(tmp), args)
+    figures = "; ".join(
+        f"{o.label} ratio {o.ratio:.2f} (p99 {percentile(o.subject_latencies, 99):.0f} ms)"
         for o in outcomes
     )
     print(f"my open work orders: {figures} (target >= {TARGET:g})")

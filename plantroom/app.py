@@ -16,10 +16,13 @@ from alerts.routes import router as alerts_router
 from config.settings import Settings
 from config.site import SiteConfig, load_site
 from plantroom import migrate
+from plantroom.auth.cache import TokenCache
 from plantroom.auth.routes import router as auth_router
+from plantroom.changes import ChangeWatch
 from plantroom.db import Database
 from plantroom.errors import NotFound, install_handlers
 from plantroom.idempotency import IdempotencyMiddleware
+from plantroom.response_cache import ResponseCache
 from plantroom.scheduler import WorkOrderServices
 from workorders import service as workorders
 from workorders import sla_service
@@ -102,6 +105,9 @@ def create_app(
     app.state.site = site
     app.state.db = db
     app.state.secret_key = secret_key(settings)
+    app.state.changes = ChangeWatch(db)
+    app.state.tokens = TokenCache(db)
+    app.state.list_cache = ResponseCache()
     install_handlers(app)
     app.add_middleware(IdempotencyMiddleware, db=db)
     app.include_router(workorders_router)

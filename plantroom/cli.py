@@ -200,8 +200,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from plantroom.app import create_app
+    from plantroom.httpserver import settle_heap
 
-    uvicorn.run(create_app(_settings(args), background=True), host=args.host, port=args.port)
+    app = create_app(_settings(args), background=True)
+    settle_heap()
+    uvicorn.run(app, host=args.host, port=args.port)
     return 0
 
 

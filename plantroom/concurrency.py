@@ -38,6 +38,16 @@ def check_if_match(request: Request, version: int) -> None:
     )
 
 
+def none_match(request: Request, tag: str) -> bool:
+    """True when If-None-Match names tag (or is '*'): the client's copy is current, answer 304.
+    The comparison is weak, as RFC 9110 prescribes for If-None-Match."""
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or tag.removeprefix("W/") in tags
+
+
 def set_etag(response: Response, version: int) -> None:
     """Put the entity's ETag on the response."""
     response.headers["ETag"] = etag(version)

@@ -20,7 +20,7 @@ from plantroom.app import create_app, prepare_database
 from plantroom.auth import service as auth
 from plantroom.auth.models import Role, User
 from plantroom.db import Database
-from plantroom.httpserver import EmbeddedServer
+from plantroom.httpserver import EmbeddedServer, settle_heap
 from plantroom.runtime import Monitoring
 from plantroom.scheduler import WorkOrderServices
 
@@ -166,6 +166,7 @@ async def run_demo(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    settle_heap()
     serve = asyncio.create_task(server.serve(), name="http")
     try:
         while not server.started:

@@ -3,6 +3,7 @@
 from alerts.models import Alert, RuleState, Silence
 from plantroom.audit import AuditEntry
 from plantroom.auth.models import ApiToken, Organisation, User
+from plantroom.changes import ChangeCounter
 from plantroom.db import Base
 from plantroom.idempotency_models import IdempotencyRecord
 from workorders.models import (
@@ -24,6 +25,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "ChangeCounter",
     "IdempotencyRecord",
     "LaborEntry",
     "Location",

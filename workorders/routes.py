@@ -14,13 +14,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from plantroom import audit
+from plantroom import audit, changes
 from plantroom.auth.deps import CurrentPrincipal
 from plantroom.auth.models import Role
 from plantroom.auth.service import Principal
-from plantroom.concurrency import check_if_match, set_etag
-from plantroom.db import CommittingRoute, SessionDep
+from plantroom.concurrency import check_if_match, etag, none_match, set_etag
+from plantroom.db import CommittingRoute, Database, SessionDep
 from plantroom.errors import AppError, Forbidden, NotFound
+from plantroom.response_cache import CachedRoute, ResponseCache
 from workorders import costs, repository, service, sla_service
 from workorders.models import (
     OPEN_STATES,
@@ -275,21 +276,57 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
 ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 
 
-@router.get("/workorders", response_model=WorkOrderList)
-def list_workorders(
-    session: SessionDep,
+def list_counters(query: ListQuery) -> tuple[str, ...]:
+    """The change counters a list's answer depends on (plantroom.changes): its asset names, and
+    the work orders of the one assignee or contractor it is confined to, else all of them."""
+    if query.assignee_id is not None:
+        rows = changes.assignee_counter(query.assignee_id)
+    elif query.contractor_id is not None:
+        rows = changes.contractor_counter(query.contractor_id)
+    else:
+        rows = changes.WORKORDERS
+    return (rows, changes.ASSETS)
+
+
+async def list_workorders(
+    request: Request,
     who: CurrentPrincipal,
     query: ListQueryDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> WorkOrderList:
-    """Work orders visible to the caller: filtered, sorted (default newest first), paged."""
-    rows = repository.list_(session, query=query, limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = None
-    if more and rows:
-        nxt = _encode_cursor(query.sort, repository.sort_value(rows[-1], query.sort), rows[-1].id)
-    return WorkOrderList(items=[to_out(w, who) for w in rows], next_cursor=nxt)
+) -> Any:
+    """Work orders visible to the caller: filtered, sorted (default newest first), paged.
+
+    The answer carries an ETag; If-None-Match with it answers 304 while the list is unchanged.
+    Answers are kept and reused until a work order or asset changes (plantroom.response_cache),
+    so polling costs no query while nothing changes.
+    """
+    db: Database = request.app.state.db
+
+    def build() -> bytes:
+        with db.session() as session:
+            rows = repository.list_(session, query=query, limit=limit + 1)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            nxt = None
+            if more and rows:
+                last = rows[-1]
+                nxt = _encode_cursor(query.sort, repository.sort_value(last, query.sort), last.id)
+            page = WorkOrderList(items=[to_out(w, who) for w in rows], next_cursor=nxt)
+        return page.model_dump_json().encode()
+
+    cache: ResponseCache = request.app.state.list_cache
+    return await cache.answer(request, who, list_counters(query), build)
+
+
+# Declared here rather than by decorator, to be the route that answers from the list cache.
+router.add_api_route(
+    "/workorders",
+    list_workorders,
+    methods=["GET"],
+    response_model=WorkOrderList,
+    responses={304: {"description": "If-None-Match named the list as it stands"}},
+    route_class_override=CachedRoute,
+)
 
 
 EXPORT_COLUMNS = (
@@ -365,8 +402,8 @@ def get_workorder(
 ) -> Any:
     """One work order with its timeline and costs; its ETag is its version."""
     wo = load_visible(session, wo_id, who)
-    tag = f'"{wo.version}"'
-    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+    tag = etag(wo.version)
+    if none_match(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
     return _detail(session, wo, who, response)
 

@@ -18,13 +18,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from plantroom.auth import service
+from plantroom.auth.cache import TokenCache
 from plantroom.auth.models import Role, User
 from plantroom.auth.service import READ_METHODS, Principal, Scope
-from plantroom.db import SessionDep
 from plantroom.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "plantroom_session"
@@ -39,23 +40,19 @@ def required_scope(method: str) -> Scope:
     return Scope.read if method.upper() in READ_METHODS else Scope.write
 
 
-def current_principal(
+async def current_principal(
     request: Request,
-    session: SessionDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller of an API endpoint; 401 without a valid bearer token, 403 when the token's
-    scopes do not cover the request's method."""
+    scopes do not cover the request's method. Answers come from the app's TokenCache while
+    they still hold (plantroom.auth.cache), so a polling tablet costs no database read here."""
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise Unauthorized("a bearer token is required")
     if len(creds.credentials) > MAX_TOKEN_LENGTH:
         raise Unauthorized("invalid token")
-    who = service.authenticate_token(
-        session, creds.credentials, request.app.state.settings.admin_token
-    )
-    # A last_used_at stamp holds SQLite's write lock; release it in this thread, before the
-    # endpoint waits for a worker thread of its own (see plantroom.db.CommittingRoute).
-    session.commit()
+    tokens: TokenCache = request.app.state.tokens
+    who = await tokens.principal(request, creds.credentials, request.app.state.settings.admin_token)
     needed = required_scope(request.method)
     if not who.has_scope(needed):
         raise Forbidden(f"this token lacks the '{needed}' scope needed for {request.method}")
@@ -63,6 +60,15 @@ def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The request's bearer token, parsed as current_principal's HTTPBearer parses it; None
+    when there is none usable (current_principal then says why)."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return token
 
 
 def admin_principal(who: CurrentPrincipal) -> Principal:

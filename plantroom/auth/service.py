@@ -397,13 +397,23 @@ def token_state(token: ApiToken, now: dt.datetime | None = None) -> TokenState:
     return "active"
 
 
-def authenticate_token(
+@dataclass(frozen=True)
+class TokenCheck:
+    """A token found valid: its principal, and until when that answer can be reused."""
+
+    principal: Principal
+    #: When the token expires (None: never).
+    expires_at: dt.datetime | None
+    #: When its last_used_at stamp falls due again (None: the environment's admin token).
+    stamp_due: dt.datetime | None
+
+
+def check_token(
     session: Session, token: str, admin_token: str | None, *, now: dt.datetime | None = None
-) -> Principal:
-    """The principal behind a bearer token, or Unauthorized (unknown, revoked, expired, or its
-    user disabled)."""
+) -> TokenCheck:
+    """authenticate_token, with what a cache of the answer needs to know."""
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
-        return Principal(username="admin-token", role=Role.admin)
+        return TokenCheck(Principal(username="admin-token", role=Role.admin), None, None)
     found = repository.token_and_user_by_hash(session, token_hash(token))
     if found is None:
         raise Unauthorized("invalid token")
@@ -416,7 +426,19 @@ def authenticate_token(
         raise Unauthorized("user disabled")
     if tok.last_used_at is None or now - tok.last_used_at >= LAST_USED_RESOLUTION:
         tok.last_used_at = now
-    return principal_of(user, parse_scopes(tok.scopes))
+    return TokenCheck(
+        principal_of(user, parse_scopes(tok.scopes)),
+        tok.expires_at,
+        tok.last_used_at + LAST_USED_RESOLUTION,
+    )
+
+
+def authenticate_token(
+    session: Session, token: str, admin_token: str | None, *, now: dt.datetime | None = None
+) -> Principal:
+    """The principal behind a bearer token, or Unauthorized (unknown, revoked, expired, or its
+    user disabled). Stamps the token's last_used_at at most once a minute."""
+    return check_token(session, token, admin_token, now=now).principal
 
 
 # --- organisations -------------------------------------------------------------------------------
