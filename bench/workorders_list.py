@@ -79,6 +79,7 @@ from plantroom.app import create_app, prepare_database
 from plantroom.auth import service as auth
 from plantroom.auth.models import ApiToken, Role
 from plantroom.db import Database
+from plantroom.response_cache import ResponseCache
 from workorders.models import OPEN_STATES, Asset, Status, WorkOrder, WorkOrderEvent
 
 TARGET = 0.4
@@ -428,8 +429,9 @@ def add_bare(app: FastAPI) -> None:
         return {"status": "ok"}
 
 
-def _serve(url: str | None, data_dir: str, port: int, conn: Connection) -> None:
-    """Child process: the app as `plantroom serve` runs it, plus the bare endpoint."""
+def _serve(url: str | None, data_dir: str, port: int, conn: Connection, cold: bool) -> None:
+    """Child process: the app as `plantroom serve` runs it, plus the bare endpoint; with cold,
+    a list cache that keeps nothing, so every list is built from the database."""
     import uvicorn
 
     from plantroom.httpserver import EmbeddedServer, settle_heap
@@ -442,6 +444,8 @@ def _serve(url: str | None, data_dir: str, port: int, conn: Connection) -> None:
         db=Database(settings.sqlalchemy_url()),
     )
     add_bare(app)
+    if cold:
+        app.state.list_cache = ResponseCache(max_entries=0)
     # Access logging off: with it on, both sides pay the same per-request logging cost.
     server = EmbeddedServer(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -460,12 +464,12 @@ def _serve(url: str | None, data_dir: str, port: int, conn: Connection) -> None:
 class ServerProcess:
     """The app under uvicorn in a child process."""
 
-    def __init__(self, url: str | None, data_dir: Path):
+    def __init__(self, url: str | None, data_dir: Path, *, cold: bool = False):
         ctx = mp.get_context("spawn")
         self.port = free_port()
         self._conn, theirs = ctx.Pipe()
         self._proc = ctx.Process(
-            target=_serve, args=(url, str(data_dir), self.port, theirs), daemon=True
+            target=_serve, args=(url, str(data_dir), self.port, theirs, cold), daemon=True
         )
 
     @property
@@ -711,12 +715,14 @@ class Outcome:
     db: str
     #: Changes a second made during every round (0: the lists stay cached throughout).
     writes: float = 0.0
+    #: Every list built from the database (no answers kept).
+    cold: bool = False
     rounds: list[tuple[Round, Round]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
         """The database and the write load."""
-        return f"{self.db}, {self.writes:g} change/s"
+        return f"{self.db}, {self.writes:g} change/s" + (", cold" if self.cold else "")
 
     @property
     def ratios(self) -> list[float]:
@@ -811,12 +817,15 @@ def measure(name: str, url: str | None, data_dir: Path, args: argparse.Namespace
     outcomes: list[Outcome] = []
     tokens = seeded.tokens
     every_open = tuple(i for ids in seeded.open_ids for i in ids)
-    with ServerProcess(url, data_dir) as server, LoadProcess(server.port) as load:
+    with (
+        ServerProcess(url, data_dir, cold=args.cold) as server,
+        LoadProcess(server.port) as load,
+    ):
         print(f"{name}: server pid {server.pid} on port {server.port}", flush=True)
         check_answers(server.port, seeded)
         stagger_last_used(settings.sqlalchemy_url(), tokens)
         for rate in args.writes:
-            out = Outcome(name, rate)
+            out = Outcome(name, rate, args.cold)
             writes = Writes(rate, ADMIN_TOKEN, every_open) if rate > 0 else None
             for side, path in (("bare", BARE), ("subject", SUBJECT)):
                 load.run(server.pid, side, path, tokens, args.warmup, writes)
@@ -890,6 +899,11 @@ def main(argv: list[str] | None = None) -> None:
         type=lambda v: [float(x) for x in v.split(",")],
         default=[0.0, 1.0],
         help="changes a second made during the rounds, one measurement per rate (default 0,1)",
+    )
+    p.add_argument(
+        "--cold",
+        action="store_true",
+        help="keep no list answers: every request builds its list from the database",
     )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
