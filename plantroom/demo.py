@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 import uvicorn
+from sqlalchemy.orm import Session
 
 from collectors.simulator.server import Simulator
 from config.settings import Settings
@@ -23,21 +24,22 @@ from plantroom.db import Database
 from plantroom.httpserver import EmbeddedServer, settle_heap
 from plantroom.runtime import Monitoring
 from plantroom.scheduler import WorkOrderServices
+from workorders import service as workorders
+from workorders import sla_service
+from workorders.models import Priority, WorkOrder
 
 log = logging.getLogger("plantroom.demo")
 
+#: The demo contractor's organisation when the site names no contractor of its own.
+DEMO_CONTRACTOR = "Evergreen Property Services"
 #: Demo accounts: username, password, role, display name, contractor organisation.
 DEMO_USERS = [
     ("admin", "admin-demo", Role.admin, "Zhang Min", None),
     ("tech", "tech-demo", Role.technician, "Li Wei", None),
-    (
-        "contractor",
-        "contractor-demo",
-        Role.contractor,
-        "Evergreen Property Services",
-        "Evergreen Property Services",
-    ),
+    ("contractor", "contractor-demo", Role.contractor, "Wang Fang", DEMO_CONTRACTOR),
 ]
+#: The contractor's first job, so that its login has something to see and do.
+CONTRACTOR_JOB = "Lift B1: quarterly statutory inspection"
 
 
 @dataclass
@@ -50,15 +52,20 @@ class Login:
     token: str
 
 
-def ensure_demo_users(db: Database) -> list[Login]:
-    """Create the demo users when missing and issue each a fresh API token."""
+def ensure_demo_users(db: Database, site: SiteConfig, *, first_job: bool = True) -> list[Login]:
+    """Create the demo users when missing and issue each a fresh API token. The contractor
+    works for the site's first contractor and, with first_job, is given an inspection to do
+    when its firm has no work yet."""
     from sqlalchemy import select
 
+    contractors = site.doc.contractors
+    firm = contractors[0].name if contractors else DEMO_CONTRACTOR
     logins = []
     with db.session() as s:
         for username, password, role, name, org_name in DEMO_USERS:
             user = s.scalars(select(User).where(User.username == username)).first()
             if user is None:
+                org_name = firm if org_name == DEMO_CONTRACTOR else org_name
                 org = auth.get_or_create_organisation(s, org_name) if org_name else None
                 user = auth.create_user(
                     s,
@@ -70,7 +77,33 @@ def ensure_demo_users(db: Database) -> list[Login]:
                 )
             token = auth.create_token(s, user=user, name="demo", scopes=auth.scopes_for_role(role))
             logins.append(Login(username, password, role, token))
+            if first_job and role is Role.contractor and user.organisation_id is not None:
+                _give_a_job(s, site, user.organisation_id)
     return logins
+
+
+def _give_a_job(s: Session, site: SiteConfig, org_id: int) -> None:
+    """The contractor's first job, unless it has work already."""
+    from sqlalchemy import select
+
+    if s.scalars(select(WorkOrder.id).where(WorkOrder.contractor_id == org_id)).first():
+        return
+    policy = sla_service.choose_policy(
+        site, priority=Priority.P3, contractor_id=org_id, type_="inspection", session=s
+    )
+    asset = "lift-b1" if workorders.repository.get_asset(s, "lift-b1") else None
+    workorders.create(
+        s,
+        title=CONTRACTOR_JOB,
+        description="Quarterly items of TSG T5002: brakes, traction sheave, ropes, safety gear.",
+        type_="inspection",
+        priority=Priority.P3,
+        actor="demo",
+        role="admin",
+        asset_id=asset,
+        contractor_id=org_id,
+        sla_policy=policy,
+    )
 
 
 def _free(host: str, port: int) -> bool:
@@ -140,7 +173,7 @@ async def run_demo(
     started = time.monotonic()
     site = load_site(settings.site)
     db = prepare_database(settings, site)
-    logins = ensure_demo_users(db)
+    logins = ensure_demo_users(db, site)
     port_map = pick_sim_ports(site, sim_port_offset)
     sim = Simulator(site, port_map=port_map)
     await sim.start()

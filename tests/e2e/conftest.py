@@ -63,7 +63,7 @@ class Seeded:
 @pytest.fixture
 def live_app(settings: Settings, demo_site: SiteConfig, db: Database) -> Iterator[LiveApp]:
     """The real app under uvicorn in a thread, on a free 127.0.0.1 port, over the `db` fixture."""
-    logins = {lg.username: lg for lg in ensure_demo_users(db)}
+    logins = {lg.username: lg for lg in ensure_demo_users(db, demo_site, first_job=False)}
     app = create_app(settings, site=demo_site, db=db)
     with serving(app) as base_url:
         yield LiveApp(base_url=base_url, db=db, logins=logins)

@@ -151,7 +151,7 @@ def test_chinese_labels_are_shown_and_the_language_choice_persists(
 def test_contractor_sees_only_their_organisations_work_orders(page: Page, seeded: Seeded) -> None:
     sign_in(page, "contractor")
     expect(page).to_have_url(LIST_URL)
-    expect(page.locator("header")).to_contain_text("Evergreen Property Services")
+    expect(page.locator("header")).to_contain_text("Wang Fang")
     assert shown_ids(page) == [seeded.contractor_wo]
     expect(page.locator("main")).not_to_contain_text("Domestic water booster pump 1")
     expect(page.locator("main")).not_to_contain_text("Passenger lift B1")

@@ -1,0 +1,40 @@
+"""The demo's accounts: a contractor of the site's own firm, with a job to see and do."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from config.settings import Settings
+from config.site import SiteConfig
+from plantroom.app import create_app
+from plantroom.db import Database
+from plantroom.demo import CONTRACTOR_JOB, ensure_demo_users
+
+
+def _contractor_list(settings: Settings, site: SiteConfig, db: Database, token: str) -> list:
+    with TestClient(create_app(settings, site=site, db=db)) as c:
+        r = c.get("/api/v1/workorders", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        return r.json()["items"]
+
+
+def test_demo_contractor_works_for_the_sites_firm_and_has_one_inspection(
+    settings: Settings, demo_site: SiteConfig, db: Database
+) -> None:
+    logins = {lg.username: lg for lg in ensure_demo_users(db, demo_site)}
+    with TestClient(create_app(settings, site=demo_site, db=db)) as c:
+        me = c.get("/api/v1/me", headers={"Authorization": f"Bearer {logins['contractor'].token}"})
+    assert me.json()["organisation"]["name"] == demo_site.doc.contractors[0].name
+    items = _contractor_list(settings, demo_site, db, logins["contractor"].token)
+    assert [(w["title"], w["type"], w["sla"]["policy"]) for w in items] == [
+        (CONTRACTOR_JOB, "inspection", "P3 routine")
+    ]
+
+
+def test_restarting_the_demo_gives_the_contractor_no_second_job(
+    settings: Settings, demo_site: SiteConfig, db: Database
+) -> None:
+    ensure_demo_users(db, demo_site)
+    logins = {lg.username: lg for lg in ensure_demo_users(db, demo_site)}
+    items = _contractor_list(settings, demo_site, db, logins["contractor"].token)
+    assert len(items) == 1
