@@ -566,6 +566,21 @@ async def _exchange(
     return head[:12], body
 
 
+async def _timed(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    request: bytes,
+    out: list[float],
+    errors: list[str],
+) -> None:
+    """One exchange: its latency into out, and anything but a 200 into errors."""
+    t = time.perf_counter()
+    status, body = await _exchange(reader, writer, request)
+    out.append(time.perf_counter() - t)
+    if status[9:12] != b"200":
+        errors.append((status + b" " + body[:200]).decode(errors="replace"))
+
+
 async def _client(
     port: int, request: bytes, deadline: float, out: list[float], errors: list[str]
 ) -> None:
@@ -574,11 +589,7 @@ async def _client(
     clock = time.perf_counter
     try:
         while clock() < deadline:
-            t = clock()
-            status, body = await _exchange(reader, writer, request)
-            out.append(clock() - t)
-            if status[9:12] != b"200":
-                errors.append((status + b" " + body[:200]).decode(errors="replace"))
+            await _timed(reader, writer, request, out, errors)
     finally:
         writer.close()
         with contextlib.suppress(ConnectionError):
@@ -615,11 +626,7 @@ async def _writer(
                 f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {writes.token}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
             ).encode() + body
-            t = clock()
-            status, answer = await _exchange(reader, writer, request)
-            done.append(clock() - t)
-            if status[9:12] != b"200":
-                errors.append((status + b" " + answer[:200]).decode(errors="replace"))
+            await _timed(reader, writer, request, done, errors)
     finally:
         writer.close()
         with contextlib.suppress(ConnectionError):
