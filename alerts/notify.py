@@ -68,7 +68,7 @@ _AlertKey = tuple[str, str]  # (rule_id, asset_id)
 _TargetKey = int  # position among the webhooks, then the email targets, as configured
 
 
-def _rank(severity: str) -> int:
+def severity_rank(severity: str) -> int:
     try:
         return _RANK[Severity(severity)]
     except ValueError:
@@ -146,8 +146,9 @@ class _Group:
         return due
 
 
-class _Permanent(Exception):
-    """A delivery failure that trying again cannot fix (a rejected request, refused login)."""
+class PermanentFailure(Exception):
+    """A target refused a delivery in a way that retrying will not change (a 4xx, an SMTP 5xx,
+    bad credentials)."""
 
 
 class Notifier:
@@ -205,7 +206,7 @@ class Notifier:
         if e.state in PROBLEM_STATES and not muted:
             changed = False
             for tkey, target in self.targets.items():
-                if _rank(e.severity) > _rank(target.min_severity):
+                if severity_rank(e.severity) > severity_rank(target.min_severity):
                     continue
                 g = self._groups.setdefault((tkey, e.building_id), _Group(tkey, e.building_id))
                 g.alerts[key] = e
@@ -288,7 +289,7 @@ class Notifier:
     def _flush(self, g: _Group, now: float) -> Notification | None:
         problems = sorted(
             (e for e in g.alerts.values() if e.state in PROBLEM_STATES),
-            key=lambda e: (_rank(e.severity), e.ts, e.asset_name, e.rule_id),
+            key=lambda e: (severity_rank(e.severity), e.ts, e.asset_name, e.rule_id),
         )
         resolved = sorted(
             (e for k, e in g.alerts.items() if e.state not in PROBLEM_STATES and k in g.told),
@@ -343,7 +344,7 @@ class Notifier:
                     await asyncio.to_thread(self._send_mail, n, target)
             except Exception as exc:
                 reason = f"{type(exc).__name__}: {exc}"
-                if isinstance(exc, _Permanent) or attempt == tries:
+                if isinstance(exc, PermanentFailure) or attempt == tries:
                     log.error(
                         "dropped %s notification for group %s to %s after %d %s: %s",
                         n.status,
@@ -389,26 +390,11 @@ class Notifier:
         }
 
     async def _post(self, n: Notification, target: WebhookTarget) -> None:
-        async with httpx.AsyncClient(timeout=target.timeout) as client:
-            r = await client.post(target.url, json=self.webhook_payload(n), headers=target.headers)
-        if r.is_success:
-            return
-        msg = f"HTTP {r.status_code} {r.reason_phrase}"
-        # A rejected request stays rejected; a busy or failing receiver may recover.
-        if 400 <= r.status_code < 500 and r.status_code not in (408, 425, 429):
-            raise _Permanent(msg)
-        raise RuntimeError(msg)
+        await post_json(target, self.webhook_payload(n))
 
     def email_message(self, n: Notification, target: EmailTarget) -> EmailMessage:
         """The plain-text email for a notification."""
-        msg = EmailMessage()
-        msg["Subject"] = self.subject(n)
-        msg["From"] = target.sender
-        msg["To"] = ", ".join(target.to)
-        msg["Date"] = formatdate(self.clock(), localtime=False, usegmt=True)
-        msg["Message-ID"] = make_msgid(domain=target.sender.rpartition("@")[2] or None)
-        msg.set_content(self.body(n))
-        return msg
+        return new_mail(target, self.subject(n), self.body(n), self.clock())
 
     def subject(self, n: Notification) -> str:
         """E.g. ``[FIRING:3] Building A: Pump motor over-current on Pump 1, ...``."""
@@ -447,22 +433,7 @@ class Notifier:
         return "\n".join(lines) + "\n"
 
     def _send_mail(self, n: Notification, target: EmailTarget) -> None:
-        msg = self.email_message(n, target)
-        with smtplib.SMTP(target.host, target.port, timeout=target.timeout) as smtp:
-            try:
-                if target.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if target.username:
-                    smtp.login(target.username, target.password or "")
-                smtp.send_message(msg)
-            except (smtplib.SMTPNotSupportedError, smtplib.SMTPAuthenticationError) as exc:
-                raise _Permanent(str(exc)) from exc
-            except smtplib.SMTPResponseException as exc:
-                if exc.smtp_code >= 500:  # 5xx: the server will say no again
-                    raise _Permanent(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
-                raise
-            except smtplib.SMTPRecipientsRefused as exc:
-                raise _Permanent(f"recipients refused: {exc.recipients}") from exc
+        send_mail(target, self.email_message(n, target))
 
     def _building(self, building_id: str) -> str:
         return self.building_names.get(building_id, building_id)
@@ -517,3 +488,52 @@ class Notifier:
             return
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(wake.set)
+
+
+# --- sending, for every kind of notification -----------------------------------------------------
+
+
+async def post_json(target: WebhookTarget, document: Mapping[str, object]) -> None:
+    """POST document to a webhook target; PermanentFailure when it refuses for good (a 4xx other
+    than 408, 425 and 429), another exception when it may recover."""
+    async with httpx.AsyncClient(timeout=target.timeout) as client:
+        r = await client.post(target.url, json=document, headers=target.headers)
+    if r.is_success:
+        return
+    msg = f"HTTP {r.status_code} {r.reason_phrase}"
+    # A rejected request stays rejected; a busy or failing receiver may recover.
+    if 400 <= r.status_code < 500 and r.status_code not in (408, 425, 429):
+        raise PermanentFailure(msg)
+    raise RuntimeError(msg)
+
+
+def new_mail(target: EmailTarget, subject: str, body: str, when: float) -> EmailMessage:
+    """A plain-text email to the target's recipients, dated when (a POSIX time)."""
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = target.sender
+    msg["To"] = ", ".join(target.to)
+    msg["Date"] = formatdate(when, localtime=False, usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=target.sender.rpartition("@")[2] or None)
+    msg.set_content(body)
+    return msg
+
+
+def send_mail(target: EmailTarget, msg: EmailMessage) -> None:
+    """Send msg through the target's SMTP server (blocking); PermanentFailure when the server
+    refuses for good (a 5xx, bad credentials, no STARTTLS), another exception otherwise."""
+    with smtplib.SMTP(target.host, target.port, timeout=target.timeout) as smtp:
+        try:
+            if target.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if target.username:
+                smtp.login(target.username, target.password or "")
+            smtp.send_message(msg)
+        except (smtplib.SMTPNotSupportedError, smtplib.SMTPAuthenticationError) as exc:
+            raise PermanentFailure(str(exc)) from exc
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500:  # 5xx: the server will say no again
+                raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            raise
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentFailure(f"recipients refused: {exc.recipients}") from exc

@@ -81,7 +81,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = WorkOrderServices(db, site) if background else None
+        services = (
+            WorkOrderServices(db, site, public_url=settings.public_url) if background else None
+        )
         if services is not None:
             services.start()
         try:

@@ -180,7 +180,7 @@ async def run_demo(
     monitoring = Monitoring(settings, site, db, port_map=port_map)
     await monitoring.start()
     app = create_app(settings, site=site, db=db)
-    services = WorkOrderServices(db, site)
+    services = WorkOrderServices(db, site, public_url=f"http://{host}:{port}")
     services.start()
     app.state.metrics = monitoring.metrics_text
     server = EmbeddedServer(

@@ -16,6 +16,7 @@ from workorders.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from workorders.sla_notify import NotificationCursor
 from workorders.webhook_models import Webhook, WebhookDelivery
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "IdempotencyRecord",
     "LaborEntry",
     "Location",
+    "NotificationCursor",
     "Organisation",
     "OtherCost",
     "PartLine",

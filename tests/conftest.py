@@ -17,6 +17,7 @@ from config.settings import Settings
 from config.site import SITES_DIR, SiteConfig, load_site
 from plantroom.app import create_app, prepare_database
 from plantroom.db import Database
+from tests.notify_servers import receiver, smtp  # noqa: F401  (fixtures shared by test modules)
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-token-" + "x" * 16

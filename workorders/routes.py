@@ -19,10 +19,11 @@ from plantroom.auth.deps import CurrentPrincipal
 from plantroom.auth.models import Role
 from plantroom.auth.service import Principal
 from plantroom.concurrency import check_if_match, etag, none_match, set_etag
-from plantroom.db import CommittingRoute, Database, SessionDep
+from plantroom.db import CommittingRoute, Database, SessionDep, utcnow
 from plantroom.errors import AppError, Forbidden, NotFound
 from plantroom.response_cache import CachedRoute, ResponseCache
 from workorders import costs, repository, service, sla_service
+from workorders.calendars import UnknownHolidayYear
 from workorders.models import (
     OPEN_STATES,
     Origin,
@@ -48,6 +49,7 @@ from workorders.schemas import (
     PartIn,
     PartOut,
     Sla,
+    SlaClock,
     StatusChange,
     WorkOrderCreate,
     WorkOrderDetail,
@@ -147,7 +149,34 @@ def _detail(session: Session, wo: WorkOrder, who: Principal, response: Response)
         parts=[PartOut.model_validate(x) for x in parts],
         costs=[CostOut.model_validate(x) for x in other],
         cost_totals=CostTotals(**costs.totals(labor, parts, other)),
+        sla_clocks=_clocks(session, wo),
     )
+
+
+def _clocks(session: Session, wo: WorkOrder) -> list[SlaClock]:
+    """The work order's SLA clocks as of now."""
+    try:
+        st = sla_service.state(session, wo, now=utcnow())
+    except UnknownHolidayYear:
+        return []  # sla_service.refresh has logged it
+    if st is None:
+        return []
+    return [
+        SlaClock(
+            clock=c.which,
+            state=c.state,
+            target_seconds=c.target_seconds,
+            elapsed_seconds=c.elapsed_seconds,
+            paused_seconds=c.paused_seconds,
+            remaining_seconds=c.remaining_seconds,
+            due_at=c.due_at,
+            met_at=c.met_at,
+            warned=c.warned,
+            breached=c.breached,
+        )
+        for c in (st.response, st.resolution)
+        if c is not None
+    ]
 
 
 def _reload(session: Session, wo_id: int, who: Principal, response: Response) -> WorkOrderDetail:

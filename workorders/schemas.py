@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -160,6 +160,24 @@ class CostTotals(BaseModel):
     total: float
 
 
+class SlaClock(BaseModel):
+    """One SLA clock as of the answer, counted on its policy's calendar (working time for a
+    business-hours policy)."""
+
+    clock: Literal["response", "resolution"]
+    state: Literal["running", "paused", "met", "cancelled"] = Field(
+        description="paused while the work order is on hold"
+    )
+    target_seconds: float
+    elapsed_seconds: float
+    paused_seconds: float
+    remaining_seconds: float = Field(description="target - elapsed; negative once over")
+    due_at: dt.datetime
+    met_at: dt.datetime | None
+    warned: bool
+    breached: bool
+
+
 class WorkOrderDetail(WorkOrderOut):
     """A work order with its timeline and cost lines."""
 
@@ -168,6 +186,10 @@ class WorkOrderDetail(WorkOrderOut):
     parts: list[PartOut]
     costs: list[CostOut]
     cost_totals: CostTotals
+    sla_clocks: list[SlaClock] = Field(
+        description="The SLA clocks as of now; empty without an SLA, or while the holiday "
+        "calendar lacks a year the clocks need"
+    )
 
 
 class WorkOrderList(BaseModel):

@@ -4,18 +4,11 @@ server and a real local SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
-import json
 import logging
-import socket
 import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +20,7 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from alerts.config import EmailTarget, Notifications, WebhookTarget
 from alerts.events import AlertEvent
 from alerts.notify import Notification, Notifier
+from tests.notify_servers import Inbox, Receiver, free_port, mail_target
 
 T0 = 1_772_413_200.0  # 2026-03-02 01:00:00 UTC
 
@@ -65,55 +59,7 @@ def event(
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # --- a real HTTP receiver -----------------------------------------------------------------------
-
-
-@dataclass
-class Receiver:
-    """A local HTTP server recording every POST; answers with ``statuses`` in turn, then 200."""
-
-    url: str
-    posts: list[tuple[str, dict[str, str], dict[str, Any]]] = field(default_factory=list)
-    statuses: list[int] = field(default_factory=list)
-
-    def bodies(self, path: str | None = None) -> list[dict[str, Any]]:
-        return [body for p, _, body in self.posts if path is None or p == path]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    rec = Receiver(url="")
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            with lock:
-                rec.posts.append((self.path, dict(self.headers), body))
-                status = rec.statuses.pop(0) if rec.statuses else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="webhook-receiver")
-    thread.start()
-    try:
-        yield rec
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def notifier(*targets: WebhookTarget | EmailTarget, clock: FakeClock, **cfg: Any) -> Notifier:
@@ -375,49 +321,6 @@ def test_a_webhook_that_rejects_the_request_is_not_retried(
 
 
 # --- email over a real SMTP server --------------------------------------------------------------
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it accepts."""
-
-    def __init__(self) -> None:
-        self.envelopes: list[Envelope] = []
-
-    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def message(self, i: int = 0) -> email.message.EmailMessage:
-        data = self.envelopes[i].content
-        assert isinstance(data, bytes)
-        msg = email.message_from_bytes(data, policy=email.policy.default)
-        assert isinstance(msg, email.message.EmailMessage)
-        return msg
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-def mail_target(port: int, **kw: Any) -> EmailTarget:
-    return EmailTarget.model_validate(
-        {
-            "host": "127.0.0.1",
-            "port": port,
-            "from": "plantroom@example.org",
-            "to": ["facilities@example.org", "duty@example.org"],
-            "timeout": 5,
-            **kw,
-        }
-    )
 
 
 def test_email_lists_the_alerts_of_a_building(smtp: tuple[Inbox, int]) -> None:

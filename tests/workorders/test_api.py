@@ -209,3 +209,35 @@ def test_work_order_id_beyond_the_database_integer_answers_422_not_500(
     client: TestClient,
 ) -> None:
     assert client.get("/api/v1/workorders/4365771936828431212298259922944").status_code == 422
+
+
+def test_detail_shows_time_remaining_on_each_sla_clock_and_pauses_it_on_hold(
+    client: TestClient,
+) -> None:
+    """The demo site's P2 policy: respond within 1 h, resolve within 24 h, round the clock."""
+    wo = client.post(
+        "/api/v1/workorders", json={"title": "Booster pump tripped", "priority": "P2"}
+    ).json()
+    r = client.post(f"/api/v1/workorders/{wo['id']}/status", json={"status": "acknowledged"})
+    assert r.status_code == 200, r.text
+    clocks = {c["clock"]: c for c in r.json()["sla_clocks"]}
+    assert clocks["response"]["state"] == "met" and clocks["response"]["target_seconds"] == 3600
+    resolution = clocks["resolution"]
+    assert resolution["state"] == "running" and resolution["target_seconds"] == 24 * 3600
+    # Opened moments ago (its `created_at` is now): about 24 h remain.
+    assert 24 * 3600 - 60 < resolution["remaining_seconds"] <= 24 * 3600
+
+    held = client.post(
+        f"/api/v1/workorders/{wo['id']}/status", json={"status": "on_hold", "reason": "parts"}
+    ).json()
+    resolution = {c["clock"]: c for c in held["sla_clocks"]}["resolution"]
+    assert resolution["state"] == "paused"
+    got = client.get(f"/api/v1/workorders/{wo['id']}").json()
+    assert {c["clock"]: c for c in got["sla_clocks"]}["resolution"]["state"] == "paused"
+
+
+def test_detail_of_work_without_an_sla_shows_no_clocks(client: TestClient) -> None:
+    wo = client.post(
+        "/api/v1/workorders", json={"title": "Repaint stairwell", "type": "preventive"}
+    ).json()
+    assert client.get(f"/api/v1/workorders/{wo['id']}").json()["sla_clocks"] == []
