@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+
+from config.site import SiteConfig
+from workorders.models import WorkOrder
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveApp, Seeded
@@ -251,3 +256,37 @@ def test_hold_asks_for_a_reason_shows_it_and_resume_clears_it(
     with live_app.api("tech") as api:
         wo = api.get(f"/api/v1/workorders/{seeded.pump}").json()
     assert (wo["status"], wo["hold_reason"]) == ("in_progress", None)
+
+
+@pytest.mark.parametrize(
+    ("lang", "respond", "missed"),
+    [("en", "Respond by", "SLA missed"), ("zh-CN", "响应时限", "已超时")],
+)
+def test_card_shows_the_sla_deadline_and_a_missed_one_in_red(
+    page: Page,
+    live_app: LiveApp,
+    seeded: Seeded,
+    demo_site: SiteConfig,
+    lang: str,
+    respond: str,
+    missed: str,
+) -> None:
+    with live_app.api("tech") as api:
+        fresh = api.post(
+            "/api/v1/workorders", json={"title": "Chiller 2 high head pressure", "priority": "P2"}
+        ).json()
+        late = api.post(
+            "/api/v1/workorders", json={"title": "Cooling tower fan noisy", "priority": "P2"}
+        ).json()
+    with live_app.db.session() as s:
+        wo = s.get_one(WorkOrder, late["id"])
+        wo.response_due_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+        wo.response_breached = True
+    sign_in(page, "tech", lang=lang)
+    tz = ZoneInfo(demo_site.doc.site.timezone)
+    due = dt.datetime.fromisoformat(fresh["sla"]["response_due_at"]).astimezone(tz)
+    expect(card(page, fresh["id"]).locator(".sla")).to_have_text(f"{respond} {due:%m-%d %H:%M}")
+    expect(card(page, late["id"]).locator(".sla.missed")).to_contain_text(missed)
+    Path("/tmp/shots").mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=f"/tmp/shots/sla-{lang}.png")

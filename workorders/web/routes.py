@@ -18,7 +18,7 @@ from plantroom.auth.service import principal_of
 from plantroom.db import CommittingRoute, SessionDep
 from plantroom.errors import AppError
 from workorders import repository, service
-from workorders.models import OPEN_STATES, HoldReason
+from workorders.models import OPEN_STATES, HoldReason, WorkOrder
 from workorders.repository import ListQuery
 from workorders.routes import WorkOrderId, visible_scope
 from workorders.web.i18n import LANGS, pick_lang, translator
@@ -122,6 +122,7 @@ def workorders_page(request: Request, session: SessionDep) -> Response:
                 "opened": w.created_at.astimezone(tz).strftime("%m-%d %H:%M"),
                 "allowed": service.allowed_targets(w.status, who.role),
                 "hold_reason": w.hold_reason,
+                "sla": _sla_line(w, tz),
             }
         )
     flash = request.query_params.get("done")
@@ -141,6 +142,23 @@ def workorders_page(request: Request, session: SessionDep) -> Response:
             "flash_kind": "error" if request.query_params.get("error") else "ok",
         },
     )
+
+
+def _sla_line(w: WorkOrder, tz: ZoneInfo) -> dict[str, Any] | None:
+    """The SLA deadline a crew works to next: respond by, until responded to, then resolve by;
+    whether it is already missed, and whether the clock is paused (on hold)."""
+    if w.response_due_at is not None and w.response_met_at is None:
+        what, due, missed = "respond_by", w.response_due_at, w.response_breached
+    elif w.resolution_due_at is not None:
+        what, due, missed = "resolve_by", w.resolution_due_at, w.resolution_breached
+    else:
+        return None
+    return {
+        "what": what,
+        "due": due.astimezone(tz).strftime("%m-%d %H:%M"),
+        "missed": missed,
+        "paused": w.status == "on_hold" and what == "resolve_by",
+    }
 
 
 @router.post("/workorders/{wo_id}/status")
