@@ -810,7 +810,7 @@ def measure(name: str, url: str | None, data_dir: Path, args: argparse.Namespace
     try:
         seeded = seed(db, args.workorders, args.clients)
         with db.session() as s:
-            tech0 = auth.authenticate_token(s, seeded.tokens[0], None).user_id or 0
+            tech0 = auth.check_token(s, seeded.tokens[0], None).principal.user_id or 0
         plan = query_plan(db, tech0)
     finally:
         db.dispose()

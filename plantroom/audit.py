@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -97,6 +97,45 @@ def record(
         entry.ts = at
     session.add(entry)
     return entry
+
+
+class Actor(Protocol):
+    """Who acts, as plantroom.auth.service.Principal describes a caller."""
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> Any: ...
+
+    @property
+    def organisation_id(self) -> int | None: ...
+
+
+def record_by(
+    session: Session,
+    who: Actor,
+    *,
+    entity: str,
+    entity_id: str | int,
+    action: str,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    version: int | None = None,
+) -> AuditEntry:
+    """record(), naming the caller who acted: their name, role and organisation."""
+    return record(
+        session,
+        actor=who.username,
+        actor_role=str(who.role),
+        organisation_id=who.organisation_id,
+        entity=entity,
+        entity_id=entity_id,
+        action=action,
+        before=before,
+        after=after,
+        version=version,
+    )
 
 
 def entries(

@@ -32,8 +32,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any
 
+from fastapi import Request
 from sqlalchemy import BigInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,14 +73,12 @@ class ChangeWatch:
 
     def __init__(self, db: Database):
         self.db = db
-        self.reads = 0  # how many SELECTs it has made (for tests and the benchmark)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._next: asyncio.Future[Versions | None] | None = None
         self._reader: asyncio.Task[None] | None = None
 
     def read(self) -> Versions:
         """The counters now (blocking)."""
-        self.reads += 1
         with self.db.engine.connect() as conn:
             rows = conn.execute(text("SELECT name, version FROM change_counters")).all()
         return {str(name): int(version) for name, version in rows}
@@ -113,7 +111,7 @@ class ChangeWatch:
                 batch.set_result(value)
 
 
-async def request_versions(request: Any) -> Versions | None:
+async def request_versions(request: Request) -> Versions | None:
     """The counters for this request: read once, whoever asks first (authentication or the
     endpoint), then remembered on request.state."""
     state = request.state

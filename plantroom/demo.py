@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 import uvicorn
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collectors.simulator.server import Simulator
@@ -56,8 +57,6 @@ def ensure_demo_users(db: Database, site: SiteConfig, *, first_job: bool = True)
     """Create the demo users when missing and issue each a fresh API token. The contractor
     works for the site's first contractor and, with first_job, is given an inspection to do
     when its firm has no work yet."""
-    from sqlalchemy import select
-
     contractors = site.doc.contractors
     firm = contractors[0].name if contractors else DEMO_CONTRACTOR
     logins = []
@@ -84,8 +83,6 @@ def ensure_demo_users(db: Database, site: SiteConfig, *, first_job: bool = True)
 
 def _give_a_job(s: Session, site: SiteConfig, org_id: int) -> None:
     """The contractor's first job, unless it has work already."""
-    from sqlalchemy import select
-
     if s.scalars(select(WorkOrder.id).where(WorkOrder.contractor_id == org_id)).first():
         return
     policy = sla_service.choose_policy(

@@ -77,11 +77,6 @@ class ResponseCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    @property
-    def size(self) -> int:
-        """Bytes of answers held."""
-        return self._bytes
-
     @staticmethod
     def key(request: Request, who: Principal) -> Hashable:
         """What an answer depends on besides the data: who asks, at which path, with which

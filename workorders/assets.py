@@ -263,11 +263,9 @@ def _audit(
     b, a = (
         audit.diff(before, after) if before is not None and after is not None else (before, after)
     )
-    audit.record(
+    audit.record_by(
         session,
-        actor=who.username,
-        actor_role=who.role,
-        organisation_id=who.organisation_id,
+        who,
         entity=entity,
         entity_id=entity_id,
         action=action,

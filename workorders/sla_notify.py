@@ -22,7 +22,6 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -67,16 +66,6 @@ class NotificationCursor(Base):
     last_event_id: Mapped[int] = mapped_column(BigInteger)
 
 
-@dataclass(frozen=True)
-class Told:
-    """What one run did for one target."""
-
-    target: str
-    sent: int
-    skipped: int
-    failed: bool
-
-
 class SlaNotifier:
     """Tells the site's notification targets of new SLA warnings and breaches."""
 
@@ -93,11 +82,12 @@ class SlaNotifier:
         self.public_url = (public_url or "").rstrip("/")
         self.site_name = site_name
 
-    def run_once(self) -> list[Told]:
-        """Tell each target the events past its cursor; what happened, per target."""
-        return [self._tell(target) for target in self.targets]
+    def run_once(self) -> None:
+        """Tell each target the events past its cursor."""
+        for target in self.targets:
+            self._tell(target)
 
-    def _tell(self, target: Target) -> Told:
+    def _tell(self, target: Target) -> None:
         name = f"sla {describe(target)}"[:300]
         with self.db.session() as s:
             after = _cursor(s, name)
@@ -109,27 +99,21 @@ class SlaNotifier:
                 .limit(BATCH)
             ).all()
             events = [(ev.id, ev.kind, self._message(ev, wo)) for ev, wo in rows]
-        sent = skipped = 0
         for event_id, kind, message in events:
-            if severity_rank(KINDS[kind]) > severity_rank(target.min_severity):
-                skipped += 1
-            else:
+            if severity_rank(KINDS[kind]) <= severity_rank(target.min_severity):
                 try:
                     self._deliver(target, message)
-                    sent += 1
                 except PermanentFailure as exc:
                     log.error("SLA notification to %s refused, skipped: %s", describe(target), exc)
-                    skipped += 1
                 except Exception as exc:
                     log.warning(
                         "SLA notification to %s failed, trying again next run: %s",
                         describe(target),
                         exc,
                     )
-                    return Told(name, sent, skipped, failed=True)
+                    return
             with self.db.session() as s:
                 s.get_one(NotificationCursor, name).last_event_id = event_id
-        return Told(name, sent, skipped, failed=False)
 
     def _deliver(self, target: Target, message: dict[str, Any]) -> None:
         if isinstance(target, WebhookTarget):

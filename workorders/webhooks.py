@@ -213,11 +213,9 @@ def _audit(
 ) -> None:
     after = audit.snapshot(hook, AUDITED)
     b, a = audit.diff(before, after) if before is not None else (None, after)
-    audit.record(
+    audit.record_by(
         session,
-        actor=who.username,
-        actor_role=str(who.role),
-        organisation_id=who.organisation_id,
+        who,
         entity="webhook",
         entity_id=hook.id,
         action=action,

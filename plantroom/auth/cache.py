@@ -16,7 +16,6 @@ A refused token is never kept: each attempt with one asks the database.
 
 from __future__ import annotations
 
-import hmac
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -24,7 +23,6 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
 from plantroom.auth import service
-from plantroom.auth.models import Role
 from plantroom.auth.service import Principal, TokenCheck
 from plantroom.changes import ACCESS, Versions, request_versions
 from plantroom.db import Database
@@ -55,29 +53,33 @@ class TokenCache:
         self, token: str, versions: Versions | None, admin_token: str | None
     ) -> Principal | None:
         """Who token belongs to, if that is known without asking the database; else None."""
-        if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
-            return Principal(username="admin-token", role=Role.admin)
+        return self._lookup(token, versions, admin_token)[0]
+
+    def _lookup(
+        self, token: str, versions: Versions | None, admin_token: str | None
+    ) -> tuple[Principal | None, str, int | None]:
+        """(the known principal or None, the token's key, the ACCESS counter or None)."""
+        admin = service.admin_token_principal(token, admin_token)
         access = None if versions is None else versions.get(ACCESS, 0)
         key = service.token_hash(token)
+        if admin is not None:
+            return admin, key, access
         entry = self._entries.get(key)
         if entry is None or access is None or not self._fresh(entry, access):
-            return None
+            return None, key, access
         self._entries.move_to_end(key)
-        return entry.check.principal
+        return entry.check.principal, key, access
 
     async def principal(self, request: Request, token: str, admin_token: str | None) -> Principal:
         """Who token belongs to, or Unauthorized."""
-        versions = await request_versions(request)
-        who = self.cached(token, versions, admin_token)
+        who, key, access = self._lookup(token, await request_versions(request), admin_token)
         if who is not None:
             return who
-        key = service.token_hash(token)
         try:
             check = await run_in_threadpool(self._check, token)
         except Unauthorized:
             self._entries.pop(key, None)
             raise
-        access = None if versions is None else versions.get(ACCESS, 0)
         if access is not None:
             self._entries[key] = _Entry(check, access)
             self._entries.move_to_end(key)

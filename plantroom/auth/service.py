@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -133,29 +133,6 @@ def _is_utf8(value: str) -> bool:
     return True
 
 
-def _record(
-    session: Session,
-    actor: Principal,
-    *,
-    entity: str,
-    entity_id: int,
-    action: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    audit.record(
-        session,
-        actor=actor.username,
-        actor_role=actor.role,
-        organisation_id=actor.organisation_id,
-        entity=entity,
-        entity_id=entity_id,
-        action=action,
-        before=before,
-        after=after,
-    )
-
-
 # --- passwords and tokens ------------------------------------------------------------------------
 
 
@@ -245,7 +222,7 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    _record(
+    audit.record_by(
         session,
         actor,
         entity="user",
@@ -266,7 +243,9 @@ def disable_user(session: Session, *, user: User, actor: Principal = SYSTEM) -> 
     user.active = False
     session.flush()
     b, a = audit.diff(before, audit.snapshot(user, USER_FIELDS))
-    _record(session, actor, entity="user", entity_id=user.id, action="disable", before=b, after=a)
+    audit.record_by(
+        session, actor, entity="user", entity_id=user.id, action="disable", before=b, after=a
+    )
     for tok in repository.live_tokens_of(session, user.id):
         revoke_token(session, token=tok, actor=actor)
     return user
@@ -341,7 +320,7 @@ def issue_token(
     )
     session.add(tok)
     session.flush()
-    _record(
+    audit.record_by(
         session,
         actor,
         entity="token",
@@ -373,7 +352,7 @@ def revoke_token(session: Session, *, token: ApiToken, actor: Principal = SYSTEM
         return token
     token.revoked_at = utcnow()
     session.flush()
-    _record(
+    audit.record_by(
         session,
         actor,
         entity="token",
@@ -408,12 +387,23 @@ class TokenCheck:
     stamp_due: dt.datetime | None
 
 
+def admin_token_principal(token: str, admin_token: str | None) -> Principal | None:
+    """The admin principal when token is the environment's admin token (compared in constant
+    time); else None."""
+    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
+        return Principal(username="admin-token", role=Role.admin)
+    return None
+
+
 def check_token(
     session: Session, token: str, admin_token: str | None, *, now: dt.datetime | None = None
 ) -> TokenCheck:
-    """authenticate_token, with what a cache of the answer needs to know."""
-    if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
-        return TokenCheck(Principal(username="admin-token", role=Role.admin), None, None)
+    """The principal behind a bearer token, with until when the answer may be reused; or
+    Unauthorized (unknown, revoked, expired, or its user disabled). Stamps the token's
+    last_used_at at most once a minute."""
+    admin = admin_token_principal(token, admin_token)
+    if admin is not None:
+        return TokenCheck(admin, None, None)
     found = repository.token_and_user_by_hash(session, token_hash(token))
     if found is None:
         raise Unauthorized("invalid token")
@@ -431,14 +421,6 @@ def check_token(
         tok.expires_at,
         tok.last_used_at + LAST_USED_RESOLUTION,
     )
-
-
-def authenticate_token(
-    session: Session, token: str, admin_token: str | None, *, now: dt.datetime | None = None
-) -> Principal:
-    """The principal behind a bearer token, or Unauthorized (unknown, revoked, expired, or its
-    user disabled). Stamps the token's last_used_at at most once a minute."""
-    return check_token(session, token, admin_token, now=now).principal
 
 
 # --- organisations -------------------------------------------------------------------------------
@@ -461,7 +443,7 @@ def create_organisation(
     org = Organisation(name=name, kind=kind, monthly_fee=monthly_fee, active=True)
     session.add(org)
     session.flush()
-    _record(
+    audit.record_by(
         session,
         actor,
         entity="organisation",
