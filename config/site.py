@@ -7,6 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,8 +18,15 @@ from alerts.rules import RuleConfig
 from config.profile import Profile
 from config.units import Duration
 from config.yamlloc import ConfigError, LocatedDoc, Problem, load_located, pydantic_problems
+from workorders.calendars import HolidayTable
 from workorders.pm_models import Maintenance
-from workorders.sla_config import ContractorList, SlaSection
+from workorders.sla_config import (
+    CalendarSection,
+    ContractorList,
+    SlaSection,
+    calendar_problems,
+    unknown_contractors,
+)
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 SITES_DIR = Path(__file__).resolve().parent / "sites"
@@ -192,6 +200,8 @@ class SiteFile(_Strict):
     maintenance: Maintenance = Field(default_factory=Maintenance)
     sla: SlaSection = Field(default_factory=SlaSection)
     contractors: ContractorList = Field(default_factory=list)
+    #: Official holiday arrangements loaded by the site (workorders.sla_config.CalendarSection).
+    calendar: CalendarSection = Field(default_factory=CalendarSection)
     #: Extra folders with profiles, relative to the site file.
     profile_dirs: list[str] = Field(default_factory=list)
 
@@ -221,6 +231,11 @@ class SiteConfig:
     path: Path
     doc: SiteFile
     profiles: dict[str, Profile]
+
+    @cached_property
+    def holidays(self) -> HolidayTable:
+        """Official working days: the site's ``calendar.arrangements`` over the bundled table."""
+        return self.doc.calendar.table()
 
     def assets(self) -> Iterator[AssetRef]:
         """Every asset with its building and location path."""
@@ -460,6 +475,11 @@ def _site_checks(doc: LocatedDoc, cfg: SiteConfig, broken: set[str]) -> list[Pro
             problems.append(
                 doc.problem(("simulation", "faults", fi, "device"), f"unknown device '{f.device}'")
             )
+    for where, message in [
+        *unknown_contractors(cfg.doc.sla, cfg.doc.contractors),
+        *calendar_problems(cfg.doc.calendar),
+    ]:
+        problems.append(doc.problem(where, message))
     return problems
 
 

@@ -24,11 +24,12 @@ from plantroom.errors import NotFound, install_handlers
 from plantroom.idempotency import IdempotencyMiddleware
 from plantroom.response_cache import ResponseCache
 from plantroom.scheduler import WorkOrderServices
+from workorders import calendars, sla_service
 from workorders import service as workorders
-from workorders import sla_service
 from workorders.asset_routes import router as assets_router
 from workorders.assets import sync_locations
 from workorders.attachment_routes import router as attachments_router
+from workorders.calendar_routes import router as calendar_router
 from workorders.contractor_routes import router as contractors_router
 from workorders.routes import router as workorders_router
 from workorders.web.request_routes import router as requests_router
@@ -77,6 +78,7 @@ def create_app(
     races a test that drives the clock by hand.
     """
     site = site or load_site(settings.site)
+    calendars.install(site.holidays)
     db = db or prepare_database(settings, site)
 
     @asynccontextmanager
@@ -117,6 +119,7 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(assets_router)
     app.include_router(contractors_router)
+    app.include_router(calendar_router)
     app.include_router(webhooks_router)
     app.include_router(requests_router)
     app.include_router(attachments_router)

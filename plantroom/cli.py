@@ -35,7 +35,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a site (folder or site.yaml) or a profile file."""
-    path = Path(args.path)
+    return check_config(Path(args.path), now=dt.datetime.now(dt.UTC))
+
+
+def check_config(path: Path, *, now: dt.datetime) -> int:
+    """Print every problem of a site or profile (exit 1), or OK and any warnings (exit 0); `now`
+    is when the holiday calendar's coverage is judged."""
     try:
         if path.is_file() and path.parent.name == "profiles":
             from config.site import load_profile
@@ -53,6 +58,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{site.path}: OK - {len(list(site.assets()))} assets, {len(site.devices())} devices, "
         f"{len(site.profiles)} profiles, {len(site.doc.rules)} rules"
     )
+    from workorders.holiday_years import coverage_warnings
+
+    for w in coverage_warnings(site, now=now):
+        print(f"{site.path}: warning: {w}", file=sys.stderr)
     return 0
 
 
@@ -337,6 +346,120 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _site_time(text: str, tz: str) -> dt.datetime | None:
+    """An ISO 8601 time; without an offset, in the site's time zone. None when unreadable."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        t = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=ZoneInfo(tz))
+
+
+def cmd_sla_due(args: argparse.Namespace) -> int:
+    """Print the due times of a work order opened at --opened, as the service computes them."""
+    from workorders.holiday_years import target_words
+    from workorders.sla_service import UnknownContractor, due_times
+
+    site = load_site(args.site or _settings(args).site)
+    tz = site.doc.site.timezone
+    opened = _site_time(args.opened, tz)
+    if opened is None:
+        print(f"--opened {args.opened!r} is not a time such as 2026-12-31T16:00", file=sys.stderr)
+        return 2
+    try:
+        policy, st = due_times(
+            site, opened=opened, priority=args.priority, contractor=args.contractor
+        )
+    except UnknownContractor as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    clocks = {"response": st.response if st else None, "resolution": st.resolution if st else None}
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    which: None
+                    if c is None
+                    else {
+                        "due": c.due_at.astimezone(zone).isoformat(timespec="seconds"),
+                        "provisional": c.provisional,
+                        "reason": c.reason,
+                    }
+                    for which, c in clocks.items()
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    if policy is None:
+        print(f"no SLA policy covers priority {args.priority}: no clocks run")
+        return 0
+    where = (
+        f"business hours {', '.join(policy.hours)}, official working days"
+        if policy.calendar == "business"
+        else "24x7"
+    )
+    print(f"policy      {policy.name} ({where}, {tz})")
+    print(f"opened      {opened.astimezone(zone).isoformat(timespec='seconds')}")
+    for which, c in clocks.items():
+        if c is None:
+            print(f"{which:<11} no target")
+            continue
+        due = c.due_at.astimezone(zone).isoformat(timespec="seconds")
+        target = target_words(c.target_seconds, policy)
+        print(
+            f"{which:<11} target {target}, due {due}" + (" (provisional)" if c.provisional else "")
+        )
+        if c.reason:
+            print(f"{'':<11} provisional: {c.reason}")
+    return 0
+
+
+def cmd_sla_recompute(args: argparse.Namespace) -> int:
+    """Recompute provisional SLA clocks (or all, --all) on the site's holiday table now."""
+    from plantroom.app import prepare_database
+    from workorders import calendars
+    from workorders.holiday_years import catch_up
+
+    settings = _settings(args)
+    site = load_site(args.site or settings.site)
+    calendars.install(site.holidays)
+    db = prepare_database(settings, site)
+
+    def progress(i: int, n: int) -> None:
+        width = 30
+        done = width * i // max(n, 1)
+        print(
+            f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} work orders", end="", file=sys.stderr
+        )
+        if i == n:
+            print(file=sys.stderr)
+
+    try:
+        done = catch_up(
+            db, site, now=dt.datetime.now(dt.UTC), everything=args.all, progress=progress
+        )
+    finally:
+        db.dispose()
+    r = done.recomputed
+    print(
+        f"recomputed {r.work_orders} work order(s): {len(r.events)} warning(s) and breach(es) "
+        f"recorded, {r.still_provisional} still provisional, {len(done.revisions)} reported "
+        "month(s) revised"
+    )
+    for wo_id, e in r.events:
+        print(f"  #{wo_id} {e.which} {e.kind} at {e.at.astimezone().isoformat(timespec='seconds')}")
+    for rev in done.revisions:
+        print(f"  scorecard {rev.month} of contractor {rev.contractor_id} revised: {rev.reason}")
+    return 0
+
+
 def _rules_to_run(
     args: argparse.Namespace, site: SiteConfig
 ) -> tuple[list[RuleConfig], Alerting | None] | None:
@@ -563,6 +686,39 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--to", metavar="DATE", required=True, help="end of the period (excluded)")
     rb.add_argument("--data-dir", default=None, help="where readings.sqlite is (default: ./data)")
     rb.set_defaults(func=cmd_rules_backtest)
+
+    sla = sub.add_parser("sla", help="SLA due times, and recomputing them")
+    sla_sub = sla.add_subparsers(dest="sla_command", required=True)
+    due = sla_sub.add_parser(
+        "due",
+        help="print the due times of a work order opened at a given time",
+        description="Print each SLA clock's policy, target and due time for a work order of "
+        "--priority opened at --opened (and provisional, with its reason, when a holiday year "
+        "it needs is unknown), from the same code the service uses.",
+    )
+    due.add_argument("--site", default=None, help="site folder or file (default: PLANTROOM_SITE)")
+    due.add_argument(
+        "--opened",
+        required=True,
+        metavar="TIME",
+        help="e.g. 2026-12-31T16:00; without an offset, in the site's time zone",
+    )
+    due.add_argument("--priority", required=True, choices=["P1", "P2", "P3", "P4"])
+    due.add_argument("--contractor", metavar="NAME", help="the contractor, as site.yaml names it")
+    due.add_argument("--json", action="store_true", help="JSON instead of text")
+    due.set_defaults(func=cmd_sla_due)
+    rec = sla_sub.add_parser(
+        "recompute",
+        help="recompute provisional SLA clocks on the holiday years loaded now",
+        description="Recompute the stored SLA clocks that were provisional (a holiday year "
+        "nobody had loaded) on the site's holiday table now, record the warnings and breaches "
+        "the real calendar says happened, at their true instants, and revise the reported "
+        "scorecards this changes. The service does the same at each start.",
+    )
+    rec.add_argument("--site", default=None, help="site folder or file (default: PLANTROOM_SITE)")
+    rec.add_argument("--data-dir", default=None)
+    rec.add_argument("--all", action="store_true", help="every work order with an SLA")
+    rec.set_defaults(func=cmd_sla_recompute)
 
     m = sub.add_parser("migrate", help="apply database migrations")
     m.add_argument("--data-dir", default=None)

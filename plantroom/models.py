@@ -16,6 +16,8 @@ from workorders.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from workorders.notices import SiteNotice
+from workorders.scorecard_models import ScorecardReport, ScorecardRevision
 from workorders.sla_notify import NotificationCursor
 from workorders.webhook_models import Webhook, WebhookDelivery
 
@@ -35,7 +37,10 @@ __all__ = [
     "OtherCost",
     "PartLine",
     "RuleState",
+    "ScorecardReport",
+    "ScorecardRevision",
     "Silence",
+    "SiteNotice",
     "User",
     "Webhook",
     "WebhookDelivery",

@@ -21,6 +21,7 @@ from collectors.sinks.influx import InfluxV1Sink, InfluxV2Sink
 from config.settings import Settings
 from config.site import SiteConfig, remap_ports
 from plantroom.db import Database
+from workorders import calendars
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class Monitoring:
     ):
         self.settings = settings
         self.site = site
+        # The alert engine opens work orders and computes their SLA clocks.
+        calendars.install(site.holidays)
         data = Path(settings.data_dir)
         self.store = EmbeddedStore(data / "readings.sqlite")
         self.engine = AlertEngine(site, db, silenced=SilenceIndex(site).matcher(db))

@@ -1,5 +1,6 @@
 """The work-order side's background work, started and stopped together: every scheduled job
-(preventive-maintenance generation, the SLA sweep, SLA notifications to the site's targets) on
+(preventive-maintenance generation, the SLA sweep, SLA notifications to the site's targets, the
+start-up check of the holiday years) on
 one APScheduler, and the webhook dispatcher.
 
 Each job is declared next to its code (`workorders.pm.add_jobs`, `workorders.sla_service.add_jobs`)
@@ -20,7 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from config.site import SiteConfig
 from plantroom.db import Database
-from workorders import pm, sla_notify, sla_service
+from workorders import holiday_years, pm, sla_notify, sla_service
 from workorders.webhook_dispatch import WebhookDispatcher
 
 
@@ -33,6 +34,7 @@ class WorkOrderServices:
         )
         pm.add_jobs(self.scheduler, db=db, site=site)
         sla_service.add_jobs(self.scheduler, db=db)
+        holiday_years.add_jobs(self.scheduler, db=db, site=site)
         sla_notify.add_jobs(self.scheduler, db=db, site=site, public_url=public_url)
         self.webhooks = WebhookDispatcher(db)
 

@@ -119,9 +119,11 @@ def _card(
     org = _visible(session, who, org_id)
     site = _site(request)
     now = utcnow()
-    return scorecard.scorecard(
+    card = scorecard.scorecard(
         session, site=site, contractor=org, month=_month(site, month, now), now=now
     )
+    scorecard.note_reported(session, card, now=now, site_name=site.doc.site.name)
+    return card
 
 
 @router.get("/contractors/{org_id}/scorecard", response_model=ScorecardOut)
@@ -135,9 +137,13 @@ def get_scorecard(
     """A contractor's monthly scorecard: on-time %, counts, breaches, mean times, score, pay.
 
     Judged as of the month's end (or now, in the month under way): asking again later gives
-    the same figures unless changes made during the month were synced since."""
+    the same figures unless changes made during the month were synced since, or a holiday year
+    its clocks needed was loaded; an ended month that changed after it was served lists the
+    revision. A month whose clocks need a holiday year nobody has loaded is reported with those
+    clocks, the score and the payment flagged provisional."""
     card = _card(request, session, who, org_id, month)
-    return ScorecardOut.of(card, scorecard.TARGET_ON_TIME_PERCENT)
+    revised = scorecard.revisions(session, card.contractor_id, card.month)
+    return ScorecardOut.of(card, scorecard.TARGET_ON_TIME_PERCENT, revised)
 
 
 @router.get(

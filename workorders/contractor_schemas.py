@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from workorders.pm import Compliance, ComplianceReport
 from workorders.scorecard import ClockResult, ClockTally, Line, Scorecard
+from workorders.scorecard_models import ScorecardRevision
 from workorders.sla_config import PaymentRule
 
 
@@ -69,6 +72,9 @@ class ClockOut(BaseModel):
     target_seconds: float
     working_seconds: float
     over_seconds: float
+    provisional: bool = Field(
+        description="Judged on a due time that rests on a holiday year nobody has loaded yet"
+    )
 
     @classmethod
     def of(cls, c: ClockResult | None) -> ClockOut | None:
@@ -82,6 +88,7 @@ class ClockOut(BaseModel):
             target_seconds=c.target_seconds,
             working_seconds=c.working_seconds,
             over_seconds=c.over_seconds,
+            provisional=c.provisional,
         )
 
 
@@ -114,6 +121,20 @@ class ScorecardLineOut(BaseModel):
         )
 
 
+class RevisionOut(BaseModel):
+    """A reported month whose figures changed afterwards."""
+
+    at: dt.datetime
+    reason: str
+    before: dict[str, Any] = Field(description="The figures as reported before")
+    after: dict[str, Any] = Field(description="The figures now")
+
+    @classmethod
+    def of(cls, r: ScorecardRevision) -> RevisionOut:
+        """From a stored revision."""
+        return cls(at=r.at, reason=r.reason, before=r.before, after=r.after)
+
+
 class ScorecardOut(BaseModel):
     """A contractor's month: see workorders/scorecard.py for what counts where."""
 
@@ -136,11 +157,24 @@ class ScorecardOut(BaseModel):
     monthly_fee: float | None
     complaints: int
     payment: float | None
+    payment_provisional: bool = Field(
+        description="The payment rests on provisional clocks: a holiday year nobody has loaded"
+    )
     payment_rule: PaymentRuleOut
+    provisional: bool = Field(
+        description="Some clock judged this month has a provisional due time (weekdays of a "
+        "holiday year nobody has loaded taken as working days); they count by their "
+        "provisional outcome and are flagged in the lines"
+    )
+    provisional_reason: str | None = Field(description="Which holiday years are missing")
+    revised: bool = Field(description="The month's figures changed after it was reported")
+    revisions: list[RevisionOut]
     lines: list[ScorecardLineOut]
 
     @classmethod
-    def of(cls, card: Scorecard, target: float) -> ScorecardOut:
+    def of(
+        cls, card: Scorecard, target: float, revisions: Sequence[ScorecardRevision] = ()
+    ) -> ScorecardOut:
         """From a scorecard."""
         return cls(
             contractor_id=card.contractor_id,
@@ -162,7 +196,12 @@ class ScorecardOut(BaseModel):
             monthly_fee=card.monthly_fee,
             complaints=card.complaints,
             payment=float(card.payment) if card.payment is not None else None,
+            payment_provisional=card.provisional and card.payment is not None,
             payment_rule=PaymentRuleOut.of(card.rule),
+            provisional=card.provisional,
+            provisional_reason=card.provisional_reason,
+            revised=bool(revisions),
+            revisions=[RevisionOut.of(r) for r in revisions],
             lines=[ScorecardLineOut.of(ln) for ln in card.lines],
         )
 

@@ -151,6 +151,10 @@ class WorkOrder(Base):
     resolution_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Working seconds the resolution clock has spent paused on hold.
     sla_paused_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    #: Clocks whose stored due time is provisional, with the years no holiday table knew:
+    #: {"response": [2027], "resolution": [2027]}; NULL when both are exact. Recomputed once
+    #: the years are loaded (workorders.sla_service.recompute).
+    sla_provisional: Mapped[dict[str, list[int]] | None] = mapped_column(JSON(none_as_null=True))
     #: Sum of labor, parts and other costs, kept by the service for lists and asset history.
     cost_total: Mapped[float] = mapped_column(Float, default=0.0)
     #: How to reach whoever reported it (occupant requests): free text, optional.

@@ -23,7 +23,6 @@ from plantroom.db import CommittingRoute, Database, SessionDep, utcnow
 from plantroom.errors import AppError, Forbidden, NotFound
 from plantroom.response_cache import CachedRoute, ResponseCache
 from workorders import costs, repository, service, sla_service
-from workorders.calendars import UnknownHolidayYear
 from workorders.models import (
     OPEN_STATES,
     Origin,
@@ -120,6 +119,8 @@ def to_out(wo: WorkOrder, who: Principal) -> WorkOrderOut:
             response_breached=wo.response_breached,
             resolution_breached=wo.resolution_breached,
             paused_seconds=wo.sla_paused_seconds,
+            provisional=wo.sla_provisional is not None,
+            provisional_reason=sla_service.provisional_reason(wo.sla_provisional),
         ),
         created_by=wo.created_by,
         created_at=wo.created_at,
@@ -155,10 +156,7 @@ def _detail(session: Session, wo: WorkOrder, who: Principal, response: Response)
 
 def _clocks(session: Session, wo: WorkOrder) -> list[SlaClock]:
     """The work order's SLA clocks as of now."""
-    try:
-        st = sla_service.state(session, wo, now=utcnow())
-    except UnknownHolidayYear:
-        return []  # sla_service.refresh has logged it
+    st = sla_service.state(session, wo, now=utcnow())
     if st is None:
         return []
     return [
@@ -173,6 +171,8 @@ def _clocks(session: Session, wo: WorkOrder) -> list[SlaClock]:
             met_at=c.met_at,
             warned=c.warned,
             breached=c.breached,
+            provisional=c.provisional,
+            reason=c.reason,
         )
         for c in (st.response, st.resolution)
         if c is not None

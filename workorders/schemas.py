@@ -75,6 +75,14 @@ class Sla(BaseModel):
     response_breached: bool
     resolution_breached: bool
     paused_seconds: float = Field(description="Working time the clock spent on hold")
+    provisional: bool = Field(
+        default=False,
+        description="A due time rests on a holiday year nobody has loaded yet (its weekdays "
+        "taken as working days); no warning or breach is recorded from it",
+    )
+    provisional_reason: str | None = Field(
+        default=None, description="Which clock needs which year; null when both are exact"
+    )
 
 
 class WorkOrderOut(BaseModel):
@@ -176,6 +184,12 @@ class SlaClock(BaseModel):
     met_at: dt.datetime | None
     warned: bool
     breached: bool
+    provisional: bool = Field(
+        description="due_at rests on a holiday year that neither site.yaml nor the bundled "
+        "table knows; it is computed with that year's weekdays as working days, and no warning "
+        "or breach is recorded from it until the year is loaded"
+    )
+    reason: str | None = Field(description="Which year is missing; null when exact")
 
 
 class WorkOrderDetail(WorkOrderOut):
@@ -187,8 +201,8 @@ class WorkOrderDetail(WorkOrderOut):
     costs: list[CostOut]
     cost_totals: CostTotals
     sla_clocks: list[SlaClock] = Field(
-        description="The SLA clocks as of now; empty without an SLA, or while the holiday "
-        "calendar lacks a year the clocks need"
+        description="The SLA clocks as of now, each on its own: a clock that needs a holiday "
+        "year nobody has loaded is shown provisional; empty without an SLA"
     )
 
 

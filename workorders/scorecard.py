@@ -36,6 +36,19 @@ Figures
       as TARGET_ON_TIME_PERCENT beside it; the pay threshold (85) is the payment rule's.
     - pay = the contractor's payment rule (workorders.sla_config.PaymentRule) on the score and
       the organisation's monthly fee, minus any fixed deduction per recorded complaint.
+
+Provisional months
+    A clock that needs a holiday year nobody has loaded yet is judged by its provisional
+    outcome (that year's weekdays taken as working days) and flagged, and so is the month and
+    its pay: a month is always reported, never refused.
+
+Reported and revised
+    Each time the scorecard of an ended month is served, its figures are kept
+    (scorecard_reports). A later computation that disagrees (the holiday year was loaded and the
+    clocks recomputed, or changes made offline were synced late) records a revision with the
+    figures before and after, tells the site's notification targets and the webhooks
+    (`contractor.scorecard_revised`), and the scorecard lists its revisions: a month already
+    reported never changes in silence.
 """
 
 from __future__ import annotations
@@ -56,9 +69,10 @@ from config.site import SiteConfig
 from plantroom.auth.models import Organisation
 from plantroom.db import utcnow
 from plantroom.errors import AppError
-from workorders import sla_repository
-from workorders.calendars import UnknownHolidayYear
+from workorders import notices, sla_repository, webhooks
+from workorders.calendars import missing_year_reason
 from workorders.models import OPEN_STATES, Status
+from workorders.scorecard_models import ScorecardReport, ScorecardRevision
 from workorders.sla import (
     RESOLVED,
     RESPONDED,
@@ -82,13 +96,6 @@ class BadMonth(AppError):
 
     status_code = 422
     error = "bad_month"
-
-
-class CalendarUnavailable(AppError):
-    """The holiday calendar lacks a year the SLA clocks of this month need."""
-
-    status_code = 503
-    error = "calendar_unavailable"
 
 
 def parse_month(text: str, tz: ZoneInfo, now: dt.datetime | None = None) -> dt.date:
@@ -140,6 +147,13 @@ class ClockResult:
     working_seconds: float
     #: Wall seconds from creation to met_at; None while not met.
     wall_seconds: float | None
+    #: Holiday years nobody has loaded that its due instant or outcome rests on.
+    missing_years: tuple[int, ...] = ()
+
+    @property
+    def provisional(self) -> bool:
+        """Judged on a provisional due time."""
+        return bool(self.missing_years)
 
     @property
     def over_seconds(self) -> float:
@@ -235,6 +249,28 @@ class Scorecard:
     lines: tuple[Line, ...] = field(default=())
 
     @property
+    def missing_years(self) -> tuple[int, ...]:
+        """Holiday years nobody has loaded that a clock judged this month rests on."""
+        return tuple(sorted({y for ln in self.lines for c in ln.clocks for y in c.missing_years}))
+
+    @property
+    def provisional(self) -> bool:
+        """Some clock, and so the score and the pay, is judged on a provisional due time."""
+        return bool(self.missing_years)
+
+    @property
+    def provisional_reason(self) -> str | None:
+        """Which years are missing, and what to do; None when every clock is exact."""
+        if not self.missing_years:
+            return None
+        return "; ".join(missing_year_reason(y) for y in self.missing_years)
+
+    @property
+    def ended(self) -> bool:
+        """The month is over: its figures are final unless something is revised."""
+        return self.as_of >= self.end
+
+    @property
     def breaches(self) -> list[tuple[Line, ClockResult]]:
         """Each breached clock judged this month, by due instant."""
         found = [(ln, c) for ln in self.lines for c in ln.clocks if c.outcome == "breached"]
@@ -264,6 +300,7 @@ def _judge(
         target_seconds=cs.target_seconds,
         working_seconds=cs.elapsed_seconds,
         wall_seconds=wall,
+        missing_years=cs.missing_years,
     )
 
 
@@ -374,23 +411,150 @@ def scorecard(
     complaints: int = 0,
 ) -> Scorecard:
     """A contractor's scorecard for the month containing `month`, in the site's timezone, as of
-    min(end of month, now); CalendarUnavailable (503) when the holiday calendar lacks a year."""
+    min(end of month, now); provisional (and saying so) where a holiday year is missing."""
     tz = ZoneInfo(site.doc.site.timezone)
     start, end = month_bounds(month, tz)
-    try:
-        return score_month(
-            load_histories(session, contractor.id, start, end),
-            contractor_id=contractor.id,
-            contractor=contractor.name,
-            month=month,
-            tz=tz,
-            now=now or utcnow(),
-            rule=payment_rule(site.doc.contractors, contractor.name),
-            monthly_fee=contractor.monthly_fee,
-            complaints=complaints,
+    return score_month(
+        load_histories(session, contractor.id, start, end),
+        contractor_id=contractor.id,
+        contractor=contractor.name,
+        month=month,
+        tz=tz,
+        now=now or utcnow(),
+        rule=payment_rule(site.doc.contractors, contractor.name),
+        monthly_fee=contractor.monthly_fee,
+        complaints=complaints,
+    )
+
+
+# --- reported months and their revisions ----------------------------------------------------
+
+
+def figures(card: Scorecard) -> dict[str, object]:
+    """The figures a month is reported and paid on (JSON-safe), to compare one report with a
+    later computation."""
+    return {
+        "score": card.score,
+        "payment": None if card.payment is None else f"{card.payment:.2f}",
+        "provisional": card.provisional,
+        "missing_years": list(card.missing_years),
+        "work_orders": card.total,
+        **{
+            f"{t.which}_{k}": getattr(t, k)
+            for t in (card.response, card.resolution)
+            for k in ("due", "on_time", "breached", "pending")
+        },
+        "breaches": [[ln.id, c.which] for ln, c in card.breaches],
+    }
+
+
+def _revision_reason(before: dict[str, object], after: dict[str, object]) -> str:
+    was = set(before.get("missing_years") or [])  # type: ignore[call-overload]
+    now = set(after.get("missing_years") or [])  # type: ignore[call-overload]
+    loaded = sorted(was - now)
+    if loaded:
+        years = ", ".join(map(str, loaded))
+        return (
+            f"the official {years} holiday arrangement was loaded: clocks that were provisional "
+            "are now judged on the real calendar"
         )
-    except UnknownHolidayYear as exc:
-        raise CalendarUnavailable(str(exc)) from exc
+    return (
+        "the figures changed after the month was reported: changes made during the month were "
+        "synced late, or holiday arrangements changed"
+    )
+
+
+def note_reported(
+    session: Session, card: Scorecard, *, now: dt.datetime, site_name: str = ""
+) -> ScorecardRevision | None:
+    """Keep the figures of an ended month as reported; when they differ from the ones reported
+    before, record a revision and tell the notification targets and the webhooks. Returns the
+    revision, if any. A month under way is not kept: its figures move every day."""
+    if not card.ended:
+        return None
+    after = figures(card)
+    report = session.get(ScorecardReport, (card.contractor_id, card.month))
+    if report is None:
+        session.add(
+            ScorecardReport(
+                contractor_id=card.contractor_id,
+                month=card.month,
+                figures=after,
+                provisional=card.provisional,
+                reported_at=now,
+            )
+        )
+        return None
+    before = dict(report.figures)
+    if before == after:
+        return None
+    revision = ScorecardRevision(
+        contractor_id=card.contractor_id,
+        month=card.month,
+        at=now,
+        reason=_revision_reason(before, after),
+        before=before,
+        after=after,
+    )
+    session.add(revision)
+    report.figures, report.provisional, report.reported_at = after, card.provisional, now
+    session.flush()
+    message = (
+        f"{site_name + ': ' if site_name else ''}the {card.month} scorecard of "
+        f"{card.contractor} was revised: score {before.get('score')} -> {after.get('score')}, "
+        f"payment {before.get('payment')} -> {after.get('payment')}; {revision.reason}"
+    )
+    data = {
+        "contractor_id": card.contractor_id,
+        "contractor": card.contractor,
+        "month": card.month,
+        "reason": revision.reason,
+        "before": before,
+        "after": after,
+        "at": now.isoformat(),
+    }
+    notices.post(
+        session,
+        key=f"scorecard_revised:{card.contractor_id}:{card.month}:{revision.id}",
+        kind="scorecard_revised",
+        severity="minor",
+        message=message,
+        data=data,
+        now=now,
+    )
+    webhooks.enqueue(session, event="contractor.scorecard_revised", payload=data)
+    return revision
+
+
+def revisions(session: Session, contractor_id: int, month: str) -> list[ScorecardRevision]:
+    """The revisions of a contractor's month, oldest first."""
+    return sla_repository.scorecard_revisions(session, contractor_id, month)
+
+
+def revise_reported(
+    session: Session,
+    *,
+    site: SiteConfig,
+    now: dt.datetime,
+    months: set[tuple[int, str]] | None = None,
+) -> list[ScorecardRevision]:
+    """Recompute every reported month (or those in `months`, as (contractor id, YYYY-MM)) and
+    record a revision for each whose figures changed; returns them."""
+    tz = ZoneInfo(site.doc.site.timezone)
+    out: list[ScorecardRevision] = []
+    for report in sla_repository.scorecard_reports(session):
+        if months is not None and (report.contractor_id, report.month) not in months:
+            continue
+        org = session.get(Organisation, report.contractor_id)
+        if org is None:
+            continue
+        card = scorecard(
+            session, site=site, contractor=org, month=parse_month(report.month, tz), now=now
+        )
+        revision = note_reported(session, card, now=now, site_name=site.doc.site.name)
+        if revision is not None:
+            out.append(revision)
+    return out
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -447,7 +611,10 @@ def to_csv(card: Scorecard) -> str:
         ("Monthly fee", "" if card.monthly_fee is None else f"{card.monthly_fee:.2f}"),
         ("Complaints", card.complaints),
         ("Payment", "" if card.payment is None else f"{card.payment:.2f}"),
+        ("Provisional", "yes" if card.provisional else "no"),
     ]
+    if card.provisional_reason:
+        summary.append(("Provisional because", _cell(card.provisional_reason)))
     w.writerows(summary)
     w.writerow([])
     w.writerow(
@@ -466,6 +633,7 @@ def to_csv(card: Scorecard) -> str:
             "Resolution outcome",
             "Working hours used",
             "Hours on hold",
+            "Provisional",
         ]
     )
     for ln in card.lines:
@@ -486,6 +654,7 @@ def to_csv(card: Scorecard) -> str:
                 res.outcome if res else "",
                 _hours(res.working_seconds) if res else "",
                 _hours(ln.paused_seconds),
+                "yes" if any(c.provisional for c in ln.clocks) else "",
             ]
         )
     return out.getvalue()

@@ -40,8 +40,10 @@ from plantroom.errors import AppError
 from workorders.calendars import (
     DEFAULT_HOURS,
     DEFAULT_TIMEZONE,
+    HolidayTable,
     WorkCalendar,
     make_calendar,
+    missing_year_reason,
     parse_hours,
     zone,
 )
@@ -142,13 +144,19 @@ class SlaPolicy(BaseModel):
 
     @property
     def work_calendar(self) -> WorkCalendar:
-        """The calendar this policy's clocks run on."""
-        return _calendar(self.calendar, self.hours, self.timezone)
+        """The calendar this policy's clocks run on, on the installed holiday table."""
+        return _calendar(self.calendar, self.hours, self.timezone, None)
+
+    def calendar_on(self, holidays: HolidayTable | None) -> WorkCalendar:
+        """The calendar this policy's clocks run on, on `holidays` (None: the installed one)."""
+        return _calendar(self.calendar, self.hours, self.timezone, holidays)
 
 
 @lru_cache(maxsize=64)
-def _calendar(kind: str, hours: tuple[str, ...], timezone: str) -> WorkCalendar:
-    return make_calendar(kind, hours=hours, timezone=timezone)
+def _calendar(
+    kind: str, hours: tuple[str, ...], timezone: str, holidays: HolidayTable | None
+) -> WorkCalendar:
+    return make_calendar(kind, hours=hours, timezone=timezone, holidays=holidays)
 
 
 class StatusChange(NamedTuple):
@@ -162,11 +170,16 @@ class StatusChange(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class SlaEvent:
-    """A threshold the clock crossed: a warning at `warn_at` of the target, or a breach."""
+    """A threshold the clock crossed: a warning at `warn_at` of the target, or a breach.
+
+    `provisional`: its instant was computed over a year no holiday table knows (weekdays taken
+    as worked), so it is not recorded until that year is loaded.
+    """
 
     kind: EventKind
     which: ClockName
     at: dt.datetime
+    provisional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +200,21 @@ class ClockState:
     met_at: dt.datetime | None
     breached: bool
     warned: bool
+    #: Years no holiday table knows that the due instant or the outcome was computed over
+    #: (their weekdays taken as worked); empty when everything shown is exact.
+    missing_years: tuple[int, ...] = ()
+
+    @property
+    def provisional(self) -> bool:
+        """The due instant (or outcome) rests on a year nobody has loaded yet."""
+        return bool(self.missing_years)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the clock is provisional, naming the year; None when it is exact."""
+        if not self.missing_years:
+            return None
+        return "; ".join(missing_year_reason(y) for y in self.missing_years)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,7 +286,13 @@ def _resolution_mode(mode: ClockMode, status: Status) -> ClockMode:
 
 @dataclass
 class _Clock:
-    """Walks one clock through the intervals between status changes."""
+    """Walks one clock through the intervals between status changes.
+
+    `missing` collects the years no holiday table knows that the walk so far went through. An
+    event is provisional when its own instant needed one: the years walked before its interval
+    plus those on the way from the interval's start to the instant (years after it, walked
+    only to reach `now`, cannot move it).
+    """
 
     which: ClockName
     calendar: WorkCalendar
@@ -271,27 +305,38 @@ class _Clock:
     met_at: dt.datetime | None = None
     reached: dt.datetime | None = None
     events: list[SlaEvent] = field(default_factory=list)
+    missing: set[int] = field(default_factory=set)
+    #: The years the due instant `reached` rests on.
+    reached_missing: frozenset[int] = frozenset()
 
-    def _add(self, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
-        return self.calendar.add_working_time(start, amount.total_seconds())
+    def _add(self, start: dt.datetime, amount: dt.timedelta, missing: set[int]) -> dt.datetime:
+        return self.calendar.add_working_time(start, amount.total_seconds(), missing)
 
     def advance(self, a: dt.datetime, b: dt.datetime) -> None:
         """Account for [a, b) in the current mode."""
         if b <= a or self.mode in ("met", "cancelled"):
             return
-        used = dt.timedelta(seconds=self.calendar.working_seconds(a, b))
+        walked = set(self.missing)
+        used = dt.timedelta(seconds=self.calendar.working_seconds(a, b, walked))
         if self.mode == "paused":
             self.paused += used
+            self.missing = walked
             return
         before, self.elapsed = self.elapsed, self.elapsed + used
         if before < self.warn <= self.elapsed:
-            self.events.append(SlaEvent("warning", self.which, self._add(a, self.warn - before)))
+            years = set(self.missing)
+            at = self._add(a, self.warn - before, years)
+            self.events.append(SlaEvent("warning", self.which, at, bool(years)))
         if before < self.target <= self.elapsed:
-            self.reached = self._add(a, self.target - before)
+            years = set(self.missing)
+            self.reached = self._add(a, self.target - before, years)
+            self.reached_missing = frozenset(years)
         # Breached once the clock runs past its due instant: inside this interval, or from its
         # start if the target was reached exactly when the clock last stopped.
         if self.reached is not None and self.reached < b and not self.breached:
-            self.events.append(SlaEvent("breach", self.which, max(self.reached, a)))
+            at = max(self.reached, a)
+            self.events.append(SlaEvent("breach", self.which, at, bool(self.reached_missing)))
+        self.missing = walked
 
     def switch(self, at: dt.datetime, mode: ClockMode) -> None:
         """The work order moved at `at`; the clock is now in `mode`."""
@@ -311,7 +356,11 @@ class _Clock:
         """The clock as of `now`, once every interval up to `now` is accounted for."""
         stopped = self.mode in ("met", "cancelled")
         ref = self.since if stopped and self.since is not None else now
-        due = self.reached or self._add(ref, self.target - self.elapsed)
+        if self.reached is not None:
+            due, years = self.reached, set(self.reached_missing)
+        else:
+            years = set(self.missing)
+            due = self._add(ref, self.target - self.elapsed, years)
         return ClockState(
             which=self.which,
             state=self.mode,
@@ -323,6 +372,7 @@ class _Clock:
             met_at=self.met_at,
             breached=self.breached,
             warned=any(e.kind == "warning" for e in self.events),
+            missing_years=tuple(sorted(years)),
         )
 
 
@@ -332,6 +382,7 @@ def compute_sla(
     policy: SlaPolicy,
     changes: Sequence[StatusChange | tuple[dt.datetime, str, str, str | None]],
     now: dt.datetime,
+    holidays: HolidayTable | None = None,
 ) -> SlaState:
     """The SLA state of a work order as of `now`, from its creation time and status changes.
 
@@ -340,6 +391,11 @@ def compute_sla(
     counts as happening at `created_at`. The clocks follow `to_status`; `from_status` and
     `reason` are not checked here (the service refuses a reasonless hold with `check_hold`
     before recording it). All datetimes must be timezone-aware. Returned instants are in UTC.
+
+    Business days come from `holidays` (default: the installed table). Each clock stands alone:
+    one that needs a year no table knows is computed with that year's weekdays as working days
+    and comes back provisional (`ClockState.missing_years`, `SlaEvent.provisional`), while the
+    other clock, if it stays within known years, is exact.
     """
     created = _aware(created_at, "created_at")
     now = max(_aware(now, "now"), created)
@@ -362,7 +418,7 @@ def compute_sla(
         warn = round(target * policy.warn_at, 6)  # 0.8 × 14400 must be 11520 s, not a hair more
         clock = _Clock(
             which,
-            policy.work_calendar,
+            policy.calendar_on(holidays),
             dt.timedelta(seconds=target),
             dt.timedelta(seconds=warn),
             since=created,

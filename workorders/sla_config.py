@@ -15,6 +15,16 @@ monthly scorecard in workorders/scorecard.py::
         monthly_fee: 180000
         payment: {full_fee_at: 85, base_percent: 15, deduction_per_complaint: 0}
 
+The ``calendar:`` section loads official holiday arrangements the bundled package does not know
+yet (see workorders/calendars.py)::
+
+    calendar:
+      arrangements:
+        2027:
+          source: "国务院办公厅关于2027年部分节假日安排的通知"   # free text: the notice or a URL
+          days_off: [2027-01-01, 2027-02-05..2027-02-11]        # single days or inclusive ranges
+          workdays: [2027-02-14]                                 # make-up working days
+
 A policy names its contractor by organisation name (``contractor:``), never by database id:
 ids are given out by the database and mean nothing in a file. `resolve` turns the name into
 the id when a policy is chosen for a work order.
@@ -22,12 +32,15 @@ the id when a policy is chosen for a work order.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from workorders.calendars import Arrangement, HolidayTable
 from workorders.sla import SlaPolicy
 
 CENT = Decimal("0.01")
@@ -179,4 +192,103 @@ def resolve_policies(policies: Sequence[SlaPolicy], ids: Mapping[str, int]) -> l
             out.append(p.resolve(None))
         elif p.contractor in ids:
             out.append(p.resolve(ids[p.contractor]))
+    return out
+
+
+# --- calendar: official holiday arrangements ------------------------------------------------------
+
+_RANGE = re.compile(r"^\s*(\S+?)\s*\.\.\s*(\S+)\s*$")
+
+
+def _day(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"{value.isoformat()} is a time; write a date such as 2027-01-01")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date written YYYY-MM-DD")
+
+
+def _days(value: Any) -> tuple[dt.date, dt.date]:
+    """A single day (2027-01-01) or an inclusive range (2027-02-05..2027-02-11)."""
+    if isinstance(value, str) and (m := _RANGE.match(value)):
+        first, last = _day(m.group(1)), _day(m.group(2))
+        if last < first:
+            raise ValueError(f"the range {value.strip()} runs backwards: {last} is before {first}")
+        return first, last
+    day = _day(value)
+    return day, day
+
+
+#: One entry of days_off or workdays: a day, or first..last inclusive.
+DaySpan = Annotated[tuple[dt.date, dt.date], BeforeValidator(_days)]
+
+
+def _expand(spans: Sequence[tuple[dt.date, dt.date]]) -> list[dt.date]:
+    out: list[dt.date] = []
+    for first, last in spans:
+        out += [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return out
+
+
+class ArrangementConfig(_Strict):
+    """One year's official arrangement as the State Council's notice gives it: a year listed is
+    complete (weekends plus days_off are off, workdays are worked)."""
+
+    #: Where it comes from: the notice's title or a URL.
+    source: str = Field(min_length=1, max_length=500)
+    days_off: list[DaySpan] = Field(default_factory=list)
+    workdays: list[DaySpan] = Field(default_factory=list)
+
+    def arrangement(self, year: int) -> Arrangement:
+        """The calendar's form of it."""
+        return Arrangement(
+            year=year,
+            source=self.source,
+            days_off=frozenset(_expand(self.days_off)),
+            workdays=frozenset(_expand(self.workdays)),
+        )
+
+
+class CalendarSection(_Strict):
+    """The ``calendar:`` section of site.yaml: official arrangements by year, taking precedence
+    over the bundled package's."""
+
+    arrangements: dict[Annotated[int, Field(ge=1949, le=2200)], ArrangementConfig] = Field(
+        default_factory=dict
+    )
+
+    def table(self) -> HolidayTable:
+        """The holiday table these arrangements make, over the bundled package."""
+        return HolidayTable(a.arrangement(y) for y, a in self.arrangements.items())
+
+
+def calendar_problems(section: CalendarSection) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path, message) for each day filed under the wrong year and each day listed both off and
+    worked; for the site loader's checks, which locate them at file:line."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for year, a in section.arrangements.items():
+        base = ("calendar", "arrangements", year)
+        for key in ("days_off", "workdays"):
+            for i, (first, last) in enumerate(getattr(a, key)):
+                wrong = sorted({d.year for d in (first, last)} - {year})
+                if wrong:
+                    out.append(
+                        (
+                            (*base, key, i),
+                            f"{first}{'..' + str(last) if last != first else ''} is in "
+                            f"{', '.join(map(str, wrong))}, not in {year}, the year it is listed "
+                            "under",
+                        )
+                    )
+        worked = set(_expand(a.workdays))
+        for i, span in enumerate(a.days_off):
+            both = sorted(worked.intersection(_expand([span])))
+            if both:
+                days = ", ".join(str(d) for d in both)
+                out.append(((*base, "days_off", i), f"{days} is listed both off and as a workday"))
     return out

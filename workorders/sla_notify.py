@@ -14,6 +14,10 @@ the same event (a crash between sending and advancing sends that one event again
 that refuses an event for good (a 4xx, an SMTP 5xx) has it logged as an error and skipped, so
 one bad event cannot block the rest. A target added to site.yaml starts from the events after
 its first run; it is not sent the history.
+
+Site notices (workorders.notices: a holiday year nobody has loaded, a reported scorecard
+revised) go to the same targets with a cursor of their own per target. They are few and each
+still matters, so a new target is told the standing ones.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from alerts.notify import (
 from alerts.rules.base import Severity
 from config.site import SiteConfig
 from plantroom.db import Base, Database
+from workorders import notices
 from workorders.models import WorkOrder, WorkOrderEvent
 
 log = logging.getLogger(__name__)
@@ -83,9 +88,48 @@ class SlaNotifier:
         self.site_name = site_name
 
     def run_once(self) -> None:
-        """Tell each target the events past its cursor."""
+        """Tell each target the events and the site notices past its cursors."""
         for target in self.targets:
             self._tell(target)
+            self._tell_notices(target)
+
+    def _tell_notices(self, target: Target) -> None:
+        name = f"notice {describe(target)}"[:300]
+        with self.db.session() as s:
+            row = s.get(NotificationCursor, name)
+            if row is None:
+                s.add(NotificationCursor(target=name, last_event_id=0))
+            after = row.last_event_id if row is not None else 0
+            pending = [
+                (n.id, Severity(n.severity), self._notice(n))
+                for n in notices.after(s, after, BATCH)
+            ]
+        for notice_id, severity, message in pending:
+            if severity_rank(severity) <= severity_rank(target.min_severity):
+                try:
+                    self._deliver(target, message)
+                except PermanentFailure as exc:
+                    log.error("Site notice to %s refused, skipped: %s", describe(target), exc)
+                except Exception as exc:
+                    log.warning(
+                        "Site notice to %s failed, trying again next run: %s",
+                        describe(target),
+                        exc,
+                    )
+                    return
+            with self.db.session() as s:
+                s.get_one(NotificationCursor, name).last_event_id = notice_id
+
+    def _notice(self, n: notices.SiteNotice) -> dict[str, Any]:
+        return {
+            "version": VERSION,
+            "site": self.site_name,
+            "kind": n.kind,
+            "severity": n.severity,
+            "message": n.message,
+            "at": n.created_at.isoformat(),
+            "data": n.data or {},
+        }
 
     def _tell(self, target: Target) -> None:
         name = f"sla {describe(target)}"[:300]
@@ -158,12 +202,16 @@ def _cursor(s: Session, name: str) -> int:
 
 
 def _subject(m: dict[str, Any]) -> str:
+    if "workorder" not in m:  # a site notice
+        return f"[{m['kind']}] {m['message']}"[:200]
     wo = m["workorder"]
     what = "SLA BREACH" if m["kind"] == "sla_breach" else "SLA warning"
     return f"[{what}] #{wo['id']} {wo['priority']} {wo['title']}"[:200]
 
 
 def _body(m: dict[str, Any]) -> str:
+    if "workorder" not in m:
+        return f"{m['site']}: {m['message']}\n"
     wo = m["workorder"]
     lines = [
         f"{m['site']}: {m['message']}",

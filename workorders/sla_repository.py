@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from plantroom.auth.models import Organisation
 from workorders.models import OPEN_STATES, Status, WorkOrder, WorkOrderEvent
+from workorders.scorecard_models import ScorecardReport, ScorecardRevision
 
 #: Timeline kinds that move a work order's status (the alert engine's reopen writes one too).
 STATUS_KINDS = ("status",)
@@ -114,6 +115,23 @@ def sweep_candidates(session: Session, horizon_end: dt.datetime) -> list[WorkOrd
     return list(session.scalars(stmt))
 
 
+def recompute_candidates(session: Session, *, everything: bool = False) -> list[int]:
+    """Ids of the work orders whose stored clocks are provisional (a holiday year nobody knew),
+    or with `everything`, of every work order with an SLA."""
+    cond = (
+        WorkOrder.sla_policy.is_not(None) if everything else WorkOrder.sla_provisional.is_not(None)
+    )
+    return list(session.scalars(select(WorkOrder.id).where(cond).order_by(WorkOrder.id)))
+
+
+def provisional_years(session: Session) -> set[int]:
+    """The holiday years the stored provisional clocks are waiting for."""
+    rows = session.scalars(
+        select(WorkOrder.sla_provisional).where(WorkOrder.sla_provisional.is_not(None))
+    )
+    return {int(y) for row in rows for years in (row or {}).values() for y in years}
+
+
 def scorecard_candidates(
     session: Session, contractor_id: int, start: dt.datetime, end: dt.datetime
 ) -> list[WorkOrder]:
@@ -123,7 +141,8 @@ def scorecard_candidates(
     moves earlier as time passes (only a hold or a reopen moves it, and both move it later),
     and the service stores it after every status change. So a clock due on or after `start`
     as of `end` has a stored due on or after `start`, unless it has sat on hold since it was
-    stored, or was never stored; those are taken too. A due instant is never before creation,
+    stored, or was never stored, or is provisional (a holiday year nobody knew: the real
+    calendar may move it either way); those are taken too. A due instant is never before creation,
     so work orders created at or after `end` are left out.
     """
     stmt = (
@@ -136,6 +155,8 @@ def scorecard_candidates(
                 WorkOrder.response_due_at >= start,
                 WorkOrder.resolution_due_at >= start,
                 WorkOrder.status == Status.on_hold.value,
+                # a provisional due time may move either way once its year is known
+                WorkOrder.sla_provisional.is_not(None),
                 and_(WorkOrder.response_due_at.is_(None), WorkOrder.resolution_due_at.is_(None)),
             ),
         )
@@ -180,3 +201,21 @@ def upsert_contractor(session: Session, *, name: str, monthly_fee: float | None)
         org.monthly_fee = monthly_fee
     session.flush()
     return org
+
+
+def scorecard_reports(session: Session) -> list[ScorecardReport]:
+    """Every reported month, by contractor and month."""
+    stmt = select(ScorecardReport).order_by(ScorecardReport.contractor_id, ScorecardReport.month)
+    return list(session.scalars(stmt))
+
+
+def scorecard_revisions(
+    session: Session, contractor_id: int, month: str
+) -> list[ScorecardRevision]:
+    """The revisions of one contractor's month, oldest first."""
+    stmt = (
+        select(ScorecardRevision)
+        .where(ScorecardRevision.contractor_id == contractor_id, ScorecardRevision.month == month)
+        .order_by(ScorecardRevision.id)
+    )
+    return list(session.scalars(stmt))

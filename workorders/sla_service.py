@@ -21,6 +21,13 @@ Versions
     then given the new values as committed state, so nothing is flushed twice. A refresh
     inside a status change flushes the change first (one version bump, for the change itself).
 
+Provisional clocks
+    A clock that needs a holiday year nobody has loaded is computed with that year's weekdays as
+    working days and stored with the year in `sla_provisional`: its due time shows (marked
+    provisional) and sorts, but no warning or breach is recorded from it. Once the year is
+    loaded, `recompute` (at start, or `plantroom sla recompute`) recomputes those work orders
+    and records each threshold the real calendar says was crossed, at its true instant.
+
 Withdrawn events
     Offline changes count when they happened, so a change synced late can show that a
     threshold already recorded was never crossed (the crew acknowledged on time, offline).
@@ -33,6 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,7 +54,6 @@ from config.site import SiteConfig
 from plantroom import audit
 from plantroom.db import Database, utcnow
 from workorders import sla_repository, webhooks
-from workorders.calendars import UnknownHolidayYear
 from workorders.models import OPEN_STATES, Status, WorkOrder, WorkOrderEvent, WorkOrderType
 from workorders.sla import (
     ClockName,
@@ -79,6 +86,7 @@ SLA_COLUMNS = (
     "response_breached",
     "resolution_breached",
     "sla_paused_seconds",
+    "sla_provisional",
 )
 #: Called after the sweep commits, once per new breach (alerts.notify wiring lives with the lead).
 Notify = Callable[[SlaEvent, WorkOrder], None]
@@ -133,6 +141,44 @@ def choose_policy(
     return policy.model_dump(mode="json")
 
 
+class UnknownContractor(LookupError):
+    """A contractor name the site's ``contractors:`` section does not list."""
+
+
+def policy_for_names(
+    site: SiteConfig, *, priority: str, contractor: str | None = None
+) -> SlaPolicy | None:
+    """The policy `choose_policy` would pick for corrective work of this priority and contractor
+    (by name, as site.yaml writes it), without a database; None when none covers it."""
+    names = sorted({c.name for c in site.doc.contractors})
+    if contractor is not None and contractor not in names:
+        known = ", ".join(names) or "none"
+        raise UnknownContractor(f"unknown contractor {contractor!r} (site.yaml lists: {known})")
+    ids = {name: i for i, name in enumerate(names, 1)}
+    configured = [p for p in site.doc.sla.policies if p.priority == priority]
+    try:
+        policy = policy_for(resolve_policies(configured, ids), priority, ids.get(contractor or ""))
+    except NoSlaPolicy:
+        return None
+    if policy.response is None and policy.resolution is None:
+        return None
+    return policy
+
+
+def due_times(
+    site: SiteConfig, *, opened: dt.datetime, priority: str, contractor: str | None = None
+) -> tuple[SlaPolicy | None, SlaState | None]:
+    """The policy and both clocks of a work order opened at `opened` and not touched since, on
+    the site's holiday table: what the service stores as its due times."""
+    policy = policy_for_names(site, priority=priority, contractor=contractor)
+    if policy is None:
+        return None, None
+    st = compute_sla(
+        created_at=opened, policy=policy, changes=[], now=opened, holidays=site.holidays
+    )
+    return policy, st
+
+
 def sync_contractors(session: Session, site: SiteConfig) -> int:
     """Mirror the site's ``contractors:`` into organisations (kind 'contractor', monthly fee);
     returns how many. Organisations the file does not name (made with the CLI) are left alone."""
@@ -161,12 +207,24 @@ def policy_of(wo: WorkOrder) -> SlaPolicy | None:
 
 def state(session: Session, wo: WorkOrder, *, now: dt.datetime) -> SlaState | None:
     """Both clocks of a work order as of now (None without a policy); reads only its status
-    changes. Raises UnknownHolidayYear when the calendar lacks a year it needs."""
+    changes. A clock that needs a holiday year nobody knows comes back provisional."""
     policy = policy_of(wo)
     if policy is None:
         return None
     changes = status_changes(sla_repository.status_events(session, wo.id))
     return compute_sla(created_at=wo.created_at, policy=policy, changes=changes, now=now)
+
+
+def provisional_reason(stored: dict[str, list[int]] | None) -> str | None:
+    """Words for a stored `sla_provisional`: which clock waits for which holiday year."""
+    if not stored:
+        return None
+    parts = [
+        f"{which} due time provisional until the {', '.join(map(str, years))} holiday "
+        "arrangement is loaded"
+        for which, years in sorted(stored.items(), key=lambda kv: kv[0] != "response")
+    ]
+    return "; ".join(parts)
 
 
 def _columns(st: SlaState | None) -> dict[str, Any]:
@@ -178,8 +236,10 @@ def _columns(st: SlaState | None) -> dict[str, Any]:
             "response_breached": False,
             "resolution_breached": False,
             "sla_paused_seconds": 0.0,
+            "sla_provisional": None,
         }
     res, rsp = st.resolution, st.response
+    provisional = {c.which: list(c.missing_years) for c in (rsp, res) if c and c.provisional}
     return {
         "response_due_at": rsp.due_at if rsp else None,
         "resolution_due_at": res.due_at if res else None,
@@ -187,6 +247,7 @@ def _columns(st: SlaState | None) -> dict[str, Any]:
         "response_breached": bool(rsp and rsp.breached),
         "resolution_breached": bool(res and res.breached),
         "sla_paused_seconds": res.paused_seconds if res else 0.0,
+        "sla_provisional": provisional or None,
     }
 
 
@@ -230,16 +291,12 @@ def refresh(session: Session, wo: WorkOrder, *, now: dt.datetime) -> list[SlaEve
 
     Call it after every status change (with the real time, not the action's own `at`) and after
     choose_policy. Writes the SLA columns without bumping the version; raises StaleDataError if
-    the work order changed underneath. When the holiday calendar lacks a year the clocks need,
-    it logs that and leaves the stored clocks as they are (the status change still counts).
+    the work order changed underneath. A clock that needs a holiday year nobody knows is stored
+    provisional, and a threshold whose instant rests on such a year is not recorded yet.
     """
     session.flush()  # a pending change of the caller first: its status event, its version bump
     policy = policy_of(wo)
-    try:
-        st = state(session, wo, now=now)
-    except UnknownHolidayYear as exc:
-        log.warning("SLA of work order %s not recomputed: %s", wo.id, exc)
-        return []
+    st = state(session, wo, now=now)
     values = _columns(st)
     before = {k: getattr(wo, k) for k in SLA_COLUMNS}
     if values != before:
@@ -261,7 +318,7 @@ def refresh(session: Session, wo: WorkOrder, *, now: dt.datetime) -> list[SlaEve
         )
     standing = recorded(sla_repository.sla_events_of(session, [wo.id]).get(wo.id, []))
     crossed = {(e.kind, e.which): e for e in st.events} if st is not None else {}
-    fresh = [e for key, e in crossed.items() if key not in standing]
+    fresh = [e for key, e in crossed.items() if key not in standing and not e.provisional]
     for e in fresh:
         if policy is not None:
             _record(session, wo, policy, e, values[f"{e.which}_due_at"])
@@ -313,6 +370,66 @@ def _record(
     )
 
 
+# --- a holiday year becomes known -----------------------------------------------------------------
+
+
+@dataclass
+class Recomputed:
+    """What `recompute` did."""
+
+    #: Work orders recomputed.
+    work_orders: int = 0
+    #: Warnings and breaches recorded, by work order, each at its true instant.
+    events: list[tuple[int, SlaEvent]] = field(default_factory=list)
+    #: Work orders still provisional afterwards (their year is still unknown).
+    still_provisional: int = 0
+    #: (contractor id, YYYY-MM) of every month a stored due time moved out of or into.
+    months: set[tuple[int, str]] = field(default_factory=set)
+
+
+def recompute(
+    db: Database,
+    *,
+    now: dt.datetime,
+    timezone: str,
+    everything: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Recomputed:
+    """Recompute the stored clocks of the provisional work orders (with `everything`, of every
+    work order with an SLA) on the installed holiday table, each in its own unit of work:
+    due times follow the real calendar, thresholds it says were crossed are recorded at their
+    true instants, and ones it says were not are withdrawn."""
+    tz = ZoneInfo(timezone)
+    with db.session() as s:
+        ids = sla_repository.recompute_candidates(s, everything=everything)
+    out = Recomputed()
+    for i, wo_id in enumerate(ids, 1):
+        try:
+            with db.session() as s:
+                wo = s.get(WorkOrder, wo_id)
+                if wo is None:
+                    continue
+                before = (wo.response_due_at, wo.resolution_due_at)
+                fresh = refresh(s, wo, now=now)
+                after = (wo.response_due_at, wo.resolution_due_at)
+                out.work_orders += 1
+                out.events += [(wo_id, e) for e in fresh]
+                out.still_provisional += wo.sla_provisional is not None
+                if wo.contractor_id is not None and before != after:
+                    out.months |= {
+                        (wo.contractor_id, f"{t.astimezone(tz):%Y-%m}")
+                        for t in (*before, *after)
+                        if t is not None
+                    }
+        except StaleDataError:
+            log.info(
+                "SLA recompute: work order %s changed meanwhile; its change refreshed it", wo_id
+            )
+        if progress is not None:
+            progress(i, len(ids))
+    return out
+
+
 # --- the sweep ----------------------------------------------------------------------------------
 
 
@@ -340,16 +457,17 @@ def _crossed_by_now(wo: WorkOrder, now: dt.datetime) -> set[_Key] | None:
             wo.status in OPEN_STATES and wo.status != Status.on_hold and not wo.resolution_breached,
         ),
     ]
+    provisional = wo.sla_provisional or {}
     for which, target, due, running in clocks:
-        if not running or target is None or due is None:
-            continue
+        if not running or target is None or due is None or which in provisional:
+            continue  # a provisional clock records nothing until its year is loaded
         if due < now:
             out |= {("warning", which), ("breach", which)}
             continue
         gap = target - round(target * policy.warn_at, 6)
         # 1 s of slack for rounding: a refresh too early is a no-op, one too late is a late
         # warning.
-        if policy.work_calendar.working_seconds(now, due) <= gap + 1:
+        if policy.work_calendar.working_seconds(now, due, set()) <= gap + 1:
             out.add(("warning", which))
     return out
 
@@ -372,7 +490,7 @@ def sweep(
         for wo in candidates:
             try:
                 due[wo.id] = _crossed_by_now(wo, now)
-            except Exception:  # a year the holiday calendar lacks, a broken snapshot
+            except Exception:  # a broken snapshot
                 log.exception("SLA sweep: cannot read the clocks of work order %s", wo.id)
         ids = [i for i, keys in due.items() if keys is None or keys]
         standing = sla_repository.sla_events_of(s, ids)

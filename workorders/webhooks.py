@@ -54,6 +54,7 @@ EVENTS = (
     "workorder.comment",
     "workorder.sla_warning",
     "workorder.sla_breach",
+    "contractor.scorecard_revised",
 )
 #: Sent only by POST /webhooks/{id}/test, whatever the webhook subscribes to.
 TEST_EVENT = "webhook.test"
