@@ -90,6 +90,21 @@ def _walk(node: yaml.Node, path: Path_, doc: LocatedDoc) -> None:
             _walk(item, child, doc)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader, except that a date that does not exist (2027-02-30) stays a string, so the
+    schema reports it at its file:line instead of the YAML library raising a bare ValueError."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -125,8 +140,8 @@ def load_located(path: Path) -> LocatedDoc:
         # Before parsing: a ${VAR} left in place can itself be a YAML error, e.g. in {port: ${X}}.
         raise ConfigError(missing)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

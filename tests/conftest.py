@@ -18,6 +18,7 @@ from config.site import SITES_DIR, SiteConfig, load_site
 from plantroom.app import create_app, prepare_database
 from plantroom.db import Database
 from tests.notify_servers import receiver, smtp  # noqa: F401  (fixtures shared by test modules)
+from workorders import calendars
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-token-" + "x" * 16
@@ -48,6 +49,14 @@ def _no_leftover_threads() -> Iterator[None]:
         t.join(timeout=2)
     leftovers = [t for t in leftovers if t.is_alive()]
     assert not leftovers, f"threads left running: {[t.name for t in leftovers]}"
+
+
+@pytest.fixture(autouse=True)
+def _holiday_table_restored() -> Iterator[None]:
+    """The holiday table a test installs (create_app installs its site's) is put back after it."""
+    before = calendars.installed()
+    yield
+    calendars.install(before)
 
 
 @pytest.fixture(scope="session")

@@ -107,8 +107,9 @@ def coverage_warnings(
                 CoverageWarning(
                     f"sla.policies[{i}]",
                     f"'{p.name}': a {which} target of {target_words(target, p)} started now "
-                    f"would be due {due.astimezone(tz):%Y-%m-%d %H:%M}, past {year - 1}-12-31 into {year}, "
-                    f"which no holiday arrangement covers: that due time would be provisional",
+                    f"would be due {due.astimezone(tz):%Y-%m-%d %H:%M}, past {year - 1}-12-31 "
+                    f"into {year}, which no holiday arrangement covers: that due time would be "
+                    "provisional",
                     year,
                 )
             )

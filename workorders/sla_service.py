@@ -240,12 +240,14 @@ def _columns(st: SlaState | None) -> dict[str, Any]:
         }
     res, rsp = st.resolution, st.response
     provisional = {c.which: list(c.missing_years) for c in (rsp, res) if c and c.provisional}
+    exact = {(e.kind, e.which) for e in st.events if not e.provisional}
     return {
         "response_due_at": rsp.due_at if rsp else None,
         "resolution_due_at": res.due_at if res else None,
         "response_met_at": rsp.met_at if rsp else None,
-        "response_breached": bool(rsp and rsp.breached),
-        "resolution_breached": bool(res and res.breached),
+        # stored only once certain: a breach at a provisional instant is not recorded
+        "response_breached": ("breach", "response") in exact,
+        "resolution_breached": ("breach", "resolution") in exact,
         "sla_paused_seconds": res.paused_seconds if res else 0.0,
         "sla_provisional": provisional or None,
     }

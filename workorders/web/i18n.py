@@ -21,6 +21,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "resolve_by": {"en": "Resolve by", "zh-CN": "修复时限"},
     "sla_missed": {"en": "SLA missed", "zh-CN": "已超时"},
     "sla_paused": {"en": "clock paused", "zh-CN": "计时暂停"},
+    "sla_provisional": {"en": "provisional", "zh-CN": "暂定"},
+    "sla_provisional_why": {
+        "en": "Provisional: next year's official holidays are not loaded yet, so weekdays are "
+        "counted as working days",
+        "zh-CN": "暂定：尚未载入下一年的法定节假日安排，工作日暂按周一至周五计算",
+    },
     "acknowledge": {"en": "Acknowledge", "zh-CN": "确认接单"},
     "resolve": {"en": "Resolve", "zh-CN": "标记完成"},
     "sign_in": {"en": "Sign in", "zh-CN": "登录"},

@@ -146,18 +146,20 @@ def workorders_page(request: Request, session: SessionDep) -> Response:
 
 def _sla_line(w: WorkOrder, tz: ZoneInfo) -> dict[str, Any] | None:
     """The SLA deadline a crew works to next: respond by, until responded to, then resolve by;
-    whether it is already missed, and whether the clock is paused (on hold)."""
+    whether it is already missed, whether the clock is paused (on hold), and whether the time
+    is provisional (it rests on a holiday year nobody has loaded yet)."""
     if w.response_due_at is not None and w.response_met_at is None:
-        what, due, missed = "respond_by", w.response_due_at, w.response_breached
+        which, due, missed = "response", w.response_due_at, w.response_breached
     elif w.resolution_due_at is not None:
-        what, due, missed = "resolve_by", w.resolution_due_at, w.resolution_breached
+        which, due, missed = "resolution", w.resolution_due_at, w.resolution_breached
     else:
         return None
     return {
-        "what": what,
+        "what": "respond_by" if which == "response" else "resolve_by",
         "due": due.astimezone(tz).strftime("%m-%d %H:%M"),
         "missed": missed,
-        "paused": w.status == "on_hold" and what == "resolve_by",
+        "paused": w.status == "on_hold" and which == "resolution",
+        "provisional": which in (w.sla_provisional or {}),
     }
 
 
