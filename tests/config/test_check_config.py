@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from plantroom.cli import check_config, main
+from plantroom.cli import check_config
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = ROOT / "config" / "sites" / "demo"

@@ -235,6 +235,8 @@ MATRIX: list[Call] = [
          {"rule_id": RULE}),
     # --- accounts ---------------------------------------------- adm eng tec cA  cB  req ro  anon
     Call("GET", "/api/v1/me", "                                   200 200 200 200 200 200 200 401"),
+    # --- the holiday calendar: any signed-in user -------------- adm eng tec cA  cB  req ro  anon
+    Call("GET", "/api/v1/calendar", "                             200 200 200 200 200 200 200 401"),
     Call("GET", "/api/v1/users", "                                200 403 403 403 403 403 403 401"),
     Call("POST", "/api/v1/users", "                               201 403 403 403 403 403 403 401",
          body={"username": "mx-new-user", "role": "technician", "password": "long-enough-1"}),

@@ -32,7 +32,7 @@ from tests.notify_servers import Receiver
 from workorders import calendars, holiday_years, notices, scorecard, service, sla_service
 from workorders.models import Priority, WorkOrder, WorkOrderEvent
 from workorders.scorecard_models import ScorecardRevision
-from workorders.sla import SlaPolicy, StatusChange, compute_sla
+from workorders.sla import SlaPolicy, compute_sla
 from workorders.sla_notify import SlaNotifier
 from workorders.sla_repository import organisation_ids
 
@@ -571,7 +571,8 @@ def test_check_config_warns_when_the_longest_business_target_would_run_past_the_
         None,
         **{"priority: P4, resolution: 10d": "priority: P4, resolution: 100d"},
     )
-    # 1 Sep 2026 is 121 days before the year's end: only the 100-working-day target warns (about 83 working days are left in 2026)
+    # 1 Sep 2026 is 121 days before the year's end, and about 83 working days are left in
+    # 2026: only the 100-working-day target warns
     assert check_config(site, now=at("2026-09-01 09:00")) == 0
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1, err
