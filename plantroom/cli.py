@@ -346,27 +346,18 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _site_time(text: str, tz: str) -> dt.datetime | None:
-    """An ISO 8601 time; without an offset, in the site's time zone. None when unreadable."""
-    from zoneinfo import ZoneInfo
-
-    try:
-        t = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return t if t.tzinfo is not None else t.replace(tzinfo=ZoneInfo(tz))
-
-
 def cmd_sla_due(args: argparse.Namespace) -> int:
     """Print the due times of a work order opened at --opened, as the service computes them."""
+    from collectors.simulator.history import parse_instant
     from workorders.holiday_years import target_words
     from workorders.sla_service import UnknownContractor, due_times
 
     site = load_site(args.site or _settings(args).site)
     tz = site.doc.site.timezone
-    opened = _site_time(args.opened, tz)
-    if opened is None:
-        print(f"--opened {args.opened!r} is not a time such as 2026-12-31T16:00", file=sys.stderr)
+    try:
+        opened = parse_instant(args.opened, tz)
+    except ValueError as exc:
+        print(f"--opened: {exc}", file=sys.stderr)
         return 2
     try:
         policy, st = due_times(

@@ -104,21 +104,7 @@ class SlaNotifier:
                 (n.id, Severity(n.severity), self._notice(n))
                 for n in notices.after(s, after, BATCH)
             ]
-        for notice_id, severity, message in pending:
-            if severity_rank(severity) <= severity_rank(target.min_severity):
-                try:
-                    self._deliver(target, message)
-                except PermanentFailure as exc:
-                    log.error("Site notice to %s refused, skipped: %s", describe(target), exc)
-                except Exception as exc:
-                    log.warning(
-                        "Site notice to %s failed, trying again next run: %s",
-                        describe(target),
-                        exc,
-                    )
-                    return
-            with self.db.session() as s:
-                s.get_one(NotificationCursor, name).last_event_id = notice_id
+        self._send(target, name, pending, "Site notice")
 
     def _notice(self, n: notices.SiteNotice) -> dict[str, Any]:
         return {
@@ -142,22 +128,31 @@ class SlaNotifier:
                 .order_by(WorkOrderEvent.id)
                 .limit(BATCH)
             ).all()
-            events = [(ev.id, ev.kind, self._message(ev, wo)) for ev, wo in rows]
-        for event_id, kind, message in events:
-            if severity_rank(KINDS[kind]) <= severity_rank(target.min_severity):
+            events = [(ev.id, KINDS[ev.kind], self._message(ev, wo)) for ev, wo in rows]
+        self._send(target, name, events, "SLA notification")
+
+    def _send(
+        self,
+        target: Target,
+        cursor: str,
+        items: list[tuple[int, Severity, dict[str, Any]]],
+        what: str,
+    ) -> None:
+        """Deliver each item the target's min_severity admits, advancing its cursor after
+        each; stop at the first failure that may pass (the next run starts from it)."""
+        for item_id, severity, message in items:
+            if severity_rank(severity) <= severity_rank(target.min_severity):
                 try:
                     self._deliver(target, message)
                 except PermanentFailure as exc:
-                    log.error("SLA notification to %s refused, skipped: %s", describe(target), exc)
+                    log.error("%s to %s refused, skipped: %s", what, describe(target), exc)
                 except Exception as exc:
                     log.warning(
-                        "SLA notification to %s failed, trying again next run: %s",
-                        describe(target),
-                        exc,
+                        "%s to %s failed, trying again next run: %s", what, describe(target), exc
                     )
                     return
             with self.db.session() as s:
-                s.get_one(NotificationCursor, name).last_event_id = event_id
+                s.get_one(NotificationCursor, cursor).last_event_id = item_id
 
     def _deliver(self, target: Target, message: dict[str, Any]) -> None:
         if isinstance(target, WebhookTarget):
