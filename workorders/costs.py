@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from plantroom.auth.models import Role
 from plantroom.errors import Conflict, Forbidden
@@ -48,15 +49,17 @@ def _booked(
     role: str,
     organisation_id: int | None,
 ) -> None:
+    """Append a cost line: the total follows by an atomic increment, and the work order's version
+    stays as it is (an append never conflicts with another, nor stales a client's If-Match)."""
     snap = service.snapshot(wo)
     session.add(line)
     session.flush()
-    wo.cost_total = totals(*repository.cost_lines(session, wo.id))["total"]
-    wo.updated_at = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    total = repository.add_to_cost_total(session, wo.id, amount, now)
+    set_committed_value(wo, "cost_total", total)
+    set_committed_value(wo, "updated_at", now)
     session.add(
-        service._event(
-            wo, kind, actor, "", {"id": line.id, "amount": round(amount, 2)}, ts=wo.updated_at
-        )
+        service._event(wo, kind, actor, "", {"id": line.id, "amount": round(amount, 2)}, ts=now)
     )
     service.recorded(
         session,

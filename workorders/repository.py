@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Numeric, Select, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from workorders.models import (
@@ -218,3 +218,23 @@ def cost_lines(
             )
         ),
     )
+
+
+def add_to_cost_total(session: Session, wo_id: int, amount: float, at: dt.datetime) -> float:
+    """Add `amount` to a work order's cost_total and stamp updated_at, atomically and without
+    touching its version: booking a cost is an append, which must never conflict with another
+    append or make a client's If-Match stale. Returns the new total.
+
+    `cost_total = cost_total + :amount` is evaluated on the row as locked, so two bookings in
+    flight at once both count (PostgreSQL re-reads the row after waiting for its lock; SQLite
+    has one writer at a time)."""
+    stmt = (
+        update(WorkOrder)
+        .where(WorkOrder.id == wo_id)
+        .values(
+            cost_total=func.round(cast(WorkOrder.cost_total + amount, Numeric), 2), updated_at=at
+        )
+        .returning(WorkOrder.cost_total)
+        .execution_options(synchronize_session=False)
+    )
+    return float(session.execute(stmt).scalar_one())
