@@ -23,7 +23,11 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: When the server recorded the change.
     ts: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the change happened as the client stated it (an offline action synced later);
+    #: NULL when the client stated no time.
+    action_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(80))
     actor_role: Mapped[str] = mapped_column(String(20), default="")
     #: The contractor organisation the actor belongs to, if any.
@@ -80,8 +84,10 @@ def record(
     organisation_id: int | None = None,
     version: int | None = None,
     at: dt.datetime | None = None,
+    action_at: dt.datetime | None = None,
 ) -> AuditEntry:
-    """Append one entry to the audit log, in the caller's transaction."""
+    """Append one entry to the audit log, in the caller's transaction: `at` is when it was
+    recorded (default now), `action_at` when the client says it happened."""
     entry = AuditEntry(
         actor=actor,
         actor_role=str(actor_role),
@@ -92,6 +98,7 @@ def record(
         before=_plain(dict(before)) if before is not None else None,
         after=_plain(dict(after)) if after is not None else None,
         version=version,
+        action_at=action_at,
     )
     if at is not None:
         entry.ts = at

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from workorders.pm import Compliance, ComplianceReport
-from workorders.scorecard import ClockResult, ClockTally, Line, Scorecard
+from workorders.scorecard import ClockResult, ClockTally, Line, Scorecard, SyncedLate
 from workorders.scorecard_models import ScorecardRevision
 from workorders.sla_config import PaymentRule
 
@@ -121,6 +121,31 @@ class ScorecardLineOut(BaseModel):
         )
 
 
+class SyncedLateOut(BaseModel):
+    """A status change that reached the server more than an hour after the time it states."""
+
+    workorder_id: int
+    title: str
+    actor: str
+    from_status: str
+    to_status: str
+    at: dt.datetime = Field(description="When it says it happened; the SLA clocks count from it")
+    received_at: dt.datetime = Field(description="When the server received it")
+
+    @classmethod
+    def of(cls, x: SyncedLate) -> SyncedLateOut:
+        """From the scorecard's record."""
+        return cls(
+            workorder_id=x.workorder_id,
+            title=x.title,
+            actor=x.actor,
+            from_status=x.from_status,
+            to_status=x.to_status,
+            at=x.at,
+            received_at=x.received_at,
+        )
+
+
 class RevisionOut(BaseModel):
     """A reported month whose figures changed afterwards."""
 
@@ -169,6 +194,10 @@ class ScorecardOut(BaseModel):
     provisional_reason: str | None = Field(description="Which holiday years are missing")
     revised: bool = Field(description="The month's figures changed after it was reported")
     revisions: list[RevisionOut]
+    synced_late: list[SyncedLateOut] = Field(
+        description="Status changes stated in the month that reached the server more than an "
+        "hour after their stated time (offline or backdated), with both times"
+    )
     lines: list[ScorecardLineOut]
 
     @classmethod
@@ -202,6 +231,7 @@ class ScorecardOut(BaseModel):
             provisional_reason=card.provisional_reason,
             revised=bool(revisions),
             revisions=[RevisionOut.of(r) for r in revisions],
+            synced_late=[SyncedLateOut.of(x) for x in card.synced_late],
             lines=[ScorecardLineOut.of(ln) for ln in card.lines],
         )
 

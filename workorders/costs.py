@@ -59,7 +59,15 @@ def _booked(
     set_committed_value(wo, "cost_total", total)
     set_committed_value(wo, "updated_at", now)
     session.add(
-        service._event(wo, kind, actor, "", {"id": line.id, "amount": round(amount, 2)}, ts=now)
+        service._event(
+            wo,
+            kind,
+            actor,
+            "",
+            {"id": line.id, "amount": round(amount, 2)},
+            ts=now,
+            received_at=now,
+        )
     )
     service.recorded(
         session,
@@ -96,7 +104,9 @@ def add_labor(
         user_id=user_id,
         hours=hours,
         rate=rate,
-        worked_at=service.action_time(worked_at),
+        worked_at=service.action_time(
+            worked_at, not_before=wo.created_at, since="the work order was created"
+        ),
         note=note,
         created_by=actor,
     )

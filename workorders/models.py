@@ -197,7 +197,11 @@ class WorkOrderEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workorder_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    #: When it happened: for a person's action, the time their device stated (an offline
+    #: tablet syncs later), bounded by what the server knew when it arrived.
     ts: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the server received a person's action (NULL for the system's own entries).
+    received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     kind: Mapped[str] = mapped_column(String(30))
     actor: Mapped[str] = mapped_column(String(80), default="system")
     message: Mapped[str] = mapped_column(Text, default="")

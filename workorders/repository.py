@@ -238,3 +238,11 @@ def add_to_cost_total(session: Session, wo_id: int, amount: float, at: dt.dateti
         .execution_options(synchronize_session=False)
     )
     return float(session.execute(stmt).scalar_one())
+
+
+def last_status_at(session: Session, wo_id: int) -> dt.datetime | None:
+    """When the work order's latest status change happened (its own stated time)."""
+    stmt = select(func.max(WorkOrderEvent.ts)).where(
+        WorkOrderEvent.workorder_id == wo_id, WorkOrderEvent.kind == "status"
+    )
+    return session.scalar(stmt)

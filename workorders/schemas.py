@@ -48,7 +48,10 @@ class EventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    ts: dt.datetime
+    ts: dt.datetime = Field(description="When it happened (for an offline action, as stated)")
+    received_at: dt.datetime | None = Field(
+        default=None, description="When the server received a person's action"
+    )
     kind: str
     actor: str
     message: str
@@ -334,7 +337,12 @@ class AuditOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    ts: dt.datetime
+    ts: dt.datetime = Field(description="When the server recorded the change (its arrival)")
+    action_at: dt.datetime | None = Field(
+        default=None,
+        description="When the change happened as the client stated it (`at`, e.g. an offline "
+        "action synced later); null when it stated no time",
+    )
     actor: str
     actor_role: str
     action: str

@@ -58,7 +58,7 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -73,6 +73,7 @@ from workorders import notices, sla_repository, webhooks
 from workorders.calendars import missing_year_reason
 from workorders.models import OPEN_STATES, Status
 from workorders.scorecard_models import ScorecardReport, ScorecardRevision
+from workorders.service import SYNCED_LATE
 from workorders.sla import (
     RESOLVED,
     RESPONDED,
@@ -224,6 +225,27 @@ class ClockTally:
 
 
 @dataclass(frozen=True)
+class SyncedLate:
+    """A status change that reached the server more than SYNCED_LATE after the time it states:
+    an offline action, or a backdated one. Listed so people can judge it."""
+
+    workorder_id: int
+    title: str
+    actor: str
+    from_status: str
+    to_status: str
+    #: When it says it happened (what the SLA clocks count from).
+    at: dt.datetime
+    #: When the server received it.
+    received_at: dt.datetime
+
+    @property
+    def late_seconds(self) -> float:
+        """How long after its stated time it arrived."""
+        return (self.received_at - self.at).total_seconds()
+
+
+@dataclass(frozen=True)
 class Scorecard:
     """A contractor's month."""
 
@@ -247,6 +269,8 @@ class Scorecard:
     rule: PaymentRule
     complaints: int = 0
     lines: tuple[Line, ...] = field(default=())
+    #: Status changes stated in the month that were synced more than an hour after their time.
+    synced_late: tuple[SyncedLate, ...] = field(default=())
 
     @property
     def missing_years(self) -> tuple[int, ...]:
@@ -414,17 +438,43 @@ def scorecard(
     min(end of month, now); provisional (and saying so) where a holiday year is missing."""
     tz = ZoneInfo(site.doc.site.timezone)
     start, end = month_bounds(month, tz)
-    return score_month(
+    now = now or utcnow()
+    card = score_month(
         load_histories(session, contractor.id, start, end),
         contractor_id=contractor.id,
         contractor=contractor.name,
         month=month,
         tz=tz,
-        now=now or utcnow(),
+        now=now,
         rule=payment_rule(site.doc.contractors, contractor.name),
         monthly_fee=contractor.monthly_fee,
         complaints=complaints,
     )
+    return replace(card, synced_late=synced_late(session, contractor.id, start, min(end, now)))
+
+
+def synced_late(
+    session: Session, contractor_id: int, start: dt.datetime, end: dt.datetime
+) -> tuple[SyncedLate, ...]:
+    """The contractor's status changes stated in [start, end) that arrived more than
+    SYNCED_LATE after their stated time."""
+    out = []
+    for ev, title in sla_repository.received_actions(session, contractor_id, start, end):
+        assert ev.received_at is not None
+        if ev.received_at - ev.ts > SYNCED_LATE:
+            data = ev.data or {}
+            out.append(
+                SyncedLate(
+                    workorder_id=ev.workorder_id,
+                    title=title,
+                    actor=ev.actor,
+                    from_status=str(data.get("from", "")),
+                    to_status=str(data.get("to", "")),
+                    at=ev.ts,
+                    received_at=ev.received_at,
+                )
+            )
+    return tuple(out)
 
 
 # --- reported months and their revisions ----------------------------------------------------
@@ -657,4 +707,23 @@ def to_csv(card: Scorecard) -> str:
                 "yes" if any(c.provisional for c in ln.clocks) else "",
             ]
         )
+    if card.synced_late:
+        w.writerow([])
+        w.writerow(["Synced late (stated time more than 1 hour before it reached the server)"])
+        w.writerow(
+            ["Work order", "Title", "By", "From", "To", "Stated time", "Received", "Hours late"]
+        )
+        for x in card.synced_late:
+            w.writerow(
+                [
+                    x.workorder_id,
+                    _cell(x.title),
+                    _cell(x.actor),
+                    x.from_status,
+                    x.to_status,
+                    _local(x.at, tz),
+                    _local(x.received_at, tz),
+                    _hours(x.late_seconds),
+                ]
+            )
     return out.getvalue()

@@ -78,15 +78,26 @@ class HoldWithoutReason(AppError):
     error = "hold_reason_required"
 
 
-class ActionInFuture(AppError):
-    """An action time later than now (beyond clock skew): refused rather than trusted."""
+class ActionTimeRefused(AppError):
+    """A stated action time (`at`) the server knows cannot be true: refused rather than trusted,
+    since a time in the past or the future moves SLA clocks and so a contractor's pay."""
 
     status_code = 422
+    error = "action_time_refused"
+
+
+class ActionInFuture(ActionTimeRefused):
+    """An action time later than its arrival, beyond the clock skew allowed."""
+
     error = "action_in_future"
 
 
 #: How far ahead of the server's clock a tablet's clock may run before its times are refused.
-CLOCK_SKEW = dt.timedelta(minutes=5)
+CLOCK_SKEW = dt.timedelta(minutes=2)
+#: How long an action may wait on a device before it is synced: older stated times are refused.
+MAX_OFFLINE = dt.timedelta(days=7)
+#: An action synced this long after it says it happened is listed as synced late (scorecard).
+SYNCED_LATE = dt.timedelta(hours=1)
 #: Columns the audit log records for a work order, before and after each change.
 AUDITED = (
     "title",
@@ -132,19 +143,31 @@ def _event(
     message: str = "",
     data: dict[str, Any] | None = None,
     ts: dt.datetime | None = None,
+    received_at: dt.datetime | None = None,
 ) -> WorkOrderEvent:
     ev = WorkOrderEvent(kind=kind, actor=actor, message=message, data=data)
     if ts is not None:
         ev.ts = ts
+    ev.received_at = received_at
     ev.workorder = wo
     return ev
 
 
-def action_time(at: dt.datetime | None, now: dt.datetime | None = None) -> dt.datetime:
+def action_time(
+    at: dt.datetime | None,
+    now: dt.datetime | None = None,
+    *,
+    not_before: dt.datetime | None = None,
+    since: str = "",
+) -> dt.datetime:
     """When an action happened: the client's own time (offline tablets sync later), else now.
 
-    A time in the future beyond CLOCK_SKEW is refused, since it would let a late job look on
-    time; a naive time is refused by the API's schema before it gets here.
+    A stated time is bounded by what the server knows when it arrives (`now`): no later than
+    now + CLOCK_SKEW, no earlier than now - MAX_OFFLINE, and not before `not_before` (what it
+    follows: the work order's creation, the status change before it; `since` says which).
+    Anything else answers 422 ActionTimeRefused, saying which bound. It may still be earlier
+    than other entries that happened meanwhile (an alert re-firing, another person's comment):
+    that is what syncing late means. A naive time is refused by the API's schema.
     """
     now = now or dt.datetime.now(dt.UTC)
     if at is None:
@@ -155,6 +178,19 @@ def action_time(at: dt.datetime | None, now: dt.datetime | None = None) -> dt.da
         raise ActionInFuture(
             f"the action time {at.isoformat()} is ahead of the server's clock "
             f"({now.isoformat(timespec='seconds')}); check the device's clock"
+        )
+    if now - at > MAX_OFFLINE:
+        raise ActionTimeRefused(
+            f"the action time {at.isoformat()} is more than {MAX_OFFLINE.days} days before it "
+            f"reached the server ({now.isoformat(timespec='seconds')}); an action kept offline "
+            "that long is not accepted with its own time",
+            detail={"at": at.isoformat(), "received_at": now.isoformat(), "bound": "max_offline"},
+        )
+    if not_before is not None and at < not_before:
+        raise ActionTimeRefused(
+            f"the action time {at.isoformat()} is before {since or 'what it follows'} "
+            f"({not_before.isoformat()})",
+            detail={"at": at.isoformat(), "not_before": not_before.isoformat(), "bound": since},
         )
     return at.astimezone(dt.UTC)
 
@@ -187,9 +223,11 @@ def recorded(
     event: str | None = None,
     change: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
+    action_at: dt.datetime | None = None,
 ) -> None:
     """After a change to wo: flush (bumping its version), refresh its SLA clocks, append the
-    audit entry and queue the webhook event, all in the caller's transaction."""
+    audit entry (with the time the client stated, `action_at`, beside the time it arrived) and
+    queue the webhook event, all in the caller's transaction."""
     session.flush()
     after = snapshot(wo)
     b, a = audit.diff(before, after) if before is not None else (None, after)
@@ -204,6 +242,7 @@ def recorded(
         before=b,
         after=a,
         version=wo.version,
+        action_at=action_at,
     )
     if wo.sla_policy or wo.response_due_at or wo.resolution_due_at:  # set, or just cleared
         from workorders import sla_service  # it imports this module's neighbours
@@ -260,10 +299,10 @@ def create(
         status=Status.assigned if (assignee_id or contractor_id) else Status.new,
     )
     session.add(wo)
-    session.add(_event(wo, "created", actor, title, ts=when))
+    session.add(_event(wo, "created", actor, title, ts=when, received_at=now))
     if wo.status == Status.assigned:
         data = {"from": str(Status.new), "to": str(Status.assigned)}
-        session.add(_event(wo, "status", actor, "", data, ts=when))
+        session.add(_event(wo, "status", actor, "", data, ts=when, received_at=now))
     recorded(
         session,
         wo,
@@ -274,6 +313,7 @@ def create(
         before=None,
         event="workorder.created",
         now=now,
+        action_at=at and when,
     )
     return wo
 
@@ -306,7 +346,15 @@ def change_status(
     if target not in allowed:
         raise TransitionNotAllowed(wo, target, allowed)
     clock = dt.datetime.now(dt.UTC)
-    now = action_time(at, clock)
+    last = repository.last_status_at(session, wo.id)
+    now = action_time(
+        at,
+        clock,
+        not_before=max(wo.created_at, last) if last else wo.created_at,
+        since="the status change it follows"
+        if last and last > wo.created_at
+        else "the work order was created",
+    )
     if target == S.on_hold:
         if not reason:
             raise HoldWithoutReason(
@@ -345,7 +393,7 @@ def change_status(
     data: dict[str, Any] = {"from": before, "to": target}
     if target == S.on_hold:
         data["reason"] = reason
-    session.add(_event(wo, "status", actor, note, data, ts=now))
+    session.add(_event(wo, "status", actor, note, data, ts=now, received_at=clock))
     recorded(
         session,
         wo,
@@ -357,6 +405,7 @@ def change_status(
         event="workorder.status",
         change={"from": before, "to": target, "at": now.isoformat(), "reason": wo.hold_reason},
         now=clock,
+        action_at=at and now,
     )
     return wo
 
@@ -475,7 +524,7 @@ def assign(
         if contractor_id is None and user.role == Role.contractor:
             raise NotAssignable(f"user {user.username} is a contractor's: name the contractor too")
     clock = dt.datetime.now(dt.UTC)
-    when = action_time(at, clock)
+    when = action_time(at, clock, not_before=wo.created_at, since="the work order was created")
     snap = snapshot(wo)
     wo.assignee_id = assignee_id
     wo.contractor_id = contractor_id
@@ -483,10 +532,11 @@ def assign(
         wo.sla_policy = sla_policy
     wo.updated_at = clock
     data = {"assignee_id": assignee_id, "contractor_id": contractor_id}
-    session.add(_event(wo, "assigned", actor, "", data, ts=when))
+    session.add(_event(wo, "assigned", actor, "", data, ts=when, received_at=clock))
     if wo.status == S.new and (assignee_id or contractor_id):
         wo.status = S.assigned
-        session.add(_event(wo, "status", actor, "", {"from": "new", "to": "assigned"}, ts=when))
+        moved = {"from": "new", "to": "assigned"}
+        session.add(_event(wo, "status", actor, "", moved, ts=when, received_at=clock))
     recorded(
         session,
         wo,
@@ -498,6 +548,7 @@ def assign(
         event="workorder.assigned",
         change=data,
         now=clock,
+        action_at=at and when,
     )
     return wo
 
@@ -513,8 +564,9 @@ def comment(
     at: dt.datetime | None = None,
 ) -> WorkOrderEvent:
     """Add a comment to the timeline."""
-    when = action_time(at)
-    ev = _event(wo, "comment", actor, text, ts=when)
+    clock = dt.datetime.now(dt.UTC)
+    when = action_time(at, clock, not_before=wo.created_at, since="the work order was created")
+    ev = _event(wo, "comment", actor, text, ts=when, received_at=clock)
     session.add(ev)
     session.flush()
     audit.record(
@@ -527,6 +579,7 @@ def comment(
         action="comment",
         after={"event_id": ev.id, "text": text},
         version=wo.version,
+        action_at=at and when,
     )
     webhooks.enqueue(
         session,
@@ -554,7 +607,8 @@ def check_item(
         raise NotFound(f"work order {wo.id} has no checklist item {index}")
     if wo.status in FINAL_STATES:
         raise Conflict(f"work order {wo.id} is {wo.status}; its checklist is closed")
-    when = action_time(at)
+    clock = dt.datetime.now(dt.UTC)
+    when = action_time(at, clock, not_before=wo.created_at, since="the work order was created")
     snap = snapshot(wo)
     items[index] = {
         **items[index],
@@ -564,7 +618,7 @@ def check_item(
         "at": when.isoformat(),
     }
     wo.checklist = items  # a new list, so the JSON column is seen as changed
-    wo.updated_at = dt.datetime.now(dt.UTC)
+    wo.updated_at = clock
     recorded(
         session,
         wo,
@@ -575,6 +629,7 @@ def check_item(
         before=snap,
         event="workorder.updated",
         change={"checklist_item": index},
+        action_at=at and when,
     )
     return wo
 

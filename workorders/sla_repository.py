@@ -165,6 +165,26 @@ def scorecard_candidates(
     return list(session.scalars(stmt))
 
 
+def received_actions(
+    session: Session, contractor_id: int, start: dt.datetime, end: dt.datetime
+) -> list[tuple[WorkOrderEvent, str]]:
+    """The people's status changes on the contractor's work orders that say they happened in
+    [start, end), with the arrival time recorded, and each work order's title."""
+    stmt = (
+        select(WorkOrderEvent, WorkOrder.title)
+        .join(WorkOrder, WorkOrder.id == WorkOrderEvent.workorder_id)
+        .where(
+            WorkOrder.contractor_id == contractor_id,
+            WorkOrderEvent.kind.in_(STATUS_KINDS),
+            WorkOrderEvent.received_at.is_not(None),
+            WorkOrderEvent.ts >= start,
+            WorkOrderEvent.ts < end,
+        )
+        .order_by(WorkOrderEvent.ts, WorkOrderEvent.id)
+    )
+    return [(ev, title) for ev, title in session.execute(stmt)]
+
+
 def contractors(session: Session, ids: Sequence[int] | None = None) -> list[Organisation]:
     """Contractor organisations by name; only those with these ids when given."""
     stmt = select(Organisation).where(Organisation.kind == "contractor")

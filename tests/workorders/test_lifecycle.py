@@ -229,7 +229,8 @@ def test_replayed_labor_entry_is_booked_once(client: TestClient) -> None:
 
 
 def test_a_change_synced_late_is_stamped_when_it_happened(client: TestClient) -> None:
-    wo = new_wo(client)
+    raised = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=60)
+    wo = new_wo(client, at=raised.isoformat())
     happened = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=40)
     r = move(client, wo["id"], "acknowledged", at=happened.isoformat())
     body = r.json()
