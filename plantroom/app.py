@@ -21,7 +21,7 @@ from plantroom.auth.routes import router as auth_router
 from plantroom.changes import ChangeWatch
 from plantroom.db import Database
 from plantroom.errors import NotFound, install_handlers
-from plantroom.idempotency import IdempotencyMiddleware
+from plantroom.idempotency import IdempotencyMiddleware, clear_unfinished
 from plantroom.response_cache import ResponseCache
 from plantroom.scheduler import WorkOrderServices
 from workorders import calendars, sla_service
@@ -87,6 +87,9 @@ def create_app(
             WorkOrderServices(db, site, public_url=settings.public_url) if background else None
         )
         if services is not None:
+            # The serving process starts: no request of its own is in flight, so a key still
+            # marked unfinished belongs to a request killed with the process before.
+            await asyncio.to_thread(clear_unfinished, db)
             services.start()
         try:
             yield
