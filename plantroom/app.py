@@ -17,6 +17,7 @@ from config.settings import Settings
 from config.site import SiteConfig, load_site
 from plantroom import migrate
 from plantroom.auth.cache import TokenCache
+from plantroom.auth.deps import MetricsPrincipal
 from plantroom.auth.routes import router as auth_router
 from plantroom.changes import ChangeWatch
 from plantroom.db import Database
@@ -24,6 +25,7 @@ from plantroom.errors import NotFound, install_handlers
 from plantroom.idempotency import IdempotencyMiddleware, clear_unfinished
 from plantroom.response_cache import ResponseCache
 from plantroom.scheduler import WorkOrderServices
+from plantroom.security_headers import SecurityHeaders
 from workorders import calendars, sla_service
 from workorders import service as workorders
 from workorders.asset_routes import router as assets_router
@@ -117,6 +119,7 @@ def create_app(
     app.state.list_cache = ResponseCache()
     install_handlers(app)
     app.add_middleware(IdempotencyMiddleware, db=db)
+    app.add_middleware(SecurityHeaders)
     app.include_router(workorders_router)
     app.include_router(alerts_router)
     app.include_router(auth_router)
@@ -139,12 +142,17 @@ def create_app(
         "/metrics",
         tags=["health"],
         response_class=PlainTextResponse,
-        responses={404: {"description": "no collector runs in this process"}},
+        responses={
+            401: {"description": "no valid bearer token"},
+            403: {"description": "neither an admin nor a token with the 'metrics' scope"},
+            404: {"description": "no collector runs in this process"},
+        },
     )
-    def prometheus_metrics() -> PlainTextResponse:
+    def prometheus_metrics(_who: MetricsPrincipal) -> PlainTextResponse:
         """The collector's health in Prometheus text format: polls, errors, timeouts, skipped
         ticks and quarantine per device; requests and reconnects per link; buffer depth and
-        drops per sink."""
+        drops per sink. Needs an admin, or a token with the 'metrics' scope (it names devices
+        and their gateways); `plantroom collect`'s own listener, on loopback, needs none."""
         render = app.state.metrics
         if render is None:
             raise NotFound("no collector runs in this process; see `plantroom collect`")

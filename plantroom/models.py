@@ -2,7 +2,7 @@
 
 from alerts.models import Alert, RuleState, Silence
 from plantroom.audit import AuditEntry
-from plantroom.auth.models import ApiToken, Organisation, User
+from plantroom.auth.models import ApiToken, Organisation, UiSession, User
 from plantroom.changes import ChangeCounter
 from plantroom.db import Base
 from plantroom.idempotency_models import IdempotencyRecord
@@ -41,6 +41,7 @@ __all__ = [
     "ScorecardRevision",
     "Silence",
     "SiteNotice",
+    "UiSession",
     "User",
     "Webhook",
     "WebhookDelivery",

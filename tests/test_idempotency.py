@@ -27,7 +27,7 @@ from plantroom.auth.models import Role
 from plantroom.db import Database
 from plantroom.idempotency import clear_unfinished
 from plantroom.idempotency_models import IdempotencyRecord
-from tests.auth.accounts import make_user
+from tests.auth.accounts import make_user, sign_in
 from tests.conftest import ADMIN_TOKEN
 from workorders.models import Attachment, LaborEntry
 
@@ -243,13 +243,13 @@ def test_the_caller_is_the_person_not_the_cookie_header(client: TestClient, db: 
     wo_id = new_wo(client)
     tablet = TestClient(client.app, follow_redirects=False)
 
-    def sign_in() -> str:
-        r = tablet.post("/ui/login", data={"username": "tech", "password": "tablet-password"})
+    def fresh_sign_in() -> str:
+        r = sign_in(tablet, "tech", "tablet-password")
         assert r.status_code == 303, r.text
         page = tablet.get("/ui/").text
         return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
 
-    csrf = sign_in()
+    csrf = fresh_sign_in()
     form = {"status": "acknowledged"}
     first = tablet.post(
         f"/ui/workorders/{wo_id}/status",
@@ -258,7 +258,7 @@ def test_the_caller_is_the_person_not_the_cookie_header(client: TestClient, db: 
     )
     assert first.status_code == 303
     tablet.get("/ui/?lang=zh-CN")
-    csrf = sign_in()
+    csrf = fresh_sign_in()
     again = tablet.post(
         f"/ui/workorders/{wo_id}/status",
         data={**form, "csrf": csrf},

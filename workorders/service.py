@@ -272,14 +272,16 @@ def create(
     role: str = "",
     organisation_id: int | None = None,
     at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> WorkOrder:
-    """A new work order, on the timeline, in the audit log and to webhooks."""
+    """A new work order, on the timeline, in the audit log and to webhooks; `at` is when it was
+    raised (bounded by action_time), `now` when the server received it (default: the clock)."""
     if asset_id is not None:
         asset = repository.get_asset(session, asset_id)
         if asset is None or not asset.active:
             raise UnknownAsset(f"asset '{asset_id}' does not exist or is retired")
     WorkOrderType(type_)
-    now = dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
     when = action_time(at, now)
     wo = WorkOrder(
         title=title,
@@ -336,18 +338,21 @@ def change_status(
     resolution_code: str | None = None,
     cause_code: str | None = None,
     organisation_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> WorkOrder:
     """Move a work order to target, if the role and the current state allow it.
 
     `at` is when it happened (a tablet syncing later sends its own time); the SLA clocks count
-    from it. A hold needs a reason (HoldReason), which stays on the work order while it waits.
+    from it, within the bounds of action_time. `now` is when the server received it (default:
+    the clock; a replay of history passes its own). A hold needs a reason (HoldReason), which
+    stays on the work order while it waits.
     """
     allowed = allowed_targets(wo.status, role)
     if target not in allowed:
         raise TransitionNotAllowed(wo, target, allowed)
-    clock = dt.datetime.now(dt.UTC)
+    clock = now or dt.datetime.now(dt.UTC)
     last = repository.last_status_at(session, wo.id)
-    now = action_time(
+    when = action_time(
         at,
         clock,
         not_before=max(wo.created_at, last) if last else wo.created_at,
@@ -365,7 +370,7 @@ def change_status(
         if reason == HoldReason.other and not note.strip():
             raise HoldWithoutReason("a hold for 'other' reasons needs a note saying what")
     if target == S.verified:
-        _check_fix_held(session, wo, now)
+        _check_fix_held(session, wo, when)
     snap = snapshot(wo)
     before = wo.status
     wo.hold_reason = reason if target == S.on_hold else None
@@ -376,11 +381,11 @@ def change_status(
     wo.status = target
     wo.updated_at = clock
     if target == S.acknowledged and wo.acknowledged_at is None:
-        wo.acknowledged_at = now
+        wo.acknowledged_at = when
     if target == S.resolved:
-        wo.resolved_at = now
+        wo.resolved_at = when
     if target in (S.closed, S.cancelled, S.verified):
-        wo.closed_at = now
+        wo.closed_at = when
     if target in FINAL_STATES:
         wo.dedup_key = None
     elif before in FINAL_STATES and wo.origin == Origin.alert and wo.rule_id and wo.asset_id:
@@ -393,7 +398,7 @@ def change_status(
     data: dict[str, Any] = {"from": before, "to": target}
     if target == S.on_hold:
         data["reason"] = reason
-    session.add(_event(wo, "status", actor, note, data, ts=now, received_at=clock))
+    session.add(_event(wo, "status", actor, note, data, ts=when, received_at=clock))
     recorded(
         session,
         wo,
@@ -403,9 +408,9 @@ def change_status(
         organisation_id=organisation_id,
         before=snap,
         event="workorder.status",
-        change={"from": before, "to": target, "at": now.isoformat(), "reason": wo.hold_reason},
+        change={"from": before, "to": target, "at": when.isoformat(), "reason": wo.hold_reason},
         now=clock,
-        action_at=at and now,
+        action_at=at and when,
     )
     return wo
 

@@ -176,6 +176,18 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
     return _run(args, body)
 
 
+def cmd_users_passwd(args: argparse.Namespace) -> int:
+    """Set a user's password (asked twice, or one line from stdin); their UI sessions end."""
+
+    def body(s: Session, actor: Principal) -> None:
+        user = _user(s, args.username)
+        password = _read_password(args.password_stdin)
+        ended = service.change_password(s, user=user, new_password=password, actor=actor)
+        print(f"changed the password of '{user.username}'; {ended} session(s) signed out")
+
+    return _run(args, body)
+
+
 # --- tokens --------------------------------------------------------------------------------------
 
 
@@ -307,6 +319,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     ud.add_argument("username")
     ud.set_defaults(func=cmd_users_disable)
+    up = u_sub.add_parser(
+        "passwd", help="set a user's password (asked twice); their UI sessions end"
+    )
+    up.add_argument("username")
+    up.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    up.set_defaults(func=cmd_users_passwd)
 
     t = sub.add_parser("tokens", help="issue, list and revoke API tokens")
     t_sub = t.add_subparsers(dest="tokens_command", required=True)

@@ -7,11 +7,15 @@ API dependencies:
 - `AdminPrincipal`: as above, and role admin with the 'admin' scope (403 otherwise).
 - `require_role(who, *roles)`: 403 unless the caller has one of roles.
 
-UI helpers: `set_session_cookie`, `session_user`, `csrf_ok`, `clear_session_cookie`.
+UI helpers: `set_session_cookie`, `session_user`, `csrf_ok`, `end_session`. UI sessions are kept
+on the server (ui_sessions), so signing out ends one for good, and a password change or
+disabling the user ends all of theirs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import hmac
 import secrets
 from typing import Annotated, Any
@@ -22,10 +26,11 @@ from fastapi.security.utils import get_authorization_scheme_param
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from plantroom.auth import service
+from plantroom.auth import repository, service
 from plantroom.auth.cache import TokenCache
-from plantroom.auth.models import Role, User
+from plantroom.auth.models import Role, UiSession, User
 from plantroom.auth.service import READ_METHODS, Principal, Scope
+from plantroom.db import utcnow
 from plantroom.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "plantroom_session"
@@ -60,6 +65,27 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def metrics_principal(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Who may scrape /metrics on the API's port: an admin, or a token with the 'metrics' scope
+    (Prometheus sends it as a bearer token); 401 without a valid token, 403 otherwise. The
+    page names devices and their gateways' addresses."""
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise Unauthorized("a bearer token with the 'metrics' scope is required")
+    if len(creds.credentials) > MAX_TOKEN_LENGTH:
+        raise Unauthorized("invalid token")
+    tokens: TokenCache = request.app.state.tokens
+    who = await tokens.principal(request, creds.credentials, request.app.state.settings.admin_token)
+    if who.role is not Role.admin and not who.has_scope(Scope.metrics):
+        raise Forbidden("reading /metrics needs an admin, or a token with the 'metrics' scope")
+    return who
+
+
+MetricsPrincipal = Annotated[Principal, Depends(metrics_principal)]
 
 
 def bearer_token(request: Request) -> str | None:
@@ -97,14 +123,17 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(request.app.state.secret_key, salt="plantroom-session")
 
 
-def make_session_cookie(request: Request, user_id: int) -> tuple[str, str]:
-    """A signed cookie value for user_id and its CSRF token."""
-    csrf = secrets.token_urlsafe(24)
-    return _serializer(request).dumps({"uid": user_id, "csrf": csrf}), csrf
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def set_session_cookie(request: Request, response: Response, user_id: int) -> str:
-    """Sign user_id in: set the session cookie on response and return its CSRF token.
+def set_session_cookie(request: Request, response: Response, user_id: int, session: Session) -> str:
+    """Sign user_id in: record a new server-side session, set its cookie on response and return
+    its CSRF token.
+
+    The cookie carries the session's secret (only its SHA-256 is stored), the user id and the
+    CSRF token, signed; the session itself lives in ui_sessions, so ending it there (sign-out,
+    a password change, disabling the user) ends it for every copy of the cookie.
 
     The cookie is HttpOnly (scripts cannot read it), Secure unless settings.cookie_secure is off
     (plain-HTTP demos only), and SameSite=Lax. Lax rather than Strict because people reach the
@@ -114,7 +143,18 @@ def set_session_cookie(request: Request, response: Response, user_id: int) -> st
     from cross-site subresources, GET pages never change anything, and every form that does also
     carries the session's CSRF token (see csrf_ok), so Lax gives up no protection here.
     """
-    value, csrf = make_session_cookie(request, user_id)
+    secret = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    now = utcnow()
+    session.add(
+        UiSession(
+            id=_digest(secret),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=SESSION_MAX_AGE),
+        )
+    )
+    value = _serializer(request).dumps({"sid": secret, "uid": user_id, "csrf": csrf})
     response.set_cookie(
         SESSION_COOKIE,
         value,
@@ -127,8 +167,12 @@ def set_session_cookie(request: Request, response: Response, user_id: int) -> st
     return csrf
 
 
-def clear_session_cookie(request: Request, response: Response) -> None:
-    """Sign out: expire the session cookie (with the attributes it was set with)."""
+def end_session(request: Request, response: Response, session: Session) -> None:
+    """Sign out: end the request's server-side session and expire its cookie."""
+    data = read_session(request)
+    secret = data.get("sid") if data else None
+    if isinstance(secret, str):
+        repository.end_sessions(session, utcnow(), digest=_digest(secret))
     response.delete_cookie(
         SESSION_COOKIE,
         httponly=True,
@@ -139,7 +183,8 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 
 
 def read_session(request: Request) -> dict[str, Any] | None:
-    """The verified session payload, or None."""
+    """The verified (signed, unexpired) cookie payload, or None. Whether the session is still
+    live is session_user's question."""
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
@@ -153,11 +198,16 @@ def read_session(request: Request) -> dict[str, Any] | None:
 def session_user(request: Request, session: Session) -> tuple[User | None, str]:
     """The signed-in, still active user and the session's CSRF token, or (None, "").
 
-    The user is looked up on every request, so disabling them ends their session at once.
+    The session and the user are looked up on every request, so signing out, a password
+    change or disabling the user ends it at once.
     """
     data = read_session(request)
     uid = data.get("uid") if data else None
-    if not isinstance(uid, int) or isinstance(uid, bool):
+    secret = data.get("sid") if data else None
+    if not isinstance(uid, int) or isinstance(uid, bool) or not isinstance(secret, str):
+        return None, ""
+    live = repository.live_session(session, _digest(secret), utcnow())
+    if live is None or live.user_id != uid:
         return None, ""
     user = service.get_user(session, uid)
     if user is None or not user.active:

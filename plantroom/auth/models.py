@@ -52,6 +52,21 @@ class User(Base):
     organisation: Mapped[Organisation | None] = relationship(lazy="raise")
 
 
+class UiSession(Base):
+    """A signed-in UI session, kept on the server so signing out, a password change or disabling
+    the user ends it at once, whatever copy of its cookie someone kept. Only the SHA-256 of the
+    session's secret is stored."""
+
+    __tablename__ = "ui_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    #: Set when it was ended (sign-out, password change, user disabled).
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 class ApiToken(Base):
     """A bearer token; only its SHA-256 is stored."""
 

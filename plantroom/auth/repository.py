@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from plantroom.auth.models import ApiToken, Organisation, User
+from plantroom.auth.models import ApiToken, Organisation, UiSession, User
 
 
 def get_user(session: Session, user_id: int) -> User | None:
@@ -116,3 +118,23 @@ def live_tokens_of(session: Session, user_id: int) -> list[ApiToken]:
         .order_by(ApiToken.id)
     )
     return list(session.scalars(stmt))
+
+
+def live_session(session: Session, digest: str, now: dt.datetime) -> UiSession | None:
+    """The UI session with this secret's SHA-256, if not ended and not expired."""
+    stmt = select(UiSession).where(
+        UiSession.id == digest, UiSession.ended_at.is_(None), UiSession.expires_at > now
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def end_sessions(
+    session: Session, now: dt.datetime, *, user_id: int | None = None, digest: str | None = None
+) -> int:
+    """End a user's live UI sessions, or the one with this digest; returns how many."""
+    stmt = update(UiSession).where(UiSession.ended_at.is_(None)).values(ended_at=now)
+    if user_id is not None:
+        stmt = stmt.where(UiSession.user_id == user_id)
+    if digest is not None:
+        stmt = stmt.where(UiSession.id == digest)
+    return int(getattr(session.execute(stmt), "rowcount", 0) or 0)

@@ -21,6 +21,8 @@ from plantroom.auth.schemas import (
     MeOut,
     OrganisationCreate,
     OrganisationOut,
+    PasswordChange,
+    PasswordChanged,
     TokenCreate,
     TokenCreated,
     TokenList,
@@ -187,6 +189,29 @@ def disable_user(user_id: UserId, session: SessionDep, who: AdminPrincipal) -> U
     user = _visible_user(session, user_id, who)
     service.disable_user(session, user=user, actor=who)
     return _users_out(session, [user])[0]
+
+
+@router.post(
+    "/users/{user_id}/password",
+    response_model=PasswordChanged,
+    responses={403: {"description": "the current password is wrong, or not your account"}},
+)
+def change_password(
+    user_id: UserId, body: PasswordChange, session: SessionDep, who: CurrentPrincipal
+) -> PasswordChanged:
+    """Change a password: your own (with the current one), or anyone's as an admin. Every UI
+    session of that user ends: a saved cookie stops working with the old password."""
+    user = _visible_user(session, user_id, who)
+    if not (who.is_admin or who.user_id == user.id):
+        raise Forbidden("only admins change other people's passwords")
+    ended = service.change_password(
+        session,
+        user=user,
+        new_password=body.new_password,
+        actor=who,
+        current_password=body.current_password,
+    )
+    return PasswordChanged(sessions_ended=ended)
 
 
 # --- tokens --------------------------------------------------------------------------------------

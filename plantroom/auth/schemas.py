@@ -42,6 +42,21 @@ class UserCreate(_In):
     )
 
 
+class PasswordChange(_In):
+    """A new password. Changing your own needs the current one; an admin sets anyone's."""
+
+    current_password: str | None = Field(
+        default=None, max_length=PASSWORD_MAX, description="required to change your own"
+    )
+    new_password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)
+
+
+class PasswordChanged(BaseModel):
+    """The password was changed."""
+
+    sessions_ended: int = Field(description="UI sessions of the user that were signed out")
+
+
 class UserOut(BaseModel):
     """A user, without any credential."""
 

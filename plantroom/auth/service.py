@@ -41,6 +41,8 @@ class Scope(StrEnum):
     read = "read"
     write = "write"
     admin = "admin"
+    #: Scrape /metrics on the API's port (Prometheus), and nothing else.
+    metrics = "metrics"
 
 
 ALL_SCOPES: frozenset[str] = frozenset(s.value for s in Scope)
@@ -71,8 +73,13 @@ class InvalidAccount(AppError):
 
 
 def scopes_for_role(role: Role | str) -> frozenset[str]:
-    """The most a token of a user with this role may hold."""
-    return ALL_SCOPES if Role(role) is Role.admin else DEFAULT_TOKEN_SCOPES
+    """The most a token of a user with this role may hold: admins everything, engineers also
+    'metrics' (they run the monitoring), everyone else read and write."""
+    if Role(role) is Role.admin:
+        return ALL_SCOPES
+    if Role(role) is Role.engineer:
+        return DEFAULT_TOKEN_SCOPES | {Scope.metrics.value}
+    return DEFAULT_TOKEN_SCOPES
 
 
 def parse_scopes(text: str) -> frozenset[str]:
@@ -234,7 +241,7 @@ def create_user(
 
 
 def disable_user(session: Session, *, user: User, actor: Principal = SYSTEM) -> User:
-    """Disable user and revoke their tokens; their sessions end at their next request."""
+    """Disable user, revoke their tokens and end their UI sessions."""
     if actor.user_id is not None and actor.user_id == user.id:
         raise Conflict("you cannot disable your own account")
     if not user.active:
@@ -248,7 +255,38 @@ def disable_user(session: Session, *, user: User, actor: Principal = SYSTEM) -> 
     )
     for tok in repository.live_tokens_of(session, user.id):
         revoke_token(session, token=tok, actor=actor)
+    repository.end_sessions(session, utcnow(), user_id=user.id)
     return user
+
+
+class WrongPassword(AppError):
+    """The current password given to change one's own password is not the right one."""
+
+    status_code = 403
+    error = "wrong_password"
+
+
+def change_password(
+    session: Session,
+    *,
+    user: User,
+    new_password: str,
+    actor: Principal = SYSTEM,
+    current_password: str | None = None,
+) -> int:
+    """Set a user's password and end every UI session they have (a stolen cookie stops working
+    with the old password); returns how many sessions ended. Changing one's own password needs
+    the current one; an admin (or the CLI) sets anyone's without it."""
+    check_password(new_password)
+    own = actor.user_id is not None and actor.user_id == user.id
+    if own and not verify_password(user.password_hash, current_password or ""):
+        raise WrongPassword("the current password is wrong")
+    user.password_hash = hash_password(new_password)
+    session.flush()
+    audit.record_by(
+        session, actor, entity="user", entity_id=user.id, action="password", after={"changed": True}
+    )
+    return repository.end_sessions(session, utcnow(), user_id=user.id)
 
 
 def get_user(session: Session, user_id: int) -> User | None:

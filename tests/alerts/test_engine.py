@@ -14,7 +14,9 @@ from alerts.config import Alerting, Inhibit
 from alerts.engine import AlertEngine
 from alerts.models import Alert
 from alerts.rules import RuleConfig
+from collectors.decode import decode_raw, encode_raw, to_engineering
 from collectors.readings import Quality, Reading
+from config.profile import Point
 from config.site import SiteConfig
 from plantroom.db import Database
 from workorders import repository, service
@@ -42,7 +44,7 @@ def move(db: Database, wo_id: int, target: str, t: float | None = None) -> None:
     with db.session() as s:
         wo = repository.get(s, wo_id)
         assert wo is not None
-        service.change_status(s, wo=wo, target=target, actor="eng", role="admin", at=at)
+        service.change_status(s, wo=wo, target=target, actor="eng", role="admin", at=at, now=at)
 
 
 def pump_rules(site: SiteConfig) -> list[RuleConfig]:
@@ -489,3 +491,25 @@ def test_a_refire_at_a_higher_severity_raises_the_open_work_orders_priority(
     AlertEngine(demo_site, db, [critical]).process([amps(20, 30)])
     (wo,) = work_orders(db)
     assert (wo.priority, wo.alert_count) == ("P1", 2)
+
+
+def test_a_64_bit_counter_reaches_the_rules_exact(demo_site: SiteConfig, db: Database) -> None:
+    """An unscaled uint64 counter decoded as the collector decodes it: 2**53 + 3 then 2**53 + 6
+    is a rise of 3 and fires. As floats they would read 2**53 + 4 and 2**53 + 6, a rise of 2."""
+    counter = Point.model_validate(
+        {"name": "door_fault_counter", "register": "holding", "address": 10, "type": "uint64"}
+    )
+
+    def decoded(t: float, count: int) -> Reading:
+        value, quality = to_engineering(counter, decode_raw(counter, encode_raw(counter, count)))
+        return Reading(T0 + t, "lift-a1", "lift-a1-ctrl", counter.name, value, "", quality)
+
+    readings = [decoded(0, 2**53 + 3), decoded(60, 2**53 + 6)]
+    assert [r.value for r in readings] == [2**53 + 3, 2**53 + 6]
+    faults = rule(id="door-faults", type="counter_increase", point="door_fault_counter",
+                  increase=3, within="1h", select={"assets": ["lift-a1"]})  # fmt: skip
+    events = AlertEngine(demo_site, db, [faults]).process(readings)
+    assert [(e.state, e.value, type(e.value)) for e in events] == [
+        ("pending", 3, int),
+        ("firing", 3, int),
+    ]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
 from plantroom.auth import service as auth
 from plantroom.auth.models import Role
 from plantroom.db import Database
@@ -35,3 +40,13 @@ def make_token(db: Database, user_id: int, scopes: str = "read write") -> str:
 def bearer(token: str) -> dict[str, str]:
     """Request headers authenticating with token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def sign_in(client: TestClient, username: str, password: str, **kw: Any) -> Response:
+    """Post the tablet's sign-in form as a browser does: load it first (its CSRF token comes
+    with the page and a cookie), then send it back with the username and password."""
+    page = client.get("/ui/login")
+    token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    return client.post(
+        "/ui/login", data={"username": username, "password": password, "csrf": token}, **kw
+    )

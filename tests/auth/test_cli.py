@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 
 from config.settings import Settings
 from plantroom import audit
+from plantroom.auth.models import Role
 from plantroom.db import Database
-from tests.auth.accounts import bearer
+from tests.auth.accounts import bearer, make_user, sign_in
 
 
 def _plantroom(
@@ -60,11 +61,7 @@ def test_users_create_list_disable_round_trip(
         "--password-stdin", stdin="another-password\n",
     )  # fmt: skip
     listed = _plantroom(db, settings, tmp_path, "users", "list", "--json")
-    login = client.post(
-        "/ui/login",
-        data={"username": "chen", "password": "a-long-password"},
-        follow_redirects=False,
-    )
+    login = sign_in(client, "chen", "a-long-password", follow_redirects=False)
     disabled = _plantroom(db, settings, tmp_path, "users", "disable", "chen")
     unknown = _plantroom(db, settings, tmp_path, "users", "disable", "nobody")
     relisted = _plantroom(db, settings, tmp_path, "users", "list", "--json")
@@ -123,3 +120,26 @@ def test_tokens_create_list_revoke_round_trip(
     assert too_wide.returncode == 2 and "admin" in too_wide.stderr
     assert revoked.returncode == 0, revoked.stderr
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+
+def test_users_passwd_sets_the_password_and_signs_the_user_out(
+    client: TestClient, db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    make_user(db, "zhou", Role.technician, password="first-password-1")
+    tablet = TestClient(client.app, follow_redirects=False)
+    assert sign_in(tablet, "zhou", "first-password-1").status_code == 303
+
+    done = _plantroom(
+        db, settings, tmp_path, "users", "passwd", "zhou", "--password-stdin",
+        stdin="second-password-2\n",
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert "1 session(s) signed out" in done.stdout
+    assert tablet.get("/ui/").status_code == 303
+    assert sign_in(tablet, "zhou", "first-password-1").status_code == 401
+    assert sign_in(tablet, "zhou", "second-password-2").status_code == 303
+    short = _plantroom(
+        db, settings, tmp_path, "users", "passwd", "zhou", "--password-stdin", stdin="short\n"
+    )
+    assert short.returncode == 2

@@ -16,6 +16,7 @@ from plantroom.app import create_app
 from plantroom.db import Database
 from plantroom.runtime import Monitoring
 from tests.collectors.sim import port_map, simulator
+from tests.conftest import ADMIN_TOKEN
 
 SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="[^"]*",?)*\})? -?[0-9.e+-]+$')
 
@@ -47,7 +48,7 @@ def test_metrics_page_reports_polls_per_device_and_requests_per_link(
     text, _ = run_monitoring(settings, demo_site, db, 2.0)
     app = create_app(settings, site=demo_site, db=db)
     app.state.metrics = lambda: text
-    with TestClient(app) as c:
+    with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as c:
         r = c.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     body = r.text
@@ -102,8 +103,21 @@ def test_health_figures_are_written_to_the_store_as_their_own_measurement(
     assert devices and all(r.measurement == "readings" for r in devices)
 
 
-def test_admin_token_is_not_needed_for_metrics(client: TestClient) -> None:
-    # Prometheus scrapes without credentials; the page carries no work-order data.
+def test_metrics_on_the_api_port_need_an_admin_or_a_metrics_token(
+    client: TestClient, db: Database
+) -> None:
+    # The page names devices and their Modbus gateways' addresses: not for anyone who asks.
+    from plantroom.auth.models import Role
+    from tests.auth.accounts import bearer, make_token, make_user
+
     client.app.state.metrics = lambda: "plantroom_x 1\n"  # type: ignore[attr-defined]
-    r = client.get("/metrics", headers={"Authorization": ""})
+    assert client.get("/metrics", headers={"Authorization": ""}).status_code == 401
+    tech = make_user(db, "tech", Role.technician)
+    eng = make_user(db, "eng", Role.engineer)
+    assert client.get("/metrics", headers=bearer(make_token(db, tech))).status_code == 403
+    prometheus = bearer(make_token(db, eng, scopes="metrics"))
+    r = client.get("/metrics", headers=prometheus)
     assert r.status_code == 200 and r.text == "plantroom_x 1\n"
+    # the metrics scope opens /metrics and nothing else
+    assert client.get("/api/v1/workorders", headers=prometheus).status_code == 403
+    assert client.get("/metrics").status_code == 200  # the admin token

@@ -44,6 +44,7 @@ from schemathesis import GenerationMode
 from schemathesis.generation.case import Case
 
 from plantroom.db import Database
+from tests.auth.accounts import sign_in
 from tests.workorders.authz_world import ASSET, RULE, World, build_world, openapi
 
 #: Cases per operation and generation mode, for each caller.
@@ -374,5 +375,5 @@ def test_a_list_cursor_at_the_ends_of_time_answers_400(client: TestClient) -> No
 def test_the_tablet_sign_in_answers_401_to_a_username_with_a_nul_byte(client: TestClient) -> None:
     """The UI's forms are outside the OpenAPI document, so no generated case reaches them."""
     ui = TestClient(client.app, raise_server_exceptions=False)
-    r = ui.post("/ui/login", data={"username": "admin\x00", "password": "whatever-1"})
+    r = sign_in(ui, "admin\x00", "whatever-1")
     assert r.status_code == 401

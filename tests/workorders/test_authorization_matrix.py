@@ -30,6 +30,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from plantroom.db import Database
+from tests.auth.accounts import sign_in
 from tests.workorders.authz_world import (
     ASSET,
     FOREIGN_WO,
@@ -252,6 +253,11 @@ MATRIX: list[Call] = [
          label="own spare token"),
     Call("POST", "/api/v1/tokens/{token_id}/revoke", "            200 404 404 404 404 404 403 401",
          {"token_id": lambda w, _r: w.spare_tokens["victim"]}, label="someone else's token"),
+    Call("POST", "/api/v1/users/{user_id}/password", "            200 200 200 200 200 200 403 401",
+         {"user_id": _self}, label="own, with the current one",
+         body={"current_password": PASSWORD, "new_password": PASSWORD}),
+    Call("POST", "/api/v1/users/{user_id}/password", "            200 404 404 404 404 404 403 401",
+         {"user_id": _victim}, label="someone else's", body={"new_password": PASSWORD}),
     Call("POST", "/api/v1/users/{user_id}/disable", "             200 403 403 403 403 403 403 401",
          {"user_id": _victim}),
     Call("GET", "/api/v1/organisations", "                        200 403 403 403 403 403 403 401"),
@@ -287,8 +293,9 @@ MATRIX: list[Call] = [
     Call("DELETE", "/api/v1/webhooks/{hook_id}", "                204 403 403 403 403 403 403 401",
          {"hook_id": _id("hook")}),
     # --- health: no credentials needed --------------------------- adm eng tec cA  cB  req ro  anon
-    # No collector runs in the API process here, so /metrics answers 404 to everyone alike.
-    Call("GET", "/metrics", "                                     404 404 404 404 404 404 404 404"),
+    # /metrics needs an admin or a 'metrics' token (none of the others holds one); no collector
+    # runs in the API process here, so the admins (the read-only token is an admin's) get 404.
+    Call("GET", "/metrics", "                                     404 403 403 403 403 403 404 401"),
     Call("GET", "/health", "                                      200 200 200 200 200 200 200 200"),
 ]  # fmt: skip
 
@@ -514,11 +521,7 @@ def test_asset_history_shows_a_requester_only_what_they_raised(world: World) -> 
 
 def _ui(w: World, role: str) -> TestClient:
     ui = TestClient(w.http.app)
-    r = ui.post(
-        "/ui/login",
-        data={"username": f"mx-{role}", "password": PASSWORD},
-        follow_redirects=False,
-    )
+    r = sign_in(ui, f"mx-{role}", PASSWORD, follow_redirects=False)
     assert r.status_code == 303, r.text
     return ui
 

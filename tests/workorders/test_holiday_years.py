@@ -527,12 +527,12 @@ def test_the_tablet_card_says_provisional(
     client: TestClient, db: Database, demo_site: SiteConfig
 ) -> None:
     from plantroom.auth.models import Role
-    from tests.auth.accounts import make_user
+    from tests.auth.accounts import make_user, sign_in
 
     make_user(db, "tech", Role.technician, password="tablet-password")
     wo_id = open_wo(db, demo_site, "2026-12-31 16:00", contractor=None)
     ui = TestClient(client.app)
-    r = ui.post("/ui/login", data={"username": "tech", "password": "tablet-password"})
+    r = sign_in(ui, "tech", "tablet-password")
     assert r.status_code == 200
     page = ui.get("/ui/").text
     card = page[page.index(f"#{wo_id}") :]

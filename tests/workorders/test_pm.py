@@ -92,7 +92,7 @@ def set_status(db: Database, wo_id: int, *targets: tuple[str, str]) -> None:
         assert wo is not None
         for target, when in targets:
             service.change_status(
-                s, wo=wo, target=target, actor="eng", role="engineer", at=at(when)
+                s, wo=wo, target=target, actor="eng", role="engineer", at=at(when), now=at(when)
             )
 
 
@@ -269,10 +269,12 @@ def test_floating_schedule_counts_the_next_due_date_from_completion(
     assert pm.run_once(db, site, now=at("2026-02-01 23:00")) == []
     [second] = pm.run_once(db, site, now=at("2026-02-02"))
     assert dues(db) == ["2026-01-01", "2026-02-04"]
-    # Done early this time: the next moves earlier too.
-    set_status(db, second, ("resolved", "2026-02-01 10:00"), ("closed", "2026-02-01 11:00"))
-    pm.run_once(db, site, now=at("2026-02-14"))
-    assert dues(db) == ["2026-01-01", "2026-02-04", "2026-02-16"]
+    # Done early this time (on the 2nd, the day it opened, two days before it was due): the
+    # next moves earlier too, to 15 days after the 2nd. (A job cannot be done before its work
+    # order exists: a stated time before the creation is refused.)
+    set_status(db, second, ("resolved", "2026-02-02 10:00"), ("closed", "2026-02-02 11:00"))
+    pm.run_once(db, site, now=at("2026-02-15"))
+    assert dues(db) == ["2026-01-01", "2026-02-04", "2026-02-17"]
 
 
 def test_floating_schedule_counts_from_the_due_date_of_a_cancelled_occurrence(

@@ -141,6 +141,7 @@ def build_march(db: Database, site: SiteConfig) -> March:
                 type_=type_,
                 contractor_id=org,
                 at=at(created),
+                now=at(created),
                 sla_policy=sla_service.choose_policy(
                     site, priority=priority, contractor_id=org, type_=type_, session=s
                 ),
@@ -158,6 +159,7 @@ def build_march(db: Database, site: SiteConfig) -> March:
                     actor="crew",
                     role="admin",
                     at=at(when),
+                    now=at(when),
                     reason="parts" if target == "on_hold" else None,
                 )
 
@@ -273,7 +275,13 @@ def test_an_acknowledgement_synced_after_the_month_changes_the_month_it_happened
         wo = s.get(WorkOrder, m.ids["E"])
         assert wo is not None
         service.change_status(
-            s, wo=wo, target="acknowledged", actor="crew", role="admin", at=at("2026-03-30 10:00")
+            s,
+            wo=wo,
+            target="acknowledged",
+            actor="crew",
+            role="admin",
+            at=at("2026-03-30 10:00"),
+            now=at("2026-03-30 10:00"),
         )
     card = card_for(db, demo_site, m.huaxia, "2026-03", "2026-04-15 12:00")
     assert (card.response.on_time, card.response.breached) == (6, 1)
@@ -451,7 +459,9 @@ def test_pm_compliance_report_for_a_month(
         wo = s.get(WorkOrder, first)
         assert wo is not None
         for target, when in (("resolved", "2026-03-05 15:00"), ("closed", "2026-03-06 09:00")):
-            service.change_status(s, wo=wo, target=target, actor="crew", role="admin", at=at(when))
+            service.change_status(
+                s, wo=wo, target=target, actor="crew", role="admin", at=at(when), now=at(when)
+            )
     r = client.get("/api/v1/reports/pm-compliance", params={"month": "2026-03", "grace": "smrp"})
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()

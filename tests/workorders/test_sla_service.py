@@ -61,6 +61,7 @@ def open_wo(
             type_=type_,
             contractor_id=contractor_id,
             at=at(created),
+            now=at(created),
         )
         wo.sla_policy = sla_service.choose_policy(
             site, priority=priority, contractor_id=contractor_id, type_=type_, session=s
@@ -380,6 +381,7 @@ def test_sweep_computes_clocks_of_a_work_order_never_computed(
             actor="t",
             priority=Priority.P1,
             at=at("2026-03-03 09:00"),
+            now=at("2026-03-03 09:00"),
         )
         wo.sla_policy = sla_service.choose_policy(
             demo_site, priority="P1", contractor_id=None, type_="corrective"
@@ -413,10 +415,11 @@ def test_the_service_keeps_the_clocks_and_counts_a_late_synced_action_at_its_tim
             actor="duty",
             priority=Priority.P1,
             at=at("2026-03-03 09:00"),
+            now=at("2026-03-03 09:45"),  # entered from the duty log 45 min later
             sla_policy=policy,
         )
         wo_id = wo.id
-    # By the time anyone looks (the server's clock is long past), nobody has responded.
+    # By the time anyone looks (the server's clock is past 09:30), nobody has responded.
     created = load(db, wo_id)
     assert created.response_due_at == at("2026-03-03 09:30") and created.response_breached
     version = created.version
@@ -431,6 +434,7 @@ def test_the_service_keeps_the_clocks_and_counts_a_late_synced_action_at_its_tim
             actor="tech",
             role="technician",
             at=at("2026-03-03 09:20"),
+            now=at("2026-03-03 10:00"),  # synced when the tablet came back up
         )
     wo = load(db, wo_id)
     assert wo.response_met_at == at("2026-03-03 09:20") and not wo.response_breached
@@ -452,6 +456,7 @@ def test_the_service_pauses_the_clock_for_a_hold_with_a_reason(
             actor="duty",
             priority=Priority.P2,
             at=at("2026-03-03 09:00"),
+            now=at("2026-03-03 09:00"),
             sla_policy=policy,
         )
         for target, when in (("acknowledged", "09:30"), ("on_hold", "10:00")):
@@ -462,6 +467,7 @@ def test_the_service_pauses_the_clock_for_a_hold_with_a_reason(
                 actor="tech",
                 role="technician",
                 at=at(f"2026-03-03 {when}"),
+                now=at(f"2026-03-03 {when}"),
                 reason="parts" if target == "on_hold" else None,
             )
         service.change_status(
@@ -471,6 +477,7 @@ def test_the_service_pauses_the_clock_for_a_hold_with_a_reason(
             actor="tech",
             role="technician",
             at=at("2026-03-04 10:00"),
+            now=at("2026-03-04 10:00"),
         )
         wo_id = wo.id
     wo = load(db, wo_id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -12,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from plantroom.auth import service as auth
-from plantroom.auth.deps import clear_session_cookie, csrf_ok, session_user, set_session_cookie
+from plantroom.auth.deps import csrf_ok, end_session, session_user, set_session_cookie
 from plantroom.auth.models import User
 from plantroom.auth.service import principal_of
 from plantroom.db import CommittingRoute, SessionDep
@@ -46,10 +48,38 @@ def _to_login() -> RedirectResponse:
     return RedirectResponse("/ui/login", status_code=303)
 
 
+#: The sign-in form's CSRF token lives in this cookie (there is no session yet) and in the form:
+#: a page elsewhere cannot read the cookie, so it cannot post a form that matches it
+#: (double submit), and so cannot sign a tablet into an account of its choosing.
+LOGIN_CSRF_COOKIE = "plantroom_login_csrf"
+
+
+def _login_form(
+    request: Request, *, error: str | None = None, username: str = "", status_code: int = 200
+) -> Response:
+    token = secrets.token_urlsafe(24)
+    resp = _render(
+        request,
+        "login.html",
+        {"user": None, "error": error, "username": username, "login_csrf": token},
+        status_code=status_code,
+    )
+    resp.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.cookie_secure,
+        path="/ui/login",
+    )
+    return resp
+
+
 @router.get("/login")
 def login_page(request: Request) -> Response:
     """The sign-in form."""
-    return _render(request, "login.html", {"user": None, "error": False})
+    return _login_form(request)
 
 
 @router.post("/login")
@@ -58,18 +88,18 @@ def login(
     session: SessionDep,
     username: Annotated[str, Form(max_length=80)],
     password: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Check the password and set the session cookie."""
+    """Check the form's CSRF token and the password, then start a session."""
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected.encode(), csrf.encode("utf-8", "replace")):
+        return _login_form(request, error="login_expired", username=username, status_code=403)
     user = auth.authenticate_password(session, username, password)
     if user is None:
-        return _render(
-            request,
-            "login.html",
-            {"user": None, "error": True, "username": username},
-            status_code=401,
-        )
+        return _login_form(request, error="bad_login", username=username, status_code=401)
     resp = RedirectResponse("/ui/", status_code=303)
-    set_session_cookie(request, resp, user.id)
+    set_session_cookie(request, resp, user.id, session)
+    resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/ui/login")
     return resp
 
 
@@ -77,10 +107,10 @@ def login(
 def logout(
     request: Request, session: SessionDep, csrf: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
-    """Drop the session cookie."""
+    """End the session on the server and drop its cookie."""
     resp = _to_login()
     if csrf_ok(request, csrf):
-        clear_session_cookie(request, resp)
+        end_session(request, resp, session)
     return resp
 
 
