@@ -18,6 +18,7 @@ from pathlib import Path
 
 from collectors.readings import Quality, Reading
 from collectors.sinks import Sink
+from collectors.sqlvalues import from_sql, to_sql
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class DiskBuffer:
         # cache); only an OS crash or power cut can lose the last moments. FULL would fsync on
         # every append, on the event loop, and cost the collector most of its throughput.
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # value has no type, so no affinity: floats stay REAL and ints exact INTEGERs
+        # (collectors/sqlvalues.py), and text stays text.
         self._db.executescript(
             "CREATE TABLE IF NOT EXISTS buf (id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL, "
             "asset TEXT, device TEXT, point TEXT, value, unit TEXT, quality TEXT, "
@@ -56,7 +59,16 @@ class DiskBuffer:
     def append(self, readings: list[Reading]) -> None:
         """Add readings; if that overfills the buffer, drop (and count) the oldest."""
         rows = [
-            (r.ts, r.asset, r.device, r.point, r.value, r.unit, str(r.quality), r.measurement)
+            (
+                r.ts,
+                r.asset,
+                r.device,
+                r.point,
+                to_sql(r.value),
+                r.unit,
+                str(r.quality),
+                r.measurement,
+            )
             for r in readings
         ]
         with self._lock:
@@ -90,7 +102,8 @@ class DiskBuffer:
         if not rows:
             return 0, []
         return rows[-1][0], [
-            Reading(ts, a, d, p, v, u, Quality(q), m) for _, ts, a, d, p, v, u, q, m in rows
+            Reading(ts, a, d, p, from_sql(v), u, Quality(q), m)
+            for _, ts, a, d, p, v, u, q, m in rows
         ]
 
     def peek_ids(self, n: int) -> tuple[int, int]:

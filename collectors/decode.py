@@ -169,8 +169,12 @@ def encode_raw(point: Point, raw: float | int | str | bool) -> list[int] | list[
 
 def to_engineering(
     point: Point, raw: float | int | str | bool
-) -> tuple[float | str | None, Quality]:
-    """Apply sentinels, scale, offset and the valid range to a raw value."""
+) -> tuple[float | int | str | None, Quality]:
+    """Apply sentinels, scale, offset and the valid range to a raw value.
+
+    An integer point without scale or offset (Point.integral) keeps its raw int, exactly;
+    every other number becomes a float.
+    """
     if isinstance(raw, str):
         return raw, Quality.good
     if isinstance(raw, bool):
@@ -179,7 +183,8 @@ def to_engineering(
         return None, Quality.unavailable
     if isinstance(raw, float) and not math.isfinite(raw):
         return None, Quality.unavailable
-    value = raw * point.scale + point.offset
+    # `raw * 1.0 + 0.0` would make a counter a float and round a 64-bit one to 53 bits.
+    value = raw if isinstance(raw, int) and point.integral else raw * point.scale + point.offset
     if (point.min is not None and value < point.min) or (
         point.max is not None and value > point.max
     ):
@@ -188,7 +193,10 @@ def to_engineering(
 
 
 def from_engineering(point: Point, value: float | str | bool) -> float | int | str | bool:
-    """Inverse of the scale and offset, for the simulator."""
+    """Inverse of the scale and offset, for the simulator; an int of an integral point stays
+    exact."""
     if isinstance(value, str | bool) or point.type in (PointType.bool, PointType.bit):
+        return value
+    if isinstance(value, int) and point.integral:
         return value
     return (value - point.offset) / point.scale if point.scale else 0

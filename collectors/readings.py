@@ -5,6 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NamedTuple
 
+#: A signed 64-bit integer's range: the widest integer SQLite and InfluxDB store. A uint64
+#: point's value can be larger (up to 2**64 - 1).
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
 
 class Quality(StrEnum):
     """How far a reading can be trusted. Anything but good carries no usable number."""
@@ -26,17 +31,19 @@ class Reading(NamedTuple):
     asset: str
     device: str
     point: str
-    value: float | str | None
+    #: An int for an integer point read without scale or offset (exact, even above 2**53),
+    #: a float for every other number, a str for text, None when there is no value.
+    value: float | int | str | None
     unit: str
     quality: Quality
     #: 'readings' for device values; 'collector' for the collector's own health figures.
     measurement: str = "readings"
 
     @property
-    def number(self) -> float | None:
-        """The value as a number when the reading is good and numeric, else None."""
+    def number(self) -> float | int | None:
+        """The value when the reading is good and numeric (an int stays an int), else None."""
         if self.quality is Quality.good and isinstance(self.value, int | float):
-            return float(self.value)
+            return self.value
         return None
 
     def as_dict(self) -> dict[str, object]:

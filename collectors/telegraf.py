@@ -5,7 +5,8 @@ section into a profile (the register map) and a device (the link), so people can
 their register maps. Anything the import cannot carry over is listed, never dropped silently.
 
 Telegraf's semantics, as read from influxdata/telegraf plugins/inputs/modbus (v1.39: README.md,
-sample_*.conf, configuration_register.go, configuration_request.go, type_conversions*.go):
+sample_*.conf, configuration_register.go, configuration_request.go, configuration_metric.go,
+type_conversions*.go):
 
 - Addresses are 0-based PDU addresses, sent as they are; so are Plantroom's.
 - The ``register`` style (the default) lists ``holding_registers``, ``input_registers``,
@@ -15,12 +16,22 @@ sample_*.conf, configuration_register.go, configuration_request.go, type_convers
 - The ``request`` style lists ``[[inputs.modbus.request]]`` sections, each with its own
   ``slave_id``, ``register`` and one four-letter ``byte_order`` for all its fields; fields give
   their first ``address`` and a ``type``, and the width follows from the type.
+- The ``metric`` style lists ``[[inputs.modbus.metric]]`` sections, each with its own
+  ``slave_id``, one request-style ``byte_order`` (default ABCD), a ``measurement`` (default
+  "modbus"), ``tags``, and fields as in the request style that also name their ``register``
+  (default holding). Telegraf collects the fields of all metrics per slave and register table,
+  so each slave id is one profile and device. The section's ``optimization`` (none or
+  max_insert, with ``optimization_max_register_fill``, default 50) applies across all metrics.
 - Telegraf normalises every order to ABCD, DCBA, BADC or CDAB and applies it by width: a 16-bit
   value is big-endian for ABCD and CDAB, little-endian for DCBA and BADC; a 64-bit value keeps
   the word order and byte swap (CDAB -> GHEFCDAB). See _ORDER_BY_WIDTH.
 - ``scale`` multiplies the raw value. Register style FIXED/UFIXED are signed/unsigned integers
   of the field's width, scaled. Register style FLOAT32 was a deprecated alias of UFIXED until
   Telegraf 1.37 removed the alias; see _LEGACY_FLOAT32.
+- Request and metric style ``output = "INT64"/"UINT64"`` makes a field an integer. An unscaled
+  integer point is an exact int in Plantroom too (Point.integral), so only an integer output of
+  a scaled, float or bit field, or one that wraps values (a signed type into UINT64, a uint64
+  into INT64), is listed as not carried over.
 - Serial settings left unset fall to the serial library's Modbus defaults: 19200 baud, 8 data
   bits, even parity, 1 stop bit (grid-x/serial).
 """
@@ -41,6 +52,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from config.profile import INTEGER_TYPES
 from config.site import PROFILES_DIR, Device, load_site
 from config.yamlloc import ConfigError
 
@@ -113,6 +125,11 @@ _REQUEST_STYLE_TYPES: dict[str, tuple[str, int]] = {
     "FLOAT32": ("float32", 2),
     "FLOAT64": ("float64", 4),
 }
+#: Options of a request-style or metric-style field (request style adds measurement and omit,
+#: metric style register).
+_FIELD_KEYS = frozenset({"address", "name", "type", "length", "scale", "output", "bit"})
+#: Options of an [[inputs.modbus.metric]] section (configuration_metric.go).
+_METRIC_KEYS = frozenset({"slave_id", "byte_order", "measurement", "fields", "tags"})
 _FIXED_BY_WORDS = {
     "FIXED": {1: "int16", 2: "int32", 4: "int64"},
     "UFIXED": {1: "uint16", 2: "uint32", 4: "uint64"},
@@ -309,18 +326,7 @@ class _Importer:
             self.note(f"{where}: the section has no name (Telegraf requires one); named '{name}'")
         style = sec.get("configuration_type", "register")
         used = {"name", "configuration_type"}
-        if style == "metric":
-            metrics = sec.get("metric", [])
-            self.unsupported(
-                where,
-                "configuration_type",
-                f"the 'metric' style is not supported; its {len(metrics)} "
-                "[[inputs.modbus.metric]] section(s) were not imported (rewrite them in the "
-                "'request' style, or as Plantroom profile points)",
-                "metric",
-            )
-            return
-        if style not in ("register", "request"):
+        if style not in ("register", "request", "metric"):
             self.unsupported(where, "configuration_type", "unknown style; not imported", style)
             return
 
@@ -341,11 +347,16 @@ class _Importer:
                     self.register_field(target, f"{where} {key}", table, entry, group)
             # Telegraf's register style reads only the registers its fields name.
             target.profile.setdefault("max_gap", 0)
-        else:
+        elif style == "request":
             used.add("request")
             other_style = {*_TABLES, "slave_id", "metric", "optimization"}
             other_style.add("optimization_max_register_fill")
             self.request_style(name, where, sec, link, device_opts, profile_opts, interval)
+        else:
+            # The metric style's optimisation is the section's, across all its metrics.
+            used |= {"metric", "optimization", "optimization_max_register_fill"}
+            other_style = {*_TABLES, "slave_id", "request"}
+            self.metric_style(name, where, sec, link, device_opts, profile_opts, interval)
         for key in sorted(set(sec) - used):
             if key in other_style:
                 self.unsupported(
@@ -598,7 +609,8 @@ class _Importer:
             for key in ("byte_order", "scale", "bit"):
                 if key in f:
                     self.field_option(where, key, "ignored for bit tables, by Telegraf too", name)
-            self.add_point(target, where, name, {**point, "type": "bool"}, f, group)
+            measurement = f.get("measurement")
+            self.add_point(target, where, name, {**point, "type": "bool"}, measurement, group)
             return
         ptype, problem = _register_type(dtype, len(address))
         if ptype is None:
@@ -630,7 +642,7 @@ class _Importer:
                 point["scale"] = scale
         elif "scale" in f:
             self.field_option(where, "scale", f"ignored for {dtype}, by Telegraf too", name)
-        self.add_point(target, where, name, point, f, group)
+        self.add_point(target, where, name, point, f.get("measurement"), group)
 
     def request_style(
         self,
@@ -699,7 +711,7 @@ class _Importer:
             point = self.request_point(where, table, order, f)
             if point is None:
                 continue
-            if self.add_point(target, where, name, point, f, group):
+            if self.add_point(target, where, name, point, f.get("measurement"), group):
                 spans.append((address, address + max(width, 1) - 1, False))
         optimization = str(req.get("optimization", "none"))
         if optimization == "max_insert":
@@ -733,6 +745,117 @@ class _Importer:
             )
         target.profile["max_gap"] = max(target.profile.get("max_gap", 0), gap)
 
+    def metric_style(
+        self,
+        label: str,
+        where: str,
+        sec: dict[str, Any],
+        link: dict[str, Any] | None,
+        device_opts: dict[str, Any],
+        profile_opts: dict[str, Any],
+        interval: str,
+    ) -> None:
+        """[[inputs.modbus.metric]] sections: Telegraf collects the fields of every metric per
+        slave, so one profile and device per slave id, whichever metrics name it."""
+        metrics = sec.get("metric", [])
+        metrics = [metrics] if isinstance(metrics, dict) else list(metrics)
+        if not metrics:
+            self.note(f"{where}: configuration_type 'metric' without [[inputs.modbus.metric]]")
+        slaves = sorted({int(m.get("slave_id", 0)) for m in metrics if isinstance(m, dict)})
+        if any(isinstance(m, dict) and "slave_id" not in m for m in metrics):
+            self.note(f"{where}: a metric has no slave_id; used Telegraf's default 0")
+        gap = self.metric_gap(where, sec)
+        targets: dict[int, tuple[_Target, str | None]] = {}
+        for slave in slaves:
+            name = label if len(slaves) == 1 else f"{label} unit {slave}"
+            targets[slave] = self.target(
+                name, where, slave, link, dict(device_opts), profile_opts, interval
+            )
+        for mi, metric in enumerate(metrics):
+            mwhere = f"{where} metric[{mi}]"
+            if not isinstance(metric, dict):
+                self.unsupported(mwhere, "metric", "not a table; not imported", metric)
+                continue
+            target, group = targets[int(metric.get("slave_id", 0))]
+            self.metric(target, mwhere, metric, group)
+        for target, _ in targets.values():
+            target.profile["max_gap"] = max(target.profile.get("max_gap", 0), gap)
+
+    def metric_gap(self, where: str, sec: dict[str, Any]) -> int:
+        """Plantroom's max_gap for the metric style's one optimisation setting."""
+        optimization = str(sec.get("optimization") or "none")
+        fill = sec.get("optimization_max_register_fill")
+        if optimization == "max_insert":
+            if not fill:  # unset or 0: Telegraf fills holes of up to 50 registers
+                self.note(f"{where}: max_insert without a fill; used Telegraf's default 50")
+                fill = TELEGRAF_DEFAULT_MAX_FILL
+            return min(int(fill), 124)
+        if optimization != "none":
+            self.unsupported(
+                where,
+                "optimization",
+                "the metric style knows only none and max_insert (Telegraf rejects it); "
+                "read as none",
+                optimization,
+            )
+        if fill is not None:
+            self.unsupported(
+                where,
+                "optimization_max_register_fill",
+                "only used by max_insert, by Telegraf too",
+                fill,
+            )
+        # 'none': Telegraf reads consecutive registers together and no hole between them.
+        return 0
+
+    def metric(
+        self, target: _Target, where: str, metric: dict[str, Any], group: str | None
+    ) -> None:
+        """One [[inputs.modbus.metric]]: its byte order, measurement and tags, and its fields,
+        each naming its own register table."""
+        order_name = str(metric.get("byte_order") or "ABCD")
+        order = _REQUEST_STYLE_ORDERS.get(order_name)
+        if order is None:
+            self.unsupported(
+                where, "byte_order", "unknown value (Telegraf rejects it); skipped", order_name
+            )
+            return
+        for key in sorted(set(metric) - _METRIC_KEYS):
+            self.unsupported(
+                where, key, "unknown option (Telegraf rejects it); ignored", metric[key]
+            )
+        measurement = metric.get("measurement")
+        for key in ("measurement", "tags"):
+            if key in metric:
+                self.unsupported(where, key, _REASONS[key], metric[key])
+        fields = metric.get("fields", [])
+        if not fields:
+            self.note(f"{where}: no fields (Telegraf rejects a metric without them)")
+        for f in fields if isinstance(fields, list) else []:
+            if not isinstance(f, dict):
+                self.unsupported(where, "fields", "entry is not a table; not imported", f)
+                continue
+            name = str(f.get("name", ""))
+            table = str(f.get("register") or "holding")
+            if table not in ("coil", "discrete", "holding", "input"):
+                self.unsupported(
+                    where,
+                    f"field '{name}' register",
+                    "unknown value (Telegraf rejects it); not imported",
+                    table,
+                )
+                continue
+            address = f.get("address")
+            if not isinstance(address, int) or not 0 <= address <= 65535:
+                self.unsupported(
+                    where, f"field '{name}' address", "bad address; not imported", address
+                )
+                continue
+            self.unknown_field_options(where, f, {*_FIELD_KEYS, "register"})
+            point = self.field_point(where, table, order, f)
+            if point is not None:
+                self.add_point(target, where, name, point, measurement, group)
+
     def request_width(self, table: str, f: dict[str, Any]) -> int:
         if table in _BIT_TABLES:
             return 1
@@ -746,13 +869,24 @@ class _Importer:
     def request_point(
         self, where: str, table: str, order: str, f: dict[str, Any]
     ) -> dict[str, Any] | None:
+        """A request-style field as a point, or None (reported)."""
         name = str(f.get("name", ""))
-        known = {"address", "name", "type", "length", "scale", "output", "measurement", "omit"}
-        known.add("bit")
-        for key in sorted(set(f) - known):
-            self.field_option(where, key, "unknown option (Telegraf rejects it); ignored", name)
+        self.unknown_field_options(where, f, {*_FIELD_KEYS, "measurement", "omit"})
         if "measurement" in f:
             self.field_option(where, "measurement", _REASONS["measurement"], name)
+        return self.field_point(where, table, order, f)
+
+    def unknown_field_options(self, where: str, f: dict[str, Any], known: set[str]) -> None:
+        name = str(f.get("name", ""))
+        for key in sorted(set(f) - known):
+            self.field_option(where, key, "unknown option (Telegraf rejects it); ignored", name)
+
+    def field_point(
+        self, where: str, table: str, order: str, f: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """A request- or metric-style field as a point, or None (reported). Both styles give a
+        field its first address, a type (the width follows), scale and output alike."""
+        name = str(f.get("name", ""))
         point: dict[str, Any] = {"register": table, "address": f["address"]}
         output = str(f.get("output", ""))
         if table in _BIT_TABLES:
@@ -788,12 +922,24 @@ class _Importer:
         elif scale not in (0.0, 1.0):
             point["scale"] = scale
         if output in ("INT64", "UINT64"):
-            self.field_option(
-                where,
-                f"output = {output}",
-                "Plantroom keeps engineering values as floats; no integer conversion",
-                name,
-            )
+            # An unscaled integer point is an exact int in Plantroom too (Point.integral);
+            # what Telegraf's integer outputs do otherwise has no equivalent.
+            if ptype == "bit":
+                reason = "Plantroom reads a bit as 1.0 or 0.0; no integer conversion"
+            elif ptype not in INTEGER_TYPES or "scale" in point:
+                reason = (
+                    "Plantroom keeps scaled and floating-point values as floats; "
+                    "no integer conversion"
+                )
+            elif (output, ptype[0]) == ("UINT64", "i") or (output, ptype) == ("INT64", "uint64"):
+                reason = (
+                    f"Plantroom keeps the {ptype} value as read; Telegraf wraps the values "
+                    f"{output} cannot hold"
+                )
+            else:
+                reason = ""
+            if reason:
+                self.field_option(where, f"output = {output}", reason, name)
         elif output not in ("", "FLOAT64"):
             self.field_option(where, f"output = {output}", "unknown output; ignored", name)
         return point
@@ -825,10 +971,11 @@ class _Importer:
         where: str,
         raw_name: str,
         point: dict[str, Any],
-        f: dict[str, Any],
+        measurement: Any,
         group: str | None,
     ) -> bool:
-        """Name the point, check it against the profile's other points, and add it."""
+        """Name the point (the measurement tells apart fields of one name), check it against
+        the profile's other points, and add it."""
         table = point["register"]
         if point["type"] == "bit" and not 0 <= point["bit"] <= 15:
             self.unsupported(where, f"field '{raw_name}' bit", "must be 0-15", point["bit"])
@@ -845,7 +992,7 @@ class _Importer:
                     "which Plantroom does not allow; not imported",
                 )
                 return False
-        name = self.point_name(target, raw_name, f.get("measurement"), table)
+        name = self.point_name(target, raw_name, measurement, table)
         target.spans[table].append((start, end, bit, name))
         target.names.add(name)
         out: dict[str, Any] = {"name": name, **point}

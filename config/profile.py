@@ -58,6 +58,17 @@ TYPE_REGISTERS: dict[PointType, int] = {
 }
 
 _SIGNED_BITS = {PointType.int16: 16, PointType.int32: 32, PointType.int64: 64}
+#: Whole-number register types: their raw values are Python ints.
+INTEGER_TYPES = frozenset(
+    {
+        PointType.int16,
+        PointType.uint16,
+        PointType.int32,
+        PointType.uint32,
+        PointType.int64,
+        PointType.uint64,
+    }
+)
 
 BYTE_ORDERS_BY_WIDTH: dict[int, tuple[str, ...]] = {
     2: ("AB", "BA"),
@@ -150,6 +161,15 @@ class Point(BaseModel):
         if self.type is PointType.string:
             return self.length or 1
         return TYPE_REGISTERS[self.type]
+
+    @property
+    def integral(self) -> bool:
+        """Whether readings are exact ints: an integer type with no scale (1) and no offset (0).
+
+        Such values are counted, not measured, and a 64-bit counter above 2**53 (an energy
+        meter's Wh) would lose its last digits as a float; every other number is a float.
+        """
+        return self.type in INTEGER_TYPES and self.scale == 1 and self.offset == 0
 
     @property
     def order(self) -> str:

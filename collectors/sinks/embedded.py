@@ -8,16 +8,25 @@ Layout, chosen so that storing a reading costs one small B-tree insert:
 
 The key also makes storing idempotent: a batch replayed after a crash (copied, but killed
 before the buffer forgot it) is ignored the second time.
+
+``samples.value`` has no declared type, so no affinity: a float is stored as REAL and an int as
+an exact INTEGER (a REAL column would turn a 64-bit counter into a float and round it to 53
+bits), and each comes back as it was written; see collectors/sqlvalues.py for ints beyond
+SQLite's 64 bits.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from collectors.readings import Quality, Reading
+from collectors.sqlvalues import from_sql, to_sql
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -32,12 +41,30 @@ CREATE TABLE IF NOT EXISTS series (
 CREATE TABLE IF NOT EXISTS samples (
     series INTEGER NOT NULL REFERENCES series (id),
     ts REAL NOT NULL,
-    value REAL,
+    value,
     text TEXT,
     quality TEXT NOT NULL,
     PRIMARY KEY (series, ts)
 ) WITHOUT ROWID;
 """
+
+#: Files written before values kept their type declared ``value REAL``, which stores every int
+#: as a float. SQLite cannot change a column's type in place: copy the table into one without
+#: it (REAL values stay REAL) and swap them.
+_MIGRATE_REAL_VALUES = (
+    """CREATE TABLE samples_typed (
+        series INTEGER NOT NULL REFERENCES series (id),
+        ts REAL NOT NULL,
+        value,
+        text TEXT,
+        quality TEXT NOT NULL,
+        PRIMARY KEY (series, ts)
+    ) WITHOUT ROWID""",
+    "INSERT INTO samples_typed (series, ts, value, text, quality) "
+    "SELECT series, ts, value, text, quality FROM samples",
+    "DROP TABLE samples",
+    "ALTER TABLE samples_typed RENAME TO samples",
+)
 
 #: Files written before the series/samples layout kept every reading in one wide table.
 _MIGRATE_WIDE_TABLE = """
@@ -50,8 +77,8 @@ INSERT OR IGNORE INTO samples (series, ts, value, text, quality)
 DROP TABLE readings;
 """
 
-#: Buffer rows to samples, in SQL. The buffer keeps a value column of any type: numbers go to
-#: value, text to text.
+#: Buffer rows to samples, in SQL. The buffer keeps a value column of any type: numbers (and
+#: the BLOBs that hold ints beyond 64 bits) go to value, text to text.
 _COPY_SERIES = """
 INSERT OR IGNORE INTO series (measurement, asset, point, device, unit)
     SELECT DISTINCT measurement, asset, point, device, unit FROM src.buf WHERE id <= ?
@@ -59,7 +86,7 @@ INSERT OR IGNORE INTO series (measurement, asset, point, device, unit)
 _COPY_SAMPLES = """
 INSERT OR IGNORE INTO samples (series, ts, value, text, quality)
     SELECT s.id, b.ts,
-        CASE WHEN typeof(b.value) IN ('integer', 'real') THEN b.value END,
+        CASE WHEN typeof(b.value) IN ('integer', 'real', 'blob') THEN b.value END,
         CASE WHEN typeof(b.value) = 'text' THEN b.value END,
         b.quality
     FROM src.buf b JOIN series s
@@ -100,6 +127,8 @@ class EmbeddedStore:
             self._conn.executescript(_SCHEMA)
             if self._has_table("readings"):
                 self._migrate_wide_table()
+        if self._value_type() == "REAL":
+            self._migrate_real_values()
         #: Series ids by key, for writes from Python.
         self._series: dict[SeriesKey, int] = {}
         self._attached: Path | None = None
@@ -109,6 +138,27 @@ class EmbeddedStore:
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
         ).fetchone()
         return row is not None
+
+    def _value_type(self) -> str:
+        """The declared type of samples.value ('' when it has none)."""
+        for row in self._conn.execute("PRAGMA table_info(samples)"):
+            if row[1] == "value":
+                return str(row[2]).upper()
+        return ""
+
+    def _migrate_real_values(self) -> None:
+        # IMMEDIATE, and the type checked again inside: the API and the collector may open the
+        # same file at once, and only one of them should copy the table.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self._value_type() == "REAL":
+                log.info("%s: converting samples.value to keep integers exact", self.path.name)
+                for statement in _MIGRATE_REAL_VALUES:
+                    self._conn.execute(statement)
+            self._conn.commit()
+        except BaseException:
+            self._conn.rollback()
+            raise
 
     def _migrate_wide_table(self) -> None:
         cols = {row[1] for row in self._conn.execute("PRAGMA table_info(readings)")}
@@ -148,7 +198,7 @@ class EmbeddedStore:
                     (
                         ids[(r.measurement, r.asset, r.point, r.device, r.unit)],
                         r.ts,
-                        None if isinstance(r.value, str) else r.value,
+                        None if isinstance(r.value, str) else to_sql(r.value),
                         r.value if isinstance(r.value, str) else None,
                         str(r.quality),
                     )
@@ -251,6 +301,8 @@ class EmbeddedStore:
             append = out.append
             for sid, ts, value, text, q in rows:
                 asset, device, point, unit = series[sid]
+                if value.__class__ is bytes:  # an int beyond 64 bits (collectors/sqlvalues.py)
+                    value = from_sql(value)
                 append(
                     new(
                         reading,
@@ -289,14 +341,16 @@ class EmbeddedStore:
             self._conn.close()
 
 
-def _reading(row: tuple[float, str, str, str, float | None, str | None, str, str, str]) -> Reading:
+def _reading(
+    row: tuple[float, str, str, str, float | int | bytes | None, str | None, str, str, str],
+) -> Reading:
     ts, asset, device, point, value, text, unit, quality, measurement = row
     return Reading(
         ts,
         asset,
         device,
         point,
-        value if text is None else text,
+        from_sql(value) if text is None else text,
         unit,
         Quality(quality),
         measurement,

@@ -3,13 +3,21 @@
 Both write measurement ``readings`` with tags asset, building, device, point, unit and fields
 ``value`` (float, only when there is a number) and ``quality`` (always). An unavailable reading
 is therefore a row with a quality and no value, never a 0.
+
+``value`` is a float field for every number: InfluxDB keeps one type per field, and dashboards
+and stored data rely on it. A float holds integers exactly only up to 2**53, so a reading of
+an integer point (an int: Point.integral) also carries ``value_int``, an integer field with
+the exact value, e.g. ``value=123.0,value_int=123i``. InfluxDB integers are signed 64-bit; a
+uint64 value above 2**63 - 1 has no ``value_int`` (its ``value`` is still written): ``u``
+integers would need a second field type, and InfluxDB 1.x as shipped refuses them, and with
+them the whole batch.
 """
 
 from __future__ import annotations
 
 import httpx
 
-from collectors.readings import Reading
+from collectors.readings import INT64_MAX, INT64_MIN, Reading
 
 
 class SinkError(Exception):
@@ -37,6 +45,8 @@ def line(r: Reading, building: str | None = None) -> str:
         fields.append(f"text={_str_field(r.value)}")
     elif r.value is not None:
         fields.append(f"value={float(r.value)!r}")
+        if isinstance(r.value, int) and INT64_MIN <= r.value <= INT64_MAX:
+            fields.append(f"value_int={r.value}i")
     return f"{tags} {','.join(fields)} {round(r.ts * 1e9)}"
 
 

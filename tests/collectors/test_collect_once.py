@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from collectors.simulator.server import Simulator
+from config.site import load_site
 from plantroom.cli import main
 from tests.collectors.sim import free_port
 
@@ -101,3 +104,68 @@ def test_once_names_an_unknown_device(
 ) -> None:
     rc = main(["collect", "--once", "--config", str(site_and_simulator), "--device", "nope"])
     assert rc == 2 and "unknown device(s): nope" in capsys.readouterr().err
+
+
+COUNTER_PROFILE = """\
+profile: counter_meter
+description: A water meter with an energy counter in Wh on a 64-bit register
+simulator: water_meter
+defaults: {register: holding}
+points:
+  - {name: flow, address: 0, type: float32, unit: m3/h}
+  - {name: error_bits, address: 2, type: uint16}
+  - {name: energy_wh, address: 3, type: uint64, unit: Wh}
+  - {name: net_total, address: 7, type: uint32, scale: 0.001, unit: m3}
+"""
+
+COUNTER_SITE = """\
+site: {{id: counters, name: Counters, timezone: UTC}}
+profile_dirs: [profiles]
+buildings:
+  - id: plant
+    name: Plant
+    floor_area_m2: 1
+    occupants: 0
+    assets:
+      - id: water-main
+        name: Water main
+        class: Water_Meter
+        devices:
+          - {{id: counter-meter, profile: counter_meter, unit_id: 1, poll_interval: 5s,
+             link: {{type: tcp, host: 127.0.0.1, port: {port}}}}}
+"""
+
+
+def test_once_json_prints_unscaled_integer_points_as_exact_ints(tmp_path: Path) -> None:
+    """A uint64 energy counter at 2**53 + 1 Wh is printed to the Wh; as a float it would read
+    2**53. Scaled and float points stay floats."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "counter_meter.yaml").write_text(COUNTER_PROFILE)
+    (tmp_path / "site.yaml").write_text(COUNTER_SITE.format(port=free_port()))
+
+    async def collect() -> tuple[int, bytes]:
+        sim = Simulator(load_site(tmp_path))
+        sim.set_value("counter-meter", "energy_wh", 2**53 + 1)
+        await sim.start()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "plantroom.cli", "collect", "--once", "--json",
+                "--config", str(tmp_path),
+                stdout=asyncio.subprocess.PIPE,
+                cwd=Path(__file__).resolve().parents[2],
+            )  # fmt: skip
+            out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        finally:
+            await sim.stop()
+        return proc.returncode or 0, out
+
+    rc, out = asyncio.run(collect())
+    rows = {r["point"]: r for r in map(json.loads, out.decode().splitlines())}
+    assert rc == 0
+    assert all(r["quality"] == "good" for r in rows.values())
+    energy = re.search(rb'"point": "energy_wh", "value": ([^,]+),', out)
+    assert energy and energy.group(1) == b"9007199254740993"
+    assert (type(rows["energy_wh"]["value"]), rows["energy_wh"]["value"]) == (int, 2**53 + 1)
+    assert type(rows["error_bits"]["value"]) is int
+    assert type(rows["net_total"]["value"]) is float
+    assert type(rows["flow"]["value"]) is float

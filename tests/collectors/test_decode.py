@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from collectors.decode import decode_raw, encode_raw, to_engineering
+from collectors.decode import decode_raw, encode_raw, from_engineering, to_engineering
 from collectors.readings import Quality
 from config.profile import BYTE_ORDERS_BY_WIDTH, Point
 
@@ -33,7 +33,7 @@ def point(type_: str, order: str | None = None, register: str = "holding", **ext
     return Point.model_validate({**data, **extra})
 
 
-def read(p: Point, regs: list[int] | list[bool]) -> tuple[float | str | None, Quality]:
+def read(p: Point, regs: list[int] | list[bool]) -> tuple[float | int | str | None, Quality]:
     """What the collector makes of one point's registers."""
     return to_engineering(p, decode_raw(p, regs))
 
@@ -340,6 +340,42 @@ def test_encode_then_decode_gives_back_a_coil() -> None:
     p = point("bool", register="coil")
     for state in (True, False):
         assert decode_raw(p, encode_raw(p, state)) is state
+
+
+# --- integer points stay exact ints ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("type_", "values"), sorted(INT_SAMPLES.items()))
+def test_unscaled_integer_points_read_as_exact_ints(type_: str, values: list[int]) -> None:
+    # uint64 2**53 + 1 as a float would be 2**53: an energy counter in Wh losing its last Wh.
+    p = point(type_)
+    assert p.integral
+    for value in values:
+        got, quality = read(p, encode_raw(p, value))
+        assert (type(got), got, quality) == (int, value, Quality.good)
+
+
+def test_scaled_or_offset_integer_points_read_as_floats() -> None:
+    # One type per point, whatever the value: a scaled counter is a float even when whole.
+    for extra in ({"scale": 0.1}, {"scale": 2}, {"offset": -40}):
+        p = point("uint32", **extra)
+        assert not p.integral
+        assert type(read(p, [0, 20])[0]) is float
+    assert type(read(point("uint16", scale=1.0, offset=0.0), [20])[0]) is int
+    assert type(read(point("float32"), [0x4366, 0x0000])[0]) is float
+    assert read(point("bit", bit=0), [1])[0] == 1.0
+
+
+def test_range_checks_compare_an_int_exactly() -> None:
+    p = point("uint64", max=2**53)
+    assert read(p, encode_raw(p, 2**53))[1] is Quality.good
+    assert read(p, encode_raw(p, 2**53 + 1)) == (2**53 + 1, Quality.out_of_range)
+
+
+def test_the_simulator_serves_an_integer_point_exactly() -> None:
+    p = point("uint64")
+    raw = from_engineering(p, 2**53 + 1)
+    assert read(p, encode_raw(p, raw)) == (2**53 + 1, Quality.good)
 
 
 def test_signed_sentinel_written_as_a_register_pattern_matches() -> None:

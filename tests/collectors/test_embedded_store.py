@@ -132,6 +132,78 @@ def test_a_store_written_by_the_previous_layout_is_migrated_without_loss(tmp_pat
     assert stored == [reading(i) for i in range(5)]
 
 
+#: Counter values a REAL column cannot keep: 2**53 + 1 is stored as 2**53, and values beyond
+#: SQLite's signed 64 bits (a uint64 register) do not fit an INTEGER either.
+BIG_COUNTS = [2**53 + 1, 2**63 - 1, -(2**63), 2**63, 2**64 - 1, 0]
+
+
+def counts(values: list[int | float]) -> list[Reading]:
+    """An energy counter (Wh, a uint64 register) reading each value, one a second."""
+    return [reading(i, v, point="energy_total", unit="Wh") for i, v in enumerate(values)]
+
+
+def typed(readings: list[Reading]) -> list[tuple[type, object]]:
+    return [(type(r.value), r.value) for r in readings]
+
+
+def test_integers_come_back_as_exact_ints_and_floats_as_floats(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "readings.sqlite")
+    written = counts([*BIG_COUNTS, 3.0, 0.5])
+    store.write(written)
+    stored = store.query(point="energy_total")
+    (window,) = store.iter_range(T, T + 100, chunk=100)
+    latest = store.latest("a-main", "energy_total")
+    store.close()
+    expected = typed(written)
+    assert expected[-2:] == [(float, 3.0), (float, 0.5)]
+    assert typed(stored) == typed(window) == expected
+    assert latest is not None and (type(latest.value), latest.value) == (float, 0.5)
+
+
+def test_copy_from_the_buffer_keeps_integers_exact(tmp_path: Path) -> None:
+    buf = DiskBuffer(tmp_path / "buffer.sqlite", max_readings=1000)
+    batch = [*counts([*BIG_COUNTS, 3.0]), reading(99, "RUN", point="state", unit="")]
+    buf.append(batch)
+    _, peeked = buf.peek(1000)
+    store = EmbeddedStore(tmp_path / "readings.sqlite")
+    store.copy_from_buffer(buf.path, buf.peek_ids(1000)[0])
+    stored = store.query()
+    store.close()
+    buf.close()
+    assert typed(peeked) == typed(stored) == typed(batch)
+
+
+def test_a_store_whose_values_were_declared_real_is_migrated_to_keep_integers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "readings.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(
+        "CREATE TABLE series (id INTEGER PRIMARY KEY, measurement TEXT NOT NULL, "
+        "asset TEXT NOT NULL, point TEXT NOT NULL, device TEXT NOT NULL, unit TEXT NOT NULL, "
+        "UNIQUE (measurement, asset, point, device, unit));"
+        "CREATE TABLE samples (series INTEGER NOT NULL REFERENCES series (id), "
+        "ts REAL NOT NULL, value REAL, text TEXT, quality TEXT NOT NULL, "
+        "PRIMARY KEY (series, ts)) WITHOUT ROWID;"
+        "INSERT INTO series VALUES (1, 'readings', 'a-main', 'voltage_l1', 'a-main-meter', 'V');"
+    )
+    old.executemany(
+        "INSERT INTO samples VALUES (1, ?, ?, NULL, 'good')", [(T + i, 230.0 + i) for i in range(3)]
+    )
+    old.commit()
+    old.close()
+    store = EmbeddedStore(path)
+    store.write(counts([2**53 + 1]))
+    voltage = store.query(point="voltage_l1")
+    energy = store.query(point="energy_total")
+    store.close()
+    assert voltage == [reading(i) for i in range(3)]
+    assert typed(energy) == [(int, 2**53 + 1)]
+    again = EmbeddedStore(path)  # opening it again finds nothing left to migrate
+    assert again.count() == 4
+    again.close()
+
+
 def test_consumers_see_readings_only_once_they_are_on_disk(tmp_path: Path) -> None:
     buf = DiskBuffer(tmp_path / "buffer.sqlite", max_readings=1000)
     forwarder = Forwarder(buf, EmbeddedStore(tmp_path / "readings.sqlite"))

@@ -15,8 +15,15 @@ import pytest
 
 from collectors.poller import Collector
 from collectors.readings import Quality, Reading
-from collectors.simulator.history import Progress, ProgressBar, generate, write_history
+from collectors.simulator.history import (
+    Progress,
+    ProgressBar,
+    converter,
+    generate,
+    write_history,
+)
 from collectors.sinks.embedded import EmbeddedStore
+from config.profile import Point
 from config.site import SITES_DIR, SiteConfig, load_site, remap_ports
 from plantroom.cli import main
 from tests.collectors.sim import port_map, simulator
@@ -104,6 +111,27 @@ def test_values_are_what_the_collector_reads_from_the_live_simulator(
 
     assert sorted(history, key=key) == sorted(live, key=key)
     assert Counter(r.quality for r in history)[Quality.unavailable] == 18  # b-special at 120 s
+
+
+def test_unscaled_integer_points_are_written_as_exact_ints(demo_site: SiteConfig) -> None:
+    """As the live collector reads them (Point.integral): counters are ints, not floats."""
+    t0 = MONDAY.timestamp() + 10 * 3600
+    history = [r for batch, _ in generate(demo_site, t0, t0 + 120, step=60) for r in batch]
+    integral = {
+        (ref.device.id, p.name)
+        for ref in demo_site.devices()
+        for p in ref.profile.points
+        if p.integral
+    }
+    assert {("lift-a1-ctrl", "trip_counter"), ("water-main-meter", "net_total")} <= integral
+    good = [r for r in history if r.quality is Quality.good and not isinstance(r.value, str)]
+    kinds = {((r.device, r.point) in integral, type(r.value)) for r in good}
+    assert kinds == {(True, int), (False, float)}
+    # A 64-bit counter beyond 2**53 goes through the register's arithmetic unrounded.
+    energy = Point.model_validate(
+        {"name": "energy", "register": "holding", "address": 0, "type": "uint64"}
+    )
+    assert converter(energy)(2**53 + 1) == (2**53 + 1, Quality.good)
 
 
 def test_a_scripted_leak_raises_the_night_flow_from_its_start(faulty_site: SiteConfig) -> None:

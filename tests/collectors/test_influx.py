@@ -40,6 +40,60 @@ def test_line_protocol_escapes_tags_and_omits_value_when_unavailable() -> None:
     )
 
 
+def counter(i: int, value: float | int) -> Reading:
+    """An energy counter's reading (Wh, an unscaled uint64 register: an int)."""
+    return Reading(T + i, "a-main", "a-main-meter", "energy_total", value, "Wh", Quality.good)
+
+
+def test_line_protocol_adds_an_exact_integer_field_for_an_int() -> None:
+    assert line(counter(0, 2**53 + 1)) == (
+        "readings,asset=a-main,device=a-main-meter,point=energy_total,unit=Wh "
+        'quality="good",value=9007199254740992.0,value_int=9007199254740993i '
+        "1767225600000000000"
+    )
+    assert "value_int" not in line(counter(0, 123.0))  # a float point: value only
+    assert line(counter(0, -(2**63))).count(f"value_int={-(2**63)}i") == 1
+    # Beyond a signed 64-bit integer InfluxDB has no integer field for it; value still goes.
+    beyond = line(counter(0, 2**64 - 1))
+    assert "value_int" not in beyond and "value=1.8446744073709552e+19" in beyond
+
+
+def test_an_int_round_trips_exactly_in_value_int_through_the_buffer(
+    tmp_path: Path, influx_url: str, influx_db: str
+) -> None:
+    """Store-and-forward, as the collector runs it: disk buffer, forwarder, InfluxDB 1.x."""
+    buf = DiskBuffer(tmp_path / "buf.sqlite", max_readings=100)
+    buf.append([counter(0, 2**53 + 1), counter(1, 2**63 - 1), counter(2, 2**64 - 1)])
+    buf.append([reading(3, 230.5)])
+    sink = InfluxV1Sink(influx_url, influx_db)
+    sink.ensure_database()
+    assert asyncio.run(Forwarder(buf, sink).drain(timeout=10)) is True
+    rows = influxql(sink, "SELECT value, value_int FROM readings ORDER BY time")
+    fields = influxql(sink, "SHOW FIELD KEYS FROM readings")
+    sink.close()
+    buf.close()
+    # (InfluxDB's JSON writes a large float without an exponent: float() reads it back.)
+    assert [[float(r[1]), r[2]] for r in rows] == [
+        [float(2**53), 2**53 + 1],
+        [float(2**63), 2**63 - 1],
+        [float(2**64), None],  # no signed 64-bit field can hold it
+        [230.5, None],
+    ]
+    assert type(rows[0][2]) is int
+    assert sorted(fields) == [["quality", "string"], ["value", "float"], ["value_int", "integer"]]
+
+
+def test_buffer_keeps_ints_exact_and_floats_floats(tmp_path: Path) -> None:
+    buf = DiskBuffer(tmp_path / "buf.sqlite", max_readings=100)
+    values: list[float | int] = [2**53 + 1, 2**64 - 1, -(2**63), 7, 7.0, 0.1]
+    buf.append([counter(i, v) for i, v in enumerate(values)])
+    buf.close()
+    again = DiskBuffer(tmp_path / "buf.sqlite", max_readings=100)
+    _, readings = again.peek(100)
+    again.close()
+    assert [(type(r.value), r.value) for r in readings] == [(type(v), v) for v in values]
+
+
 def test_collector_reading_is_read_back_through_influxql(
     demo_site: SiteConfig, influx_url: str, influx_db: str
 ) -> None:
@@ -182,6 +236,16 @@ def test_v2_sink_writes_line_protocol_to_the_bucket_with_the_token(fake_influx2:
         line(reading(0)),
         line(reading(1, None, Quality.unavailable)),
     ]
+
+
+def test_v2_sink_writes_an_exact_integer_field_for_an_int(fake_influx2: str) -> None:
+    sink = InfluxV2Sink(fake_influx2, org="plantroom", bucket="plant", token="tok-123")
+    sink.write([counter(0, 2**53 + 1), reading(1)])
+    sink.close()
+    (req,) = _FakeInflux2.received
+    energy, volts = str(req["body"]).splitlines()
+    assert ",value=9007199254740992.0,value_int=9007199254740993i " in energy
+    assert "value_int" not in volts and ",value=230.5 " in volts
 
 
 def test_v2_sink_raises_when_the_server_is_unreachable() -> None:

@@ -10,6 +10,9 @@ Expected points are worked out by hand from Telegraf's documented semantics
   - request style: one ABCD/DCBA/BADC/CDAB order per request, applied per width: a 16-bit value
     is big-endian for ABCD and CDAB and little-endian for DCBA and BADC; a 64-bit one keeps word
     order and byte swap, so CDAB reads GHEFCDAB and DCBA reads HGFEDCBA;
+  - metric style: per metric one slave_id and byte order as in the request style, fields name
+    their register (holding when unset); the fields of all metrics of one slave are read
+    together, so one profile per slave, with the section's optimization across them;
   - unset serial settings fall to 19200 baud, 8 data bits, even parity, 1 stop bit.
 Worked values (big-endian bytes of each value):
   float32 230.0 = 0x4366_0000; CDAB puts 0x0000 on the wire first, then 0x4366.
@@ -390,19 +393,236 @@ def test_rtu_over_tcp_is_mapped_and_ascii_is_listed(tmp_path: Path) -> None:
     assert listed(result, '"Old PLC"', "transmission_mode", "ASCIIoverTCP")
 
 
-def test_metric_style_is_listed_not_imported(tmp_path: Path) -> None:
-    text = """\
+# Telegraf's documented sample for the metric style (plugins/inputs/modbus README.md,
+# sample_general_begin.conf + sample_metric.conf, v1.39), its optional tags written out. Its
+# section-level slave_id belongs to the register style, which Telegraf ignores here too; its
+# fields overlap (frequency, UINT32, spans 7-8; power_factor, INT64, 8-11; firmware 9-16).
+METRIC_SAMPLE = """\
 [[inputs.modbus]]
-  name = "Metric device"
-  controller = "tcp://10.0.0.7:502"
+  name = "Device"
+  slave_id = 1
+  timeout = "1s"
+  controller = "tcp://localhost:502"
   configuration_type = "metric"
+
   [[inputs.modbus.metric]]
     slave_id = 1
-    fields = [{ register = "holding", address = 0, name = "voltage", type = "INT16" }]
+    fields = [
+      { register="coil",    address=0, name="door_open"},
+      { register="coil",    address=1, name="status_ok"},
+      { register="holding", address=0, name="voltage",      type="INT16"   },
+      { address=1, name="current",      type="INT32",   scale=0.001 },
+      { address=5, name="energy",       type="FLOAT32", scale=0.001 },
+      { address=7, name="frequency",    type="UINT32",  scale=0.1   },
+      { address=8, name="power_factor", type="INT64",   scale=0.01  },
+      { address=9, name="firmware",     type="STRING",  length=8    },
+    ]
+
+    [inputs.modbus.metric.tags]
+      machine = "impresser"
+      location = "main building"
+"""
+
+METRIC_GATEWAY = """\
+[[inputs.modbus]]
+  name = "Gateway"
+  controller = "tcp://10.0.0.8:502"
+  configuration_type = "metric"
+  optimization = "max_insert"
+  optimization_max_register_fill = 10
+
+  [[inputs.modbus.metric]]
+    slave_id = 1
+    byte_order = "CDAB"
+    measurement = "energy"
+    fields = [
+      { address = 0, name = "energy_wh", type = "UINT64" },
+      { register = "input", address = 20, name = "voltage", type = "FLOAT32" },
+    ]
+
+  [[inputs.modbus.metric]]
+    slave_id = 1
+    byte_order = "DCBA"
+    measurement = "backup"
+    fields = [
+      { address = 4, name = "voltage", type = "INT16", scale = 0.1 },
+    ]
+
+  [[inputs.modbus.metric]]
+    slave_id = 2
+    measurement = "pump"
+    fields = [
+      { register = "discrete", address = 3, name = "Running", output = "BOOL" },
+      { address = 100, name = "run_hours", type = "UINT32", output = "UINT64" },
+    ]
+"""
+
+
+def test_metric_style_sample_maps_each_field_to_a_point(tmp_path: Path) -> None:
+    result = run(tmp_path, METRIC_SAMPLE)
+    assert list(result.profiles) == ["device"]
+    pts = points(result, "device")
+    # Fields without register read holding registers; the metric's byte order is ABCD.
+    assert pts == {
+        "door_open": {"name": "door_open", "register": "coil", "address": 0, "type": "bool"},
+        "status_ok": {"name": "status_ok", "register": "coil", "address": 1, "type": "bool"},
+        "voltage": {
+            "name": "voltage", "register": "holding", "address": 0, "type": "int16",
+            "byte_order": "AB",
+        },
+        "current": {
+            "name": "current", "register": "holding", "address": 1, "type": "int32",
+            "byte_order": "ABCD", "scale": 0.001,
+        },
+        "energy": {
+            "name": "energy", "register": "holding", "address": 5, "type": "float32",
+            "byte_order": "ABCD", "scale": 0.001,
+        },
+        "frequency": {
+            "name": "frequency", "register": "holding", "address": 7, "type": "uint32",
+            "byte_order": "ABCD", "scale": 0.1,
+        },
+        "firmware": {
+            "name": "firmware", "register": "holding", "address": 9, "type": "string",
+            "byte_order": "AB", "length": 8,
+        },
+    }  # fmt: skip
+    # Optimization none (the default): Telegraf reads no register between fields.
+    assert result.profiles["device"]["max_gap"] == 0
+
+
+def test_metric_style_sample_lists_what_is_not_carried_over(tmp_path: Path) -> None:
+    result = run(tmp_path, METRIC_SAMPLE)
+    where = 'inputs.modbus[0] "Device"'
+    assert listed(result, where, "metric[0]", "tags", "impresser", "main building")
+    # Plantroom points may not share registers: the overlapping INT64 is left out, by name.
+    assert listed(result, "metric[0]", "'power_factor'", "7-8", "frequency", "not imported")
+    assert listed(result, where, "slave_id", "another configuration_type", "'metric'")
+    assert len(result.unsupported) == 3
+    assert not listed(result, 'configuration_type = "metric"')  # the style itself imports
+
+
+def test_metric_style_sample_device_carries_link_and_timing(tmp_path: Path) -> None:
+    result = run(tmp_path, METRIC_SAMPLE)
+    assert result.devices == [
+        {
+            "id": "device-modbus",
+            "profile": "device",
+            "unit_id": 1,
+            "link": {"type": "tcp", "host": "localhost", "port": 502},
+            "poll_interval": "10s",
+            "timeout": "1s",
+        }
+    ]
+    assert result.assets == {"device-modbus": ("device", "Device")}
+
+
+def test_metric_style_sample_points_decode_as_telegraf_documents(tmp_path: Path) -> None:
+    pts = points(run(tmp_path, METRIC_SAMPLE), "device")
+    # INT16 without scale: Telegraf's output is INT64, an exact integer; Plantroom's an int.
+    got = value(pts["voltage"], [0x08FD])
+    assert (type(got), got) == (int, 2301)
+    # 230000 = 0x0003_8270, x 0.001
+    assert value(pts["current"], [0x0003, 0x8270]) == pytest.approx(230.0)
+    assert value(pts["energy"], [0x4366, 0x0000]) == pytest.approx(0.23)
+    assert value(pts["firmware"], [0x4657, 0x2D31, 0x2E32, 0, 0, 0, 0, 0]) == "FW-1.2"
+
+
+def test_metric_style_collects_metrics_per_slave_with_the_sections_optimization(
+    tmp_path: Path,
+) -> None:
+    result = run(tmp_path, METRIC_GATEWAY)
+    assert sorted(result.profiles) == ["gateway_unit_1", "gateway_unit_2"]
+    assert [(d["id"], d["unit_id"]) for d in result.devices] == [
+        ("gateway-unit-1-modbus", 1),
+        ("gateway-unit-2-modbus", 2),
+    ]
+    unit1, unit2 = points(result, "gateway_unit_1"), points(result, "gateway_unit_2")
+    got = {
+        n: (p["register"], p["address"], p["type"], p["byte_order"], p.get("scale", 1.0))
+        for n, p in unit1.items()
+    }
+    assert got == {
+        # CDAB metric: 64-bit GHEFCDAB, 32-bit CDAB.
+        "energy_wh": ("holding", 0, "uint64", "GHEFCDAB", 1.0),
+        "voltage": ("input", 20, "float32", "CDAB", 1.0),
+        # DCBA metric: 16-bit little-endian. Its 'voltage' takes its measurement's name.
+        "backup_voltage": ("holding", 4, "int16", "BA", 0.1),
+    }
+    assert any("'voltage' -> gateway_unit_1.backup_voltage" in r for r in result.renamed)
+    assert unit2 == {
+        "running": {
+            "name": "running", "register": "discrete", "address": 3, "type": "bool",
+            "description": 'Telegraf field "Running"',
+        },
+        "run_hours": {
+            "name": "run_hours", "register": "holding", "address": 100, "type": "uint32",
+            "byte_order": "ABCD",
+        },
+    }  # fmt: skip
+    # max_insert across all metrics: holes of up to 10 registers are read through.
+    assert [result.profiles[n]["max_gap"] for n in sorted(result.profiles)] == [10, 10]
+    # 2**53 + 1 = 0x0020_0000_0000_0001, words low first: exact, as Telegraf's UINT64 output.
+    got_wh = value(unit1["energy_wh"], [0x0001, 0x0000, 0x0000, 0x0020])
+    assert (type(got_wh), got_wh) == (int, 2**53 + 1)
+    assert value(unit1["backup_voltage"], [0xFD08]) == pytest.approx(230.1)
+    for measurement in ("energy", "backup", "pump"):
+        assert listed(result, "measurement", f'"{measurement}"', "not kept")
+    assert not listed(result, "output")  # UINT64 of an unscaled uint32: an exact int here too
+
+
+def test_metric_style_options_telegraf_rejects_or_plantroom_lacks_are_listed(
+    tmp_path: Path,
+) -> None:
+    text = """\
+[[inputs.modbus]]
+  name = "Odd"
+  controller = "tcp://10.0.0.9:502"
+  configuration_type = "metric"
+  optimization = "shrink"
+  optimization_max_register_fill = 5
+  [[inputs.modbus.metric]]
+    slave_id = 4
+    fields = [
+      { register = "holding", address = 0, name = "ok", type = "UINT16" },
+      { register = "memory", address = 1, name = "nowhere", type = "UINT16" },
+      { address = 2, name = "half", type = "FLOAT16" },
+      { address = 3, name = "untyped" },
+      { address = 4, name = "scaled", type = "INT32", scale = 0.5, output = "INT64" },
+      { address = 6, name = "signed", type = "INT16", output = "UINT64" },
+      { address = 7, name = "kept", type = "UINT16", omit = true },
+    ]
+  [[inputs.modbus.metric]]
+    slave_id = 4
+    byte_order = "ABDC"
+    fields = [{ address = 9, name = "lost", type = "UINT16" }]
 """
     result = run(tmp_path, text)
-    assert result.profiles == {}
-    assert listed(result, '"Metric device"', "configuration_type", "metric")
+    assert sorted(points(result, "odd")) == ["kept", "ok", "scaled", "signed"]
+    assert result.profiles["odd"]["max_gap"] == 0
+    assert listed(result, "optimization", '"shrink"', "none and max_insert")
+    assert listed(result, "optimization_max_register_fill", "only used by max_insert")
+    assert listed(result, "metric[0]", "'nowhere' register", '"memory"')
+    assert listed(result, "metric[0]", "'half' type", "FLOAT16")
+    assert listed(result, "metric[0]", "'untyped' type", "type missing")
+    assert listed(result, "metric[0]", "output = INT64", "scaled", "floats")
+    assert listed(result, "metric[0]", "output = UINT64", "signed", "wraps")
+    assert listed(result, "metric[0]", "omit", "kept", "Telegraf rejects")
+    assert listed(result, "metric[1]", "byte_order", '"ABDC"', "skipped")
+
+
+def test_metric_style_import_writes_a_site_plantroom_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "telegraf.conf"
+    path.write_text(METRIC_SAMPLE + METRIC_GATEWAY, encoding="utf-8")
+    out = tmp_path / "out"
+    assert cmd_import_telegraf(argparse.Namespace(file=str(path), out=str(out))) == 0
+    assert f"{out}: OK - 3 devices, 3 profiles" in capsys.readouterr().out
+    site = load_site(out)
+    energy = site.profiles["gateway_unit_1"].point("energy_wh")
+    assert (energy.type, energy.byte_order, energy.integral) == ("uint64", "GHEFCDAB", True)
+    assert site.profiles["device"].point("firmware").length == 8
 
 
 def test_two_sections_on_one_slave_share_a_device_with_a_poll_group(tmp_path: Path) -> None:
