@@ -13,7 +13,9 @@ WORKDIR /app
 # relative paths such as `--site config/sites/demo` and alembic.ini resolve.
 COPY . .
 
-RUN pip install --no-cache-dir . \
+# URLLIB3_NO_OVERRIDE + building urllib3-future from source: grafana-client's HTTP stack then
+# lives beside the genuine urllib3 instead of replacing it (see run.py and pyproject.toml).
+RUN URLLIB3_NO_OVERRIDE=1 pip install --no-cache-dir --no-binary urllib3-future . \
     && rm -rf build ./*.egg-info \
     && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home plantroom \
     && mkdir -p /app/data \
