@@ -213,7 +213,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     app = create_app(_settings(args), background=True)
     settle_heap()
-    uvicorn.run(app, host=args.host, port=args.port)
+    # proxy_headers off: plantroom.clientaddr trusts X-Forwarded-For from PLANTROOM_TRUSTED_PROXIES
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=False)
     return 0
 
 
@@ -273,6 +274,7 @@ async def _serve_metrics(
             log_level="warning",
             lifespan="off",
             timeout_graceful_shutdown=2,
+            proxy_headers=False,
         )
     )
     task = asyncio.create_task(server.serve(), name="metrics-http")

@@ -189,6 +189,7 @@ async def run_demo(
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=5,
+            proxy_headers=False,  # plantroom.clientaddr decides whom to believe
         )
     )
     stop = asyncio.Event()

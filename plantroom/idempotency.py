@@ -28,7 +28,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from urllib.parse import parse_qsl
 
 import anyio
@@ -108,7 +108,7 @@ async def _fingerprint(scope: Scope, body: bytes) -> str:
 
 
 async def _multipart(headers: Headers, body: bytes) -> list[object] | None:
-    async def stream() -> AsyncIterator[bytes]:
+    async def stream() -> AsyncGenerator[bytes, None]:
         yield body
         yield b""
 

@@ -30,7 +30,10 @@ from plantroom.auth.models import ApiToken, Organisation, Role, User
 from plantroom.db import utcnow
 from plantroom.errors import AppError, Conflict, Forbidden, Unauthorized
 
-_hasher = PasswordHasher()
+#: One lane: a check uses one core (the default, four, would take every core of a small server
+#: for each wrong password). Hashes made with other settings still verify, and are renewed at
+#: the next successful sign-in (needs_rehash).
+_hasher = PasswordHasher(parallelism=1)
 TOKEN_PREFIX = "prt_"
 PREFIX_LEN = 12
 
@@ -314,7 +317,11 @@ def authenticate_password(session: Session, username: str, password: str) -> Use
         # Same argon2 work as a real check, so timing does not reveal which usernames exist.
         verify_password(_dummy_hash(), password)
         return None
-    return user if verify_password(user.password_hash, password) else None
+    if not verify_password(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
 
 
 # --- tokens --------------------------------------------------------------------------------------

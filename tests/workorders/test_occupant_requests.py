@@ -207,7 +207,7 @@ def test_too_many_reports_from_one_client_answer_429_with_retry_after(
 ) -> None:
     clock = FakeClock()
     public.app.state.report_limiter = RequestLimiter(  # type: ignore[attr-defined]
-        per_client=2, overall=100, window=600, clock=clock
+        per_client=2, per_asset=100, window=600, clock=clock
     )
     assert _report(public)[0] == 303
     assert _report(public)[0] == 303
@@ -220,22 +220,70 @@ def test_too_many_reports_from_one_client_answer_429_with_retry_after(
     assert len(_work_orders(db)) == 3
 
 
-def test_the_overall_cap_holds_back_every_client_together() -> None:
+def test_a_flood_on_one_asset_leaves_every_other_asset_open() -> None:
+    """No budget is shared by everyone: many addresses spamming one asset's QR code fill that
+    asset's bucket only, and an occupant elsewhere reports as usual."""
     clock = FakeClock()
-    lim = RequestLimiter(per_client=5, overall=3, window=600, clock=clock)
-    assert [lim.take(ip) for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.3")] == [0.0, 0.0, 0.0]
-    assert lim.take("10.0.0.4") == pytest.approx(200.0)
-    clock.now += 200
-    assert lim.take("10.0.0.4") == 0.0
-    assert lim.take("10.0.0.1") > 0
+    lim = RequestLimiter(per_client=5, per_asset=3, window=600, clock=clock)
+    flood = [lim.take(f"10.0.0.{i}", "pump-1") for i in range(1, 50)]
+    assert flood[:3] == [0.0, 0.0, 0.0] and all(w > 0 for w in flood[3:])
+    assert lim.take("10.0.0.77", "lift-b1") == 0.0
+    assert lim.take("10.0.0.1", "lift-b1") == 0.0  # a flooder's own budget is per client
 
 
 def test_one_client_over_its_limit_does_not_hold_back_another() -> None:
     clock = FakeClock()
-    lim = RequestLimiter(per_client=1, overall=100, window=60, clock=clock)
-    assert lim.take("a") == 0.0
-    assert lim.take("a") == pytest.approx(60.0)
-    assert lim.take("b") == 0.0
+    lim = RequestLimiter(per_client=1, per_asset=100, window=60, clock=clock)
+    assert lim.take("a", "pump-1") == 0.0
+    assert lim.take("a", "pump-1") == pytest.approx(60.0)
+    assert lim.take("b", "pump-1") == 0.0
+
+
+def test_asking_spends_nothing() -> None:
+    lim = RequestLimiter(per_client=1, per_asset=1, window=60, clock=FakeClock())
+    assert [lim.wait("a", "pump-1") for _ in range(5)] == [0.0] * 5
+    assert lim.take("a", "pump-1") == 0.0
+
+
+def test_an_invented_forwarded_address_does_not_buy_more_reports(
+    public: TestClient, db: Database
+) -> None:
+    """X-Forwarded-For is believed only from PLANTROOM_TRUSTED_PROXIES (none here)."""
+    public.app.state.report_limiter = RequestLimiter(  # type: ignore[attr-defined]
+        per_client=2, per_asset=100, window=600, clock=FakeClock()
+    )
+    codes = []
+    for i in range(5):
+        public.headers["X-Forwarded-For"] = f"203.0.113.{i}"
+        codes.append(_report(public)[0])
+    assert codes == [303, 303, 429, 429, 429]
+    assert len(_work_orders(db)) == 2
+
+
+def test_a_trusted_proxy_passes_the_occupant_address_on(
+    public: TestClient, db: Database, settings: Settings
+) -> None:
+    settings.trusted_proxies = "127.0.0.0/8"
+    proxy = TestClient(public.app, client=("127.0.0.1", 40000))  # the proxy is the peer
+    proxy.app.state.report_limiter = RequestLimiter(  # type: ignore[attr-defined]
+        per_client=1, per_asset=100, window=600, clock=FakeClock()
+    )
+    codes = []
+    for phone in ("198.51.100.7", "198.51.100.8", "198.51.100.7"):
+        proxy.headers["X-Forwarded-For"] = f"{phone}, 127.0.0.2"
+        codes.append(_report(proxy)[0])
+    assert codes == [303, 303, 429]
+
+
+def test_a_post_without_a_valid_form_spends_no_report(public: TestClient, db: Database) -> None:
+    public.app.state.report_limiter = RequestLimiter(  # type: ignore[attr-defined]
+        per_client=1, per_asset=100, window=600, clock=FakeClock()
+    )
+    public.get("/r/pump-1")
+    for _ in range(3):  # forged posts: no CSRF token
+        r = public.post("/r/pump-1", data={"description": "x"}, files={"photo": ("", b"", "x")})
+        assert r.status_code == 403
+    assert _report(public)[0] == 303
 
 
 def test_the_page_speaks_simplified_chinese_by_query_or_browser_language(

@@ -34,6 +34,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "username": {"en": "Username", "zh-CN": "用户名"},
     "password": {"en": "Password", "zh-CN": "密码"},
     "bad_login": {"en": "Wrong username or password.", "zh-CN": "用户名或密码错误。"},
+    "login_throttled": {
+        "en": "Too many attempts. Please wait a moment before signing in again.",
+        "zh-CN": "尝试次数过多，请稍后再登录。",
+    },
     "login_expired": {
         "en": "This sign-in form had expired. Please sign in again.",
         "zh-CN": "登录页面已过期，请重新登录。",

@@ -2,12 +2,13 @@
 
 Anyone may report a problem, with an optional photo and contact; the report arrives as a
 'request' work order (origin request, P3) for triage. The form is protected against posting
-from other sites by a double-submit cookie, and rate-limited per client address and overall
-(workorders/web/ratelimit.py). English and Simplified Chinese.
+from other sites by a double-submit cookie, and rate-limited per client address and per asset,
+with no limit shared by everyone (workorders/web/ratelimit.py). English and Simplified Chinese.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import math
 import re
@@ -23,6 +24,8 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from plantroom.auth.throttle import TARPIT
+from plantroom.clientaddr import request_client
 from plantroom.db import CommittingRoute, SessionDep
 from workorders import attachments, service
 from workorders.models import Asset, Origin, Priority, WorkOrder
@@ -140,19 +143,32 @@ def text(lang: str, key: str, **values: Any) -> str:
 
 def limiter(request: Request) -> RequestLimiter:
     """The app's report limiter: app.state.report_limiter, made from settings on first use
-    (report_limit_per_client, report_limit_overall, report_limit_window; defaults 5 and 60
-    reports per 600 s)."""
+    (PLANTROOM_REPORT_LIMIT_PER_CLIENT, _PER_ASSET, _WINDOW: 20 and 10 reports per 600 s)."""
     state = request.app.state
     lim: RequestLimiter | None = getattr(state, "report_limiter", None)
     if lim is None:
         s = state.settings
         lim = RequestLimiter(
-            per_client=int(getattr(s, "report_limit_per_client", None) or 5),
-            overall=int(getattr(s, "report_limit_overall", None) or 60),
-            window=float(getattr(s, "report_limit_window", None) or 600.0),
+            per_client=s.report_limit_per_client,
+            per_asset=s.report_limit_per_asset,
+            window=s.report_limit_window,
         )
         state.report_limiter = lim
     return lim
+
+
+async def _too_many(request: Request, wait: float) -> Response:
+    """429 with Retry-After, after the tarpit: a client hammering the form gets one answer a
+    second per connection (the wait holds no thread and no database session)."""
+    await asyncio.sleep(TARPIT)
+    resp = _page(
+        request,
+        "request_notice.html",
+        {"kind": "slow", "minutes": max(1, math.ceil(wait / 60))},
+        status_code=429,
+    )
+    resp.headers["Retry-After"] = str(limiter(request).retry_after(wait))
+    return resp
 
 
 def _refs(request: Request) -> URLSafeTimedSerializer:
@@ -284,20 +300,15 @@ def _open_report(
 @router.post("/r/{asset_id}")
 async def submit_report(asset_id: AssetPath, request: Request, session: SessionDep) -> Response:
     """Open a request work order from the form, then show the thank-you page (303)."""
+    client = request_client(request)
+    # Refused first, before the database or an upload is touched, when no report could be taken
+    # anyway; nothing is spent until the form has passed its CSRF check.
+    wait = limiter(request).wait(client, asset_id)
+    if wait > 0:
+        return await _too_many(request, wait)
     asset = await run_in_threadpool(_active_asset, session, asset_id)
     if asset is None:
         return _not_found(request)
-    wait = limiter(request).take(request.client.host if request.client else "unknown")
-    if wait > 0:
-        lim = limiter(request)
-        resp = _page(
-            request,
-            "request_notice.html",
-            {"kind": "slow", "minutes": max(1, math.ceil(wait / 60))},
-            status_code=429,
-        )
-        resp.headers["Retry-After"] = str(lim.retry_after(wait))
-        return resp
     lang = pick_lang(request)
     settings = request.app.state.settings
     store = attachments.root(settings)
@@ -335,7 +346,11 @@ async def submit_report(asset_id: AssetPath, request: Request, session: SessionD
         given = form.fields.get("csrf", "")
         keep = {"description": description, "contact": contact}
         if not (expected and hmac.compare_digest(expected.encode(), given.encode())):
+            await asyncio.sleep(TARPIT)  # forged posts get one answer a second per connection
             return _form(request, asset, error=text(lang, "err_expired"), status_code=403, **keep)
+        wait = limiter(request).take(client, asset.id)
+        if wait > 0:
+            return await _too_many(request, wait)
         if not description:
             return _form(request, asset, error=text(lang, "err_required"), status_code=422, **keep)
         if len(description) > MAX_DESCRIPTION:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hmac
 import secrets
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -17,6 +19,8 @@ from plantroom.auth import service as auth
 from plantroom.auth.deps import csrf_ok, end_session, session_user, set_session_cookie
 from plantroom.auth.models import User
 from plantroom.auth.service import principal_of
+from plantroom.auth.throttle import TARPIT, LoginThrottle, TooManyAttempts
+from plantroom.clientaddr import request_client
 from plantroom.db import CommittingRoute, SessionDep
 from plantroom.errors import AppError
 from workorders import repository, service
@@ -46,6 +50,15 @@ def _user(request: Request, session: SessionDep) -> tuple[User | None, str]:
 
 def _to_login() -> RedirectResponse:
     return RedirectResponse("/ui/login", status_code=303)
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    """The app's sign-in throttle (app.state.login_throttle), made on first use."""
+    state = request.app.state
+    throttle: LoginThrottle | None = getattr(state, "login_throttle", None)
+    if throttle is None:
+        throttle = state.login_throttle = LoginThrottle()
+    return throttle
 
 
 #: The sign-in form's CSRF token lives in this cookie (there is no session yet) and in the form:
@@ -83,22 +96,45 @@ def login_page(request: Request) -> Response:
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
-    session: SessionDep,
     username: Annotated[str, Form(max_length=80)],
     password: Annotated[str, Form(max_length=200)],
     csrf: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Check the form's CSRF token and the password, then start a session."""
+    """Check the form's CSRF token and the password, then start a session.
+
+    Async on purpose: a refused attempt waits (the tarpit) and a check waits for a hashing slot
+    on the event loop, holding no worker thread; only the check itself runs in one
+    (plantroom.auth.throttle)."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf.encode("utf-8", "replace")):
         return _login_form(request, error="login_expired", username=username, status_code=403)
-    user = auth.authenticate_password(session, username, password)
-    if user is None:
-        return _login_form(request, error="bad_login", username=username, status_code=401)
+    throttle = login_throttle(request)
+    client = request_client(request)
     resp = RedirectResponse("/ui/", status_code=303)
-    set_session_cookie(request, resp, user.id, session)
+    db = request.app.state.db
+
+    def check() -> bool:
+        with db.session() as s:
+            user = auth.authenticate_password(s, username, password)
+            if user is not None:
+                set_session_cookie(request, resp, user.id, s)
+            return user is not None
+
+    try:
+        throttle.check(username, client)
+        async with throttle.hashing():
+            ok = await run_in_threadpool(check)
+    except TooManyAttempts as exc:
+        await asyncio.sleep(TARPIT)
+        refused = _login_form(request, error="login_throttled", username=username, status_code=429)
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
+    if not ok:
+        throttle.failed(username, client)
+        return _login_form(request, error="bad_login", username=username, status_code=401)
+    throttle.succeeded(username, client)
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/ui/login")
     return resp
 
