@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, computed_field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
 from alerts import repository
 from alerts.models import Alert, Silence
@@ -25,6 +25,7 @@ from plantroom.auth.models import Role
 from plantroom.auth.service import Principal
 from plantroom.db import CommittingRoute, SessionDep, utcnow
 from plantroom.errors import AppError, Conflict, Forbidden, NotFound
+from plantroom.isotime import instant
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["alerts"])
 READERS = {Role.admin, Role.engineer, Role.technician}
@@ -36,19 +37,11 @@ SilenceId = Annotated[int, Path(ge=1, le=MAX_ID, description="silence id")]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
-def _utc_instant(value: dt.datetime) -> dt.datetime:
-    """In UTC and within the years the databases and the engine's UNIX times handle."""
-    try:
-        value = value.astimezone(dt.UTC)
-    except OverflowError:
-        raise ValueError("date out of range") from None
-    if not 1970 <= value.year <= 9000:
-        raise ValueError("date must fall between the years 1970 and 9000")
-    return value
-
-
 #: A point in time with its UTC offset ('2026-05-01T08:00:00+08:00' or '...Z').
-Instant = Annotated[AwareDatetime, AfterValidator(_utc_instant)]
+if TYPE_CHECKING:
+    Instant = dt.datetime
+else:
+    Instant = instant(1970, 8999, "ISO 8601 with its UTC offset")
 
 
 def _no_nul(value: str) -> str:
@@ -163,7 +156,9 @@ def list_alerts(
     since: Annotated[Instant | None, Query(description="started at or after")] = None,
     until: Annotated[Instant | None, Query(description="started before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=20, description="next_cursor of the last page")
+    ] = None,
 ) -> AlertList:
     """Alerts, newest first."""
     _require(who, READERS, "list alerts")
@@ -349,7 +344,9 @@ def list_silences(
         Query(description="true: running and scheduled ones; false: ended or expired ones"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=20, description="next_cursor of the last page")
+    ] = None,
 ) -> SilenceList:
     """Silences, newest first."""
     _require(who, READERS, "list silences")

@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from alerts.routes import router as alerts_router
 from config.settings import Settings
 from config.site import SiteConfig, load_site
-from plantroom import migrate
+from plantroom import migrate, openapi
 from plantroom.auth.cache import TokenCache
 from plantroom.auth.deps import MetricsPrincipal
 from plantroom.auth.routes import router as auth_router
@@ -26,6 +26,7 @@ from plantroom.idempotency import IdempotencyMiddleware, clear_unfinished
 from plantroom.response_cache import ResponseCache
 from plantroom.scheduler import WorkOrderServices
 from plantroom.security_headers import SecurityHeaders
+from plantroom.strict_query import refuse_unknown_query
 from workorders import calendars, sla_service
 from workorders import service as workorders
 from workorders.asset_routes import router as assets_router
@@ -101,6 +102,7 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query)],
         title="Plantroom",
         version="0.1.0",
         description="Building-facilities monitoring and maintenance work orders.",
@@ -163,4 +165,5 @@ def create_app(
         """Liveness: no authentication."""
         return {"status": "ok"}
 
+    openapi.install(app)
     return app

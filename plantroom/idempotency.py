@@ -75,14 +75,19 @@ async def _caller(scope: Scope) -> str | None:
             who = await app.state.tokens.principal(request, token, app.state.settings.admin_token)
         except AppError:
             return None
-        return f"user:{who.user_id}" if who.user_id is not None else f"name:{who.username}"
+        return _key(f"user:{who.user_id}" if who.user_id is not None else f"name:{who.username}")
     if auth:
         return None
     session = read_session(request)
     uid = session.get("uid") if session else None
     if isinstance(uid, int) and not isinstance(uid, bool):
-        return f"user:{uid}"
+        return _key(f"user:{uid}")
     return None
+
+
+def _key(identity: str) -> str:
+    """The stored form of a caller's identity: fixed length, whatever the username."""
+    return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def _fingerprint(scope: Scope, body: bytes) -> str:
@@ -102,7 +107,7 @@ async def _fingerprint(scope: Scope, body: bytes) -> str:
     elif ctype == "multipart/form-data":
         canonical = await _multipart(headers, body)
     if canonical is None:
-        return "raw:" + hashlib.sha256(body).hexdigest()
+        return hashlib.sha256(b"raw:" + body).hexdigest()
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -17,8 +17,8 @@ class IdempotencyRecord(Base):
     __tablename__ = "idempotency_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: SHA-256 of the caller's credential (bearer token or session), so keys never collide
-    #: between callers and no credential is stored.
+    #: SHA-256 of the caller's identity (the user behind the token or session), so keys never
+    #: collide between callers.
     caller: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(200))
     method: Mapped[str] = mapped_column(String(10))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -30,6 +31,13 @@ from plantroom.idempotency_models import IdempotencyRecord
 from tests.auth.accounts import make_user, sign_in
 from tests.conftest import ADMIN_TOKEN
 from workorders.models import Attachment, LaborEntry
+
+
+@pytest.fixture
+def db(db_both: Database) -> Iterator[Database]:
+    """On SQLite and on PostgreSQL (which, unlike SQLite, holds every column to its length)."""
+    yield db_both
+
 
 AUTH = [(b"authorization", f"Bearer {ADMIN_TOKEN}".encode())]
 

@@ -218,7 +218,9 @@ def list_locations(
     parent_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     kind: Kind | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=20, description="next_cursor of the last page")
+    ] = None,
 ) -> LocationPage:
     """Locations by id, filtered by parent and kind."""
     rows = assets.list_locations(
@@ -336,7 +338,9 @@ def update_asset(
 
 @router.delete("/assets/{asset_id}", response_model=AssetDetail)
 def retire_asset(asset_id: AssetId, session: SessionDep, who: CurrentPrincipal) -> AssetDetail:
-    """Retire an asset: it keeps its history but takes no new work orders (admin, engineer)."""
+    """Retire an asset (admin, engineer): it is not deleted. It stays readable at GET
+    /assets/{asset_id} with `active: false`, keeps its history and its work orders, and takes no
+    new work orders; retiring it again answers the same. The answer is the retired asset."""
     _writer(who)
     return _asset_out(assets.retire_asset(session, who=who, asset_id=asset_id))
 
@@ -347,7 +351,9 @@ def asset_history(
     session: SessionDep,
     who: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=20, description="next_cursor of the last page")
+    ] = None,
 ) -> AssetHistory:
     """The asset's work orders, newest first, with labor, parts and other costs summed over all
     of them. A contractor sees only its own work orders, in the items and in the totals."""

@@ -133,7 +133,15 @@ def list_attachments(
 @router.get(
     "/workorders/{wo_id}/attachments/{att_id}",
     response_class=FileResponse,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
+    responses={
+        200: {
+            "content": {
+                kind.content_type: {"schema": {"type": "string", "format": "binary"}}
+                for kind in sorted(attachments.ALLOWED, key=lambda k: k.content_type)
+            },
+            "description": "the file, as the type its content was judged to be on upload",
+        }
+    },
 )
 def download_attachment(
     wo_id: WorkOrderId,

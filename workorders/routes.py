@@ -8,7 +8,7 @@ import datetime as dt
 import io
 import json
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
@@ -21,6 +21,8 @@ from plantroom.auth.service import Principal
 from plantroom.concurrency import check_if_match, etag, none_match, set_etag
 from plantroom.db import CommittingRoute, Database, SessionDep, utcnow
 from plantroom.errors import AppError, Forbidden, NotFound
+from plantroom.isotime import instant
+from plantroom.pagination import Cursor
 from plantroom.response_cache import CachedRoute, ResponseCache
 from workorders import costs, repository, service, sla_service
 from workorders.models import (
@@ -66,9 +68,18 @@ EXPORT_LIMIT = 50_000
 #: Printable characters only: PostgreSQL refuses NUL in text, which must be a 422, not a 500.
 ASSET_ID = r"^[^\x00-\x1f\x7f]+$"
 _SORT_PATTERN = "^-?(" + "|".join(SORTS) + ")$"
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such work order, or not visible to the caller"},
+}
+if TYPE_CHECKING:
+    CreatedTime = dt.datetime
+else:
+    #: A creation-time filter: ISO 8601 with its offset.
+    CreatedTime = instant(1970, 8999, "ISO 8601 with its UTC offset")
+#: Changes guarded by If-Match (appends are not: they never conflict).
 _CONCURRENCY: dict[int | str, dict[str, Any]] = {
     412: {"description": "If-Match named a version that is no longer current"},
-    404: {"description": "No such work order, or not visible to the caller"},
+    **_NOT_FOUND,
 }
 
 
@@ -253,12 +264,12 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
     q: Annotated[
         str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="text in the title")
     ] = None,
-    created_from: Annotated[dt.datetime | None, Query()] = None,
-    created_to: Annotated[dt.datetime | None, Query()] = None,
+    created_from: Annotated[CreatedTime | None, Query()] = None,
+    created_to: Annotated[CreatedTime | None, Query()] = None,
     sort: Annotated[
         str, Query(pattern=_SORT_PATTERN, description="id, created_at, updated_at, priority, due")
     ] = "-id",
-    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    cursor: Cursor = None,
 ) -> ListQuery:
     """The filters of a work-order list, narrowed to what the caller may see."""
     statuses = [str(s) for s in status_] if status_ else None
@@ -420,7 +431,7 @@ def export_workorders(session: SessionDep, who: CurrentPrincipal, query: ListQue
 @router.get(
     "/workorders/{wo_id}",
     response_model=WorkOrderDetail,
-    responses={304: {"description": "If-None-Match named the current version"}, **_CONCURRENCY},
+    responses={304: {"description": "If-None-Match named the current version"}, **_NOT_FOUND},
 )
 def get_workorder(
     wo_id: WorkOrderId,
@@ -497,9 +508,6 @@ def update_workorder(
     wo = load_visible(session, wo_id, who)
     check_if_match(request, wo.version)
     changes = body.model_dump(exclude_unset=True)
-    for key in ("title", "priority", "type"):
-        if key in changes and changes[key] is None:
-            raise AppError(f"{key} cannot be null", status_code=422)
     changes = {k: (str(v) if k in ("priority", "type") else v) for k, v in changes.items()}
     policy: Any = "keep"
     if "priority" in changes or "type" in changes:
@@ -579,7 +587,7 @@ def _worker(who: Principal) -> None:
     "/workorders/{wo_id}/comments",
     response_model=WorkOrderDetail,
     status_code=status.HTTP_201_CREATED,
-    responses=_CONCURRENCY,
+    responses=_NOT_FOUND,
 )
 def add_comment(
     wo_id: WorkOrderId,
@@ -628,7 +636,7 @@ def record_check(
     "/workorders/{wo_id}/labor",
     response_model=WorkOrderDetail,
     status_code=status.HTTP_201_CREATED,
-    responses=_CONCURRENCY,
+    responses=_NOT_FOUND,
 )
 def add_labor(
     wo_id: WorkOrderId,
@@ -658,7 +666,7 @@ def add_labor(
     "/workorders/{wo_id}/parts",
     response_model=WorkOrderDetail,
     status_code=status.HTTP_201_CREATED,
-    responses=_CONCURRENCY,
+    responses=_NOT_FOUND,
 )
 def add_part(
     wo_id: WorkOrderId, body: PartIn, response: Response, session: SessionDep, who: CurrentPrincipal
@@ -683,7 +691,7 @@ def add_part(
     "/workorders/{wo_id}/costs",
     response_model=WorkOrderDetail,
     status_code=status.HTTP_201_CREATED,
-    responses=_CONCURRENCY,
+    responses=_NOT_FOUND,
 )
 def add_cost(
     wo_id: WorkOrderId, body: CostIn, response: Response, session: SessionDep, who: CurrentPrincipal
@@ -695,7 +703,7 @@ def add_cost(
     return _reload(session, wo_id, who, response)
 
 
-@router.get("/workorders/{wo_id}/audit", response_model=list[AuditOut], responses=_CONCURRENCY)
+@router.get("/workorders/{wo_id}/audit", response_model=list[AuditOut], responses=_NOT_FOUND)
 def workorder_audit(
     wo_id: WorkOrderId,
     session: SessionDep,

@@ -102,7 +102,9 @@ def list_deliveries(
     who: Admin,
     status_: Annotated[webhooks.DeliveryStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[
+        str | None, Query(min_length=1, max_length=20, description="next_cursor of the last page")
+    ] = None,
 ) -> DeliveryList:
     """A webhook's deliveries, newest first, optionally only pending, delivered or failed."""
     after: int | None = None

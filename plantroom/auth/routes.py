@@ -34,12 +34,12 @@ from plantroom.auth.schemas import (
 from plantroom.auth.service import InvalidAccount, Principal, Scope
 from plantroom.db import CommittingRoute, SessionDep, utcnow
 from plantroom.errors import AppError, Forbidden, NotFound
+from plantroom.pagination import Cursor
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["auth"])
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="user id")]
 TokenId = Annotated[int, Path(ge=1, le=MAX_ID, description="token id")]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[str | None, Query(max_length=20)]
 
 
 class BadCursor(AppError):

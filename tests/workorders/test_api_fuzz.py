@@ -12,14 +12,11 @@ PostgreSQL:
   UTC instant leaves the calendar, so each string of a few valid cases, and each string field an
   operation declares, is sent once more with such a value.
 
-Why the cases are not sent with schemathesis's own `case.call()`: its requests transport counts
-pooled connections through `PoolManager.pools.keys()`. grafana-client depends on niquests, whose
-urllib3-future replaces the `urllib3` package at interpreter start (its .pth file), and
-urllib3-future's pool container (TrafficPolice) has no keys(), so every call fails with
-AttributeError before reaching the app. Pinning requests or urllib3 cannot help while
-urllib3-future is installed. So each case is serialized by schemathesis (as_transport_kwargs),
-prepared by requests into the exact bytes schemathesis would send, and sent through Starlette's
-TestClient to the same in-process app.
+The whole contract (every check schemathesis has, for three callers) is tests/
+test_openapi_contract.py; this file hunts server errors on both databases, with the hostile
+values above. Each case is serialized by schemathesis (as_transport_kwargs), prepared by
+requests into the exact bytes schemathesis would send, and sent through Starlette's TestClient
+with raise_server_exceptions, so that a server error arrives with its traceback.
 """
 
 from __future__ import annotations
