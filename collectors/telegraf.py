@@ -45,6 +45,7 @@ import sys
 import tomllib
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -657,24 +658,42 @@ class _Importer:
         """[[inputs.modbus.request]] sections: one profile and device per slave id."""
         requests = sec.get("request", [])
         requests = [requests] if isinstance(requests, dict) else list(requests)
-        slaves = sorted({int(r.get("slave_id", 0)) for r in requests if isinstance(r, dict)})
-        if any(isinstance(r, dict) and "slave_id" not in r for r in requests):
-            self.note(f"{where}: a request has no slave_id; used Telegraf's default 0")
         if not requests:
             self.note(f"{where}: configuration_type 'request' without [[inputs.modbus.request]]")
+        for target, rwhere, req, group in self.per_slave(
+            "request", requests, label, where, link, device_opts, profile_opts, interval
+        ):
+            self.request(target, rwhere, req, group)
+
+    def per_slave(
+        self,
+        kind: str,
+        items: list[Any],
+        label: str,
+        where: str,
+        link: dict[str, Any] | None,
+        device_opts: dict[str, Any],
+        profile_opts: dict[str, Any],
+        interval: str,
+    ) -> Iterator[tuple[_Target, str, dict[str, Any], str | None]]:
+        """The request or metric sections with the profile and device of their slave id: one
+        per slave id, which Telegraf defaults to 0; a section that is not a table is listed."""
+        slaves = sorted({int(i.get("slave_id", 0)) for i in items if isinstance(i, dict)})
+        if any(isinstance(i, dict) and "slave_id" not in i for i in items):
+            self.note(f"{where}: a {kind} has no slave_id; used Telegraf's default 0")
         targets: dict[int, tuple[_Target, str | None]] = {}
         for slave in slaves:
             name = label if len(slaves) == 1 else f"{label} unit {slave}"
             targets[slave] = self.target(
                 name, where, slave, link, dict(device_opts), profile_opts, interval
             )
-        for ri, req in enumerate(requests):
-            rwhere = f"{where} request[{ri}]"
-            if not isinstance(req, dict):
-                self.unsupported(rwhere, "request", "not a table; not imported", req)
+        for i, item in enumerate(items):
+            iwhere = f"{where} {kind}[{i}]"
+            if not isinstance(item, dict):
+                self.unsupported(iwhere, kind, "not a table; not imported", item)
                 continue
-            target, group = targets[int(req.get("slave_id", 0))]
-            self.request(target, rwhere, req, group)
+            target, group = targets[int(item.get("slave_id", 0))]
+            yield target, iwhere, item, group
 
     def request(self, target: _Target, where: str, req: dict[str, Any], group: str | None) -> None:
         """One [[inputs.modbus.request]]: its fields, and what its optimisation implies."""
@@ -761,24 +780,15 @@ class _Importer:
         metrics = [metrics] if isinstance(metrics, dict) else list(metrics)
         if not metrics:
             self.note(f"{where}: configuration_type 'metric' without [[inputs.modbus.metric]]")
-        slaves = sorted({int(m.get("slave_id", 0)) for m in metrics if isinstance(m, dict)})
-        if any(isinstance(m, dict) and "slave_id" not in m for m in metrics):
-            self.note(f"{where}: a metric has no slave_id; used Telegraf's default 0")
         gap = self.metric_gap(where, sec)
-        targets: dict[int, tuple[_Target, str | None]] = {}
-        for slave in slaves:
-            name = label if len(slaves) == 1 else f"{label} unit {slave}"
-            targets[slave] = self.target(
-                name, where, slave, link, dict(device_opts), profile_opts, interval
-            )
-        for mi, metric in enumerate(metrics):
-            mwhere = f"{where} metric[{mi}]"
-            if not isinstance(metric, dict):
-                self.unsupported(mwhere, "metric", "not a table; not imported", metric)
-                continue
-            target, group = targets[int(metric.get("slave_id", 0))]
+        targets: list[_Target] = []
+        for target, mwhere, metric, group in self.per_slave(
+            "metric", metrics, label, where, link, device_opts, profile_opts, interval
+        ):
             self.metric(target, mwhere, metric, group)
-        for target, _ in targets.values():
+            if all(t is not target for t in targets):
+                targets.append(target)
+        for target in targets:
             target.profile["max_gap"] = max(target.profile.get("max_gap", 0), gap)
 
     def metric_gap(self, where: str, sec: dict[str, Any]) -> int:
