@@ -26,6 +26,7 @@ from plantroom.auth.service import Principal
 from plantroom.db import CommittingRoute, SessionDep, utcnow
 from plantroom.errors import AppError, Conflict, Forbidden, NotFound
 from plantroom.isotime import instant
+from plantroom.jsonbody import JsonBody
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["alerts"])
 READERS = {Role.admin, Role.engineer, Role.technician}
@@ -208,7 +209,7 @@ def acknowledge_alert(alert_id: AlertId, session: SessionDep, who: CurrentPrinci
 # --- silences -----------------------------------------------------------------------------------
 
 
-class SilenceCreate(BaseModel):
+class SilenceCreate(JsonBody):
     """A silence or maintenance window. Give ends_at or duration; starts_at defaults to now.
 
     At least one criterion is required: a selector list or rule_ids. Every given criterion must

@@ -91,6 +91,11 @@ def _run(w: World, role: str, op: Any, mode: GenerationMode, sent: Counter[str])
     def run(case: Case) -> None:
         if failures:
             return
+        if any(v == [] for v in (case.query or {}).values()):
+            # An empty list sends no parameter at all: what reaches the server is not the case
+            # schemathesis judges (a "schema-breaking" month=[] arrives as no month, which is
+            # valid), so its checks would judge a request nobody sent.
+            return
         headers = w.headers(role)
         try:
             response = case.call(headers=headers)

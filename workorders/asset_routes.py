@@ -21,6 +21,7 @@ from plantroom.auth.models import Role
 from plantroom.auth.service import Principal
 from plantroom.db import CommittingRoute, SessionDep
 from plantroom.errors import AppError, Forbidden
+from plantroom.jsonbody import JsonBody
 from workorders import assets
 from workorders.models import Asset, Location
 
@@ -84,7 +85,7 @@ class LocationPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
 
 
-class LocationCreate(BaseModel):
+class LocationCreate(JsonBody):
     """A new location, exactly one level below its parent (a site has none)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -100,7 +101,7 @@ class LocationCreate(BaseModel):
     )
 
 
-class LocationUpdate(BaseModel):
+class LocationUpdate(JsonBody):
     """Rename, re-code or move a location made through the API."""
 
     model_config = ConfigDict(extra="forbid")
@@ -134,7 +135,7 @@ class AssetDetail(BaseModel):
     active: bool = Field(description="False once retired: history kept, no new work orders")
 
 
-class AssetCreate(BaseModel):
+class AssetCreate(JsonBody):
     """A new asset, standing in a building, floor or room."""
 
     model_config = ConfigDict(extra="forbid")
@@ -151,7 +152,7 @@ class AssetCreate(BaseModel):
     sub_item: str | None = Field(default=None, pattern=r"^0[1-5][A-D0]\d0$")
 
 
-class AssetUpdate(BaseModel):
+class AssetUpdate(JsonBody):
     """Change an asset; for a site asset only location_id and active (see SITE_OWNED)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from plantroom.isotime import instant
+from plantroom.jsonbody import JsonBody
 from workorders.models import HoldReason, Origin, Priority, Status, WorkOrderType
 
 #: Action times before this are typos, and far-off ones overflow time zone arithmetic.
 
 
-class _In(BaseModel):
+class _In(JsonBody):
     """Request bodies: unknown fields, NaN and infinities are refused."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)

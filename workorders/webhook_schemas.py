@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from plantroom.jsonbody import JsonBody
 from workorders.webhooks import EVENTS
 
 _SECRET = r"^[\x21-\x7e]+$"
@@ -43,7 +44,7 @@ def check_events(value: list[str]) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(JsonBody):
     """A new webhook subscription."""
 
     model_config = ConfigDict(extra="forbid")
@@ -74,7 +75,7 @@ class WebhookCreate(BaseModel):
         return check_events(v)
 
 
-class WebhookUpdate(BaseModel):
+class WebhookUpdate(JsonBody):
     """Changes to a webhook; fields left out stay as they are."""
 
     model_config = ConfigDict(extra="forbid")

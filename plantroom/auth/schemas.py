@@ -17,12 +17,13 @@ from plantroom.auth.service import (
     USERNAME_MAX,
     Scope,
 )
+from plantroom.jsonbody import JsonBody
 
 #: Ids are 32-bit database integers on PostgreSQL.
 MAX_ID = 2_147_483_647
 
 
-class _In(BaseModel):
+class _In(JsonBody):
     """Request bodies: unknown fields, NaN and infinities are refused."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
