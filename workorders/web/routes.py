@@ -109,6 +109,7 @@ async def login(
     (plantroom.auth.throttle)."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf.encode("utf-8", "replace")):
+        await asyncio.sleep(TARPIT)  # forged posts get one answer a second per connection
         return _login_form(request, error="login_expired", username=username, status_code=403)
     throttle = login_throttle(request)
     client = request_client(request)
