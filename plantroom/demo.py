@@ -136,7 +136,7 @@ def _banner(url: str, logins: list[Login], sim: Simulator, settings: Settings) -
         "",
         "Plantroom demo is running.",
         f"  Tablet UI   {url}/ui/",
-        f"  API         {url}/api/v1/workorders   (OpenAPI: {url}/docs)",
+        f"  API         {url}/api/v1/workorders   (OpenAPI: {url}/openapi.json)",
         f"  Data        {settings.data_dir.resolve()}",
         "",
         "  Logins (UI: username / password; API: Authorization: Bearer <token>)",
