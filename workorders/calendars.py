@@ -55,8 +55,8 @@ Source = Literal["site", "bundled"]
 class UnknownHolidayYear(LookupError):
     """Neither the site nor the bundled package holds the official arrangement for this year."""
 
-    def __init__(self, year: int, cause: str = ""):
-        super().__init__(missing_year_reason(year) + (f" ({cause})" if cause else ""))
+    def __init__(self, year: int):
+        super().__init__(missing_year_reason(year))
         self.year = year
 
 
@@ -68,6 +68,11 @@ def missing_year_reason(year: int) -> str:
         f"nor chinesecalendar {version} holds it); working days of {year} are taken as Monday "
         f"to Friday until the State Council's {year} notice is loaded into site.yaml"
     )
+
+
+def missing_years_reason(years: Iterable[int]) -> str | None:
+    """missing_year_reason for each year, or None when there is none."""
+    return "; ".join(missing_year_reason(y) for y in years) or None
 
 
 @dataclass(frozen=True)
@@ -202,15 +207,6 @@ class AlwaysCalendar:
 
     def __repr__(self) -> str:
         return "AlwaysCalendar()"
-
-
-def official_workday(day: dt.date) -> bool:
-    """True on a Chinese working day by the installed table; UnknownHolidayYear when no source
-    holds the year."""
-    working = installed().workday(day)
-    if working is None:
-        raise UnknownHolidayYear(day.year)
-    return working
 
 
 def parse_hours(spans: Sequence[str]) -> tuple[tuple[int, int], ...]:

@@ -142,7 +142,7 @@ def get_scorecard(
     revision. A month whose clocks need a holiday year nobody has loaded is reported with those
     clocks, the score and the payment flagged provisional."""
     card = _card(request, session, who, org_id, month)
-    revised = scorecard.revisions(session, card.contractor_id, card.month)
+    revised = sla_repository.scorecard_revisions(session, card.contractor_id, card.month)
     return ScorecardOut.of(card, scorecard.TARGET_ON_TIME_PERCENT, revised)
 
 

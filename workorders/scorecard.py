@@ -70,7 +70,7 @@ from plantroom.auth.models import Organisation
 from plantroom.db import utcnow
 from plantroom.errors import AppError
 from workorders import notices, sla_repository, webhooks
-from workorders.calendars import missing_year_reason
+from workorders.calendars import missing_years_reason
 from workorders.models import OPEN_STATES, Status
 from workorders.scorecard_models import ScorecardReport, ScorecardRevision
 from workorders.service import SYNCED_LATE
@@ -285,9 +285,7 @@ class Scorecard:
     @property
     def provisional_reason(self) -> str | None:
         """Which years are missing, and what to do; None when every clock is exact."""
-        if not self.missing_years:
-            return None
-        return "; ".join(missing_year_reason(y) for y in self.missing_years)
+        return missing_years_reason(self.missing_years)
 
     @property
     def ended(self) -> bool:
@@ -574,11 +572,6 @@ def note_reported(
     )
     webhooks.enqueue(session, event="contractor.scorecard_revised", payload=data)
     return revision
-
-
-def revisions(session: Session, contractor_id: int, month: str) -> list[ScorecardRevision]:
-    """The revisions of a contractor's month, oldest first."""
-    return sla_repository.scorecard_revisions(session, contractor_id, month)
 
 
 def revise_reported(

@@ -43,7 +43,7 @@ from workorders.calendars import (
     HolidayTable,
     WorkCalendar,
     make_calendar,
-    missing_year_reason,
+    missing_years_reason,
     parse_hours,
     zone,
 )
@@ -212,9 +212,7 @@ class ClockState:
     @property
     def reason(self) -> str | None:
         """Why the clock is provisional, naming the year; None when it is exact."""
-        if not self.missing_years:
-            return None
-        return "; ".join(missing_year_reason(y) for y in self.missing_years)
+        return missing_years_reason(self.missing_years)
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,13 +132,26 @@ def choose_policy(
         if session is None:
             raise ValueError("choose_policy needs a session to look up contractors by name")
         ids = sla_repository.organisation_ids(session, names)
+    policy = _pick(configured, ids, priority=priority, contractor_id=contractor_id)
+    return None if policy is None else policy.model_dump(mode="json")
+
+
+def _pick(
+    configured: Sequence[SlaPolicy],
+    ids: dict[str, int],
+    *,
+    priority: str,
+    contractor_id: int | None,
+) -> SlaPolicy | None:
+    """The policy for this priority and contractor among the configured ones (contractors'
+    names resolved through ids); None when none covers it or it sets neither target."""
     try:
         policy = policy_for(resolve_policies(configured, ids), priority, contractor_id)
     except NoSlaPolicy:
         return None
     if policy.response is None and policy.resolution is None:
         return None
-    return policy.model_dump(mode="json")
+    return policy
 
 
 class UnknownContractor(LookupError):
@@ -156,13 +169,7 @@ def policy_for_names(
         raise UnknownContractor(f"unknown contractor {contractor!r} (site.yaml lists: {known})")
     ids = {name: i for i, name in enumerate(names, 1)}
     configured = [p for p in site.doc.sla.policies if p.priority == priority]
-    try:
-        policy = policy_for(resolve_policies(configured, ids), priority, ids.get(contractor or ""))
-    except NoSlaPolicy:
-        return None
-    if policy.response is None and policy.resolution is None:
-        return None
-    return policy
+    return _pick(configured, ids, priority=priority, contractor_id=ids.get(contractor or ""))
 
 
 def due_times(
