@@ -37,9 +37,9 @@ from collectors.simulator.history import Progress
 from config.settings import Settings
 from config.site import SiteConfig
 from config.yamlloc import ConfigError, load_located, pydantic_problems
+from core.db import Database
 from plantroom.app import prepare_database
-from plantroom.db import Database
-from workorders import repository as wo_repository
+from workorders.orders import repository as wo_repository
 
 #: Seconds of history per engine batch: one query of the store, one progress report.
 CHUNK = 3600.0

@@ -38,11 +38,11 @@ from alerts.rules.base import OK, SEVERITY_PRIORITY
 from alerts.silences import watched_series
 from collectors.readings import Quality, Reading
 from config.site import SiteConfig
-from plantroom.db import Database
-from workorders import repository as wo_repository
-from workorders import service as workorders
-from workorders import sla_service
-from workorders.models import OPEN_STATES
+from core.db import Database
+from workorders.orders import repository as wo_repository
+from workorders.orders import service as workorders
+from workorders.orders.models import OPEN_STATES
+from workorders.sla import service as sla_service
 
 log = logging.getLogger(__name__)
 

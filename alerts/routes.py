@@ -20,13 +20,13 @@ from alerts.rules import Selector, Severity
 from alerts.silences import MAX_SILENCE, InvalidSilence, SilenceIndex, check_silence, rule_assets
 from config.site import SiteConfig
 from config.units import Duration
-from plantroom.auth.deps import CurrentPrincipal
-from plantroom.auth.models import Role
-from plantroom.auth.service import Principal
-from plantroom.db import CommittingRoute, SessionDep, utcnow
-from plantroom.errors import AppError, Conflict, Forbidden, NotFound
-from plantroom.isotime import instant
-from plantroom.jsonbody import JsonBody
+from core.auth.deps import CurrentPrincipal
+from core.auth.models import Role
+from core.auth.service import Principal
+from core.db import CommittingRoute, SessionDep, utcnow
+from core.errors import AppError, Conflict, Forbidden, NotFound
+from core.isotime import instant
+from core.jsonbody import JsonBody
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["alerts"])
 READERS = {Role.admin, Role.engineer, Role.technician}

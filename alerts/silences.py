@@ -19,8 +19,8 @@ from alerts import repository
 from alerts.models import Silence
 from alerts.rules import RuleConfig, Selector
 from config.site import AssetRef, SiteConfig
-from plantroom.db import Database, utcnow
-from plantroom.errors import AppError
+from core.db import Database, utcnow
+from core.errors import AppError
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from config.site import load_site
 from plantroom.app import prepare_database
 from plantroom.demo import pick_sim_ports
 from plantroom.runtime import Monitoring
-from workorders.models import WorkOrder, WorkOrderEvent
+from workorders.orders.models import WorkOrder, WorkOrderEvent
 
 RULE = "main-power-loss"
 MAINS = {"a-main": "a-main-meter", "b-main": "b-main-meter"}

@@ -28,7 +28,7 @@ at most once a minute per token, and without the spread all 50 writes would fall
 second, a minute into the run.
 
 The list answers from the app's response cache while nothing it shows has changed
-(plantroom.response_cache, plantroom.changes), so a list nobody touches costs about what the bare
+(core.response_cache, core.changes), so a list nobody touches costs about what the bare
 endpoint costs. To measure the list as it is used, not only its cache, the figure is taken at
 several write loads (--writes, default 0 and 1 change a second). At a rate above 0, one more
 connection PATCHes a random technician's open work order through the API at that rate, during
@@ -75,12 +75,12 @@ from sqlalchemy import event, func, insert, select, text, update
 from bench._site import free_port
 from config.settings import Settings
 from config.site import SITES_DIR, load_site
+from core.auth import service as auth
+from core.auth.models import ApiToken, Role
+from core.db import Database
+from core.response_cache import ResponseCache
 from plantroom.app import create_app, prepare_database
-from plantroom.auth import service as auth
-from plantroom.auth.models import ApiToken, Role
-from plantroom.db import Database
-from plantroom.response_cache import ResponseCache
-from workorders.models import OPEN_STATES, Asset, Status, WorkOrder, WorkOrderEvent
+from workorders.orders.models import OPEN_STATES, Asset, Status, WorkOrder, WorkOrderEvent
 
 TARGET = 0.4
 SUBJECT = "/api/v1/workorders?assignee=me&open=true"
@@ -397,7 +397,7 @@ def _event_rows(wo_id: int, status: Status, created: dt.datetime) -> list[dict[s
 
 def query_plan(db: Database, user_id: int) -> str:
     """The database's plan for the subject's query, as the repository builds it."""
-    from workorders import repository
+    from workorders.orders import repository
 
     seen: list[tuple[str, Any]] = []
 

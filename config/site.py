@@ -18,9 +18,9 @@ from alerts.rules import RuleConfig
 from config.profile import Profile
 from config.units import Duration
 from config.yamlloc import ConfigError, LocatedDoc, Problem, load_located, pydantic_problems
-from workorders.calendars import HolidayTable
-from workorders.pm_models import Maintenance
-from workorders.sla_config import (
+from workorders.pm.models import Maintenance
+from workorders.sla.calendars import HolidayTable
+from workorders.sla.config import (
     CalendarSection,
     ContractorList,
     SlaSection,
@@ -200,7 +200,7 @@ class SiteFile(_Strict):
     maintenance: Maintenance = Field(default_factory=Maintenance)
     sla: SlaSection = Field(default_factory=SlaSection)
     contractors: ContractorList = Field(default_factory=list)
-    #: Official holiday arrangements loaded by the site (workorders.sla_config.CalendarSection).
+    #: Official holiday arrangements loaded by the site (workorders.sla.config.CalendarSection).
     calendar: CalendarSection = Field(default_factory=CalendarSection)
     #: Extra folders with profiles, relative to the site file.
     profile_dirs: list[str] = Field(default_factory=list)

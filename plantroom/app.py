@@ -15,30 +15,32 @@ from fastapi.staticfiles import StaticFiles
 from alerts.routes import router as alerts_router
 from config.settings import Settings
 from config.site import SiteConfig, load_site
-from plantroom import migrate, openapi
-from plantroom.auth.cache import TokenCache
-from plantroom.auth.deps import MetricsPrincipal
-from plantroom.auth.routes import router as auth_router
-from plantroom.changes import ChangeWatch
-from plantroom.db import Database
-from plantroom.errors import NotFound, install_handlers
-from plantroom.idempotency import IdempotencyMiddleware, clear_unfinished
-from plantroom.response_cache import ResponseCache
+from core import openapi
+from core.auth.cache import TokenCache
+from core.auth.deps import MetricsPrincipal
+from core.auth.routes import router as auth_router
+from core.changes import ChangeWatch
+from core.db import Database
+from core.errors import NotFound, install_handlers
+from core.idempotency import IdempotencyMiddleware, clear_unfinished
+from core.response_cache import ResponseCache
+from core.security_headers import SecurityHeaders
+from core.strict_query import refuse_unknown_query
+from plantroom import migrate
 from plantroom.scheduler import WorkOrderServices
-from plantroom.security_headers import SecurityHeaders
-from plantroom.strict_query import refuse_unknown_query
-from workorders import calendars, sla_service
-from workorders import service as workorders
-from workorders.asset_routes import router as assets_router
-from workorders.assets import sync_locations
-from workorders.attachment_routes import router as attachments_router
-from workorders.calendar_routes import router as calendar_router
-from workorders.contractor_routes import router as contractors_router
-from workorders.routes import router as workorders_router
+from workorders.assets.routes import router as assets_router
+from workorders.assets.service import sync_locations
+from workorders.attachments.routes import router as attachments_router
+from workorders.contractors.routes import router as contractors_router
+from workorders.orders import service as workorders
+from workorders.orders.routes import router as workorders_router
+from workorders.sla import calendars
+from workorders.sla import service as sla_service
+from workorders.sla.routes import router as calendar_router
 from workorders.web.request_routes import router as requests_router
 from workorders.web.routes import HERE as WEB_DIR
 from workorders.web.routes import router as web_router
-from workorders.webhook_routes import router as webhooks_router
+from workorders.webhooks.routes import router as webhooks_router
 
 
 def secret_key(settings: Settings) -> str:

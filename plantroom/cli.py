@@ -58,7 +58,7 @@ def check_config(path: Path, *, now: dt.datetime) -> int:
         f"{site.path}: OK - {len(list(site.assets()))} assets, {len(site.devices())} devices, "
         f"{len(site.profiles)} profiles, {len(site.doc.rules)} rules"
     )
-    from workorders.holiday_years import coverage_warnings
+    from workorders.sla.holiday_years import coverage_warnings
 
     for w in coverage_warnings(site, now=now):
         print(f"{site.path}: warning: {w}", file=sys.stderr)
@@ -213,7 +213,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     app = create_app(_settings(args), background=True)
     settle_heap()
-    # proxy_headers off: plantroom.clientaddr trusts X-Forwarded-For from PLANTROOM_TRUSTED_PROXIES
+    # proxy_headers off: core.clientaddr trusts X-Forwarded-For from PLANTROOM_TRUSTED_PROXIES
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=False)
     return 0
 
@@ -351,8 +351,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_sla_due(args: argparse.Namespace) -> int:
     """Print the due times of a work order opened at --opened, as the service computes them."""
     from collectors.simulator.history import parse_instant
-    from workorders.holiday_years import target_words
-    from workorders.sla_service import UnknownContractor, due_times
+    from workorders.sla.holiday_years import target_words
+    from workorders.sla.service import UnknownContractor, due_times
 
     site = load_site(args.site or _settings(args).site)
     tz = site.doc.site.timezone
@@ -417,8 +417,8 @@ def cmd_sla_due(args: argparse.Namespace) -> int:
 def cmd_sla_recompute(args: argparse.Namespace) -> int:
     """Recompute provisional SLA clocks (or all, --all) on the site's holiday table now."""
     from plantroom.app import prepare_database
-    from workorders import calendars
-    from workorders.holiday_years import catch_up
+    from workorders.sla import calendars
+    from workorders.sla.holiday_years import catch_up
 
     settings = _settings(args)
     site = load_site(args.site or settings.site)
@@ -717,7 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--data-dir", default=None)
     m.set_defaults(func=cmd_migrate)
 
-    from plantroom.auth.cli import add_parsers as add_account_parsers
+    from plantroom.users_cli import add_parsers as add_account_parsers
 
     add_account_parsers(sub)  # users create|list|disable, tokens create|revoke|list
     return p

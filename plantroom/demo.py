@@ -18,16 +18,17 @@ from sqlalchemy.orm import Session
 from collectors.simulator.server import Simulator
 from config.settings import Settings
 from config.site import RtuLink, SiteConfig, load_site
+from core.auth import service as auth
+from core.auth.models import Role, User
+from core.db import Database
 from plantroom.app import create_app, prepare_database
-from plantroom.auth import service as auth
-from plantroom.auth.models import Role, User
-from plantroom.db import Database
 from plantroom.httpserver import EmbeddedServer, settle_heap
 from plantroom.runtime import Monitoring
 from plantroom.scheduler import WorkOrderServices
-from workorders import service as workorders
-from workorders import sla_service
-from workorders.models import Priority, WorkOrder
+from workorders.orders import repository as wo_repository
+from workorders.orders import service as workorders
+from workorders.orders.models import Priority, WorkOrder
+from workorders.sla import service as sla_service
 
 log = logging.getLogger("plantroom.demo")
 
@@ -88,7 +89,7 @@ def _give_a_job(s: Session, site: SiteConfig, org_id: int) -> None:
     policy = sla_service.choose_policy(
         site, priority=Priority.P3, contractor_id=org_id, type_="inspection", session=s
     )
-    asset = "lift-b1" if workorders.repository.get_asset(s, "lift-b1") else None
+    asset = "lift-b1" if wo_repository.get_asset(s, "lift-b1") else None
     workorders.create(
         s,
         title=CONTRACTOR_JOB,
@@ -189,7 +190,7 @@ async def run_demo(
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=5,
-            proxy_headers=False,  # plantroom.clientaddr decides whom to believe
+            proxy_headers=False,  # core.clientaddr decides whom to believe
         )
     )
     stop = asyncio.Event()

@@ -1,12 +1,13 @@
 """Every table module, listed once so Alembic and tests see the whole schema."""
 
 from alerts.models import Alert, RuleState, Silence
-from plantroom.audit import AuditEntry
-from plantroom.auth.models import ApiToken, Organisation, UiSession, User
-from plantroom.changes import ChangeCounter
-from plantroom.db import Base
-from plantroom.idempotency_models import IdempotencyRecord
-from workorders.models import (
+from core.audit import AuditEntry
+from core.auth.models import ApiToken, Organisation, UiSession, User
+from core.changes import ChangeCounter
+from core.db import Base
+from core.idempotency_models import IdempotencyRecord
+from workorders.contractors.models import ScorecardReport, ScorecardRevision
+from workorders.orders.models import (
     Asset,
     Attachment,
     LaborEntry,
@@ -16,10 +17,9 @@ from workorders.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from workorders.notices import SiteNotice
-from workorders.scorecard_models import ScorecardReport, ScorecardRevision
-from workorders.sla_notify import NotificationCursor
-from workorders.webhook_models import Webhook, WebhookDelivery
+from workorders.sla.notices import SiteNotice
+from workorders.sla.notify import NotificationCursor
+from workorders.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
     "Alert",

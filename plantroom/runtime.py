@@ -20,8 +20,8 @@ from collectors.sinks.embedded import EmbeddedStore
 from collectors.sinks.influx import InfluxV1Sink, InfluxV2Sink
 from config.settings import Settings
 from config.site import SiteConfig, remap_ports
-from plantroom.db import Database
-from workorders import calendars
+from core.db import Database
+from workorders.sla import calendars
 
 log = logging.getLogger(__name__)
 

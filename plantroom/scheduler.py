@@ -3,13 +3,13 @@
 start-up check of the holiday years) on
 one APScheduler, and the webhook dispatcher.
 
-Each job is declared next to its code (`workorders.pm.add_jobs`, `workorders.sla_service.add_jobs`)
-and collected here. Both jobs are safe to run in two processes at once: PM generation is keyed
-by occurrence, and the SLA sweep records each threshold once. The dispatcher claims deliveries
-with a lease, so two dispatchers never send one delivery twice at the same time. SLA
-notifications keep one cursor per target: two processes running them would each tell the
-targets, so run the background services in one process (`plantroom serve` does; extra API
-workers can run `create_app` without them).
+Each job is declared next to its code (`workorders.pm.service.add_jobs`,
+`workorders.sla.service.add_jobs`) and collected here. Both jobs are safe to run in two
+processes at once: PM generation is keyed by occurrence, and the SLA sweep records each
+threshold once. The dispatcher claims deliveries with a lease, so two dispatchers never send one
+delivery twice at the same time. SLA notifications keep one cursor per target: two processes
+running them would each tell the targets, so run the background services in one process
+(`plantroom serve` does; extra API workers can run `create_app` without them).
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from config.site import SiteConfig
-from plantroom.db import Database
-from workorders import holiday_years, pm, sla_notify, sla_service
-from workorders.webhook_dispatch import WebhookDispatcher
+from core.db import Database
+from workorders.pm import service as pm
+from workorders.sla import holiday_years
+from workorders.sla import notify as sla_notify
+from workorders.sla import service as sla_service
+from workorders.webhooks.dispatch import WebhookDispatcher
 
 
 class WorkOrderServices:

@@ -26,13 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.settings import Settings
 from config.site import SITES_DIR, load_site
+from core.auth.models import Role
+from core.db import Database
 from plantroom.app import create_app, prepare_database
-from plantroom.auth.models import Role
-from plantroom.db import Database
 from plantroom.demo import ensure_demo_users
 from tests.e2e.live import serving
-from workorders import repository, service
-from workorders.models import Origin, Priority
+from workorders.orders import repository, service
+from workorders.orders.models import Origin, Priority
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

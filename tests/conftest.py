@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 
 from config.settings import Settings
 from config.site import SITES_DIR, SiteConfig, load_site
+from core.db import Database
 from plantroom.app import create_app, prepare_database
-from plantroom.db import Database
 from tests.notify_servers import receiver, smtp  # noqa: F401  (fixtures shared by test modules)
-from workorders import calendars
+from workorders.sla import calendars
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-token-" + "x" * 16

@@ -6,8 +6,8 @@ from fastapi.testclient import TestClient
 
 from config.settings import Settings
 from config.site import SiteConfig
+from core.db import Database
 from plantroom.app import create_app
-from plantroom.db import Database
 from plantroom.demo import CONTRACTOR_JOB, ensure_demo_users
 
 

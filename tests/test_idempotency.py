@@ -23,14 +23,14 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from config.site import SiteConfig
+from core.auth.models import Role
+from core.db import Database
+from core.idempotency import clear_unfinished
+from core.idempotency_models import IdempotencyRecord
 from plantroom.app import create_app
-from plantroom.auth.models import Role
-from plantroom.db import Database
-from plantroom.idempotency import clear_unfinished
-from plantroom.idempotency_models import IdempotencyRecord
 from tests.auth.accounts import make_user, sign_in
 from tests.conftest import ADMIN_TOKEN
-from workorders.models import Attachment, LaborEntry
+from workorders.orders.models import Attachment, LaborEntry
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Request bodies take JSON as the document types it: no boolean for a number, no string for a
-number (plantroom.jsonbody); a field that reads its own input (a duration) keeps doing so."""
+number (core.jsonbody); a field that reads its own input (a duration) keeps doing so."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BeforeValidator, Field, ValidationError
 
-from plantroom.auth.models import Role
-from plantroom.db import Database
-from plantroom.jsonbody import JsonBody
+from core.auth.models import Role
+from core.db import Database
+from core.jsonbody import JsonBody
 from tests.auth.accounts import bearer, make_token, make_user
 
 

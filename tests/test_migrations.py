@@ -7,8 +7,8 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from core.db import Database
 from plantroom import migrate
-from plantroom.db import Database
 from plantroom.models import Base
 
 

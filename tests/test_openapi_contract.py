@@ -38,7 +38,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.generation.case import Case
 
-from plantroom.db import Database
+from core.db import Database
 from tests.workorders.authz_world import World, build_world
 
 pytestmark = pytest.mark.slow

@@ -11,12 +11,12 @@ from sqlalchemy.exc import IntegrityError
 
 from config.settings import Settings
 from config.site import SiteConfig
+from core.db import Database
 from plantroom import migrate
 from plantroom.app import create_app, prepare_database
-from plantroom.db import Database
 from tests.conftest import ADMIN_TOKEN
-from workorders import repository, service
-from workorders.models import WorkOrder
+from workorders.orders import repository, service
+from workorders.orders.models import WorkOrder
 
 
 def test_migrations_build_the_schema_on_an_empty_postgres(pg_url: str) -> None:

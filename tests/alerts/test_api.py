@@ -15,10 +15,10 @@ from alerts.rules import Selector
 from alerts.silences import SilenceIndex, selects
 from config.settings import Settings
 from config.site import SiteConfig
+from core.auth import service as auth
+from core.auth.models import Role
+from core.db import Database, utcnow
 from plantroom.app import create_app, prepare_database
-from plantroom.auth import service as auth
-from plantroom.auth.models import Role
-from plantroom.db import Database, utcnow
 from tests.conftest import ADMIN_TOKEN
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)

@@ -24,7 +24,7 @@ from config.settings import Settings
 from config.site import SITES_DIR, SiteConfig, load_site
 from plantroom.app import prepare_database
 from plantroom.cli import main
-from workorders.models import WorkOrder
+from workorders.orders.models import WorkOrder
 
 TZ = ZoneInfo("Asia/Shanghai")  # the demo site's
 #: Monday 2 March 2026 to Wednesday 4 March, midnight on site.

@@ -18,9 +18,9 @@ from collectors.decode import decode_raw, encode_raw, to_engineering
 from collectors.readings import Quality, Reading
 from config.profile import Point
 from config.site import SiteConfig
-from plantroom.db import Database
-from workorders import repository, service
-from workorders.models import WorkOrder
+from core.db import Database
+from workorders.orders import repository, service
+from workorders.orders.models import WorkOrder
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC).timestamp()
 
@@ -377,7 +377,7 @@ sys.path.insert(0, {root!r})
 from alerts.engine import AlertEngine
 from collectors.readings import Quality, Reading
 from config.site import load_site
-from plantroom.db import Database
+from core.db import Database
 
 site = load_site({site!r})
 rules = [r for r in site.doc.rules if r.id == "pump-overcurrent"]

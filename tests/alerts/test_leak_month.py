@@ -15,8 +15,8 @@ from alerts.engine import AlertEngine
 from alerts.events import AlertEvent
 from collectors.simulator.history import generate
 from config.site import SITES_DIR, SiteConfig, load_site
-from plantroom.db import Database
-from workorders.models import WorkOrder
+from core.db import Database
+from workorders.orders.models import WorkOrder
 
 TZ = ZoneInfo("Asia/Shanghai")  # the demo site's
 #: Sunday 1 March 2026, midnight on site: the simulated month runs to 31 March.

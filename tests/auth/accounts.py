@@ -7,9 +7,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from plantroom.auth import service as auth
-from plantroom.auth.models import Role
-from plantroom.db import Database
+from core.auth import service as auth
+from core.auth.models import Role
+from core.db import Database
 
 
 def make_user(

@@ -11,9 +11,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
-from plantroom import audit
-from plantroom.auth.models import Role
-from plantroom.db import Database
+from core import audit
+from core.auth.models import Role
+from core.db import Database
 from tests.auth.accounts import bearer, make_user, sign_in
 
 

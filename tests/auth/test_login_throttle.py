@@ -10,10 +10,10 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 
-from plantroom.auth import service
-from plantroom.auth.models import Role
-from plantroom.auth.throttle import LoginThrottle
-from plantroom.db import Database
+from core.auth import service
+from core.auth.models import Role
+from core.auth.throttle import LoginThrottle
+from core.db import Database
 from tests.auth.accounts import make_user, sign_in
 
 PASSWORD = "the-right-password"

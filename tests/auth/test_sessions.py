@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
-from plantroom.auth.models import Role
-from plantroom.db import Database
+from core.auth.models import Role
+from core.db import Database
 from tests.auth.accounts import bearer, make_token, make_user, sign_in
 
 PASSWORD = "tablet-password"

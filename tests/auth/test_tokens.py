@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 import plantroom.models as models
-from plantroom.auth.models import ApiToken, Role
-from plantroom.db import Database
+from core.auth.models import ApiToken, Role
+from core.db import Database
 from tests.auth.accounts import bearer, make_token, make_user
 
 

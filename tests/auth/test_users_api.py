@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from plantroom import audit
-from plantroom.auth.models import Role, User
-from plantroom.db import Database
+from core import audit
+from core.auth.models import Role, User
+from core.db import Database
 from tests.auth.accounts import bearer, make_token, make_user
 
 

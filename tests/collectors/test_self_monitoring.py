@@ -12,8 +12,8 @@ from collectors.readings import Quality
 from collectors.sinks.embedded import EmbeddedStore
 from config.settings import Settings
 from config.site import SiteConfig
+from core.db import Database
 from plantroom.app import create_app
-from plantroom.db import Database
 from plantroom.runtime import Monitoring
 from tests.collectors.sim import port_map, simulator
 from tests.conftest import ADMIN_TOKEN
@@ -107,7 +107,7 @@ def test_metrics_on_the_api_port_need_an_admin_or_a_metrics_token(
     client: TestClient, db: Database
 ) -> None:
     # The page names devices and their Modbus gateways' addresses: not for anyone who asks.
-    from plantroom.auth.models import Role
+    from core.auth.models import Role
     from tests.auth.accounts import bearer, make_token, make_user
 
     client.app.state.metrics = lambda: "plantroom_x 1\n"  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from config.site import SITES_DIR, load_site
 from config.yamlloc import ConfigError
-from workorders.sla_config import (
+from workorders.sla.config import (
     PaymentRule,
     SlaSection,
     resolve_policies,

@@ -19,13 +19,13 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from config.site import SiteConfig
+from core.auth.models import User
+from core.db import Database
 from plantroom.app import create_app
-from plantroom.auth.models import User
-from plantroom.db import Database
 from plantroom.demo import Login, ensure_demo_users
 from tests.e2e.live import serving
-from workorders import service
-from workorders.models import Origin, Priority
+from workorders.orders import service
+from workorders.orders.models import Origin, Priority
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

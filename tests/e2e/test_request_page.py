@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from config.site import SiteConfig
-from workorders.models import Attachment, WorkOrder
+from workorders.orders.models import Attachment, WorkOrder
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveApp

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from config.site import SiteConfig
-from workorders.models import WorkOrder
+from workorders.orders.models import WorkOrder
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveApp, Seeded

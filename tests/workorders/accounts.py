@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from plantroom.auth import service as auth
-from plantroom.auth.models import Role
-from plantroom.db import Database
+from core.auth import service as auth
+from core.auth.models import Role
+from core.db import Database
 
 
 def token_for(db: Database, username: str, role: Role, org: str | None = None) -> str:

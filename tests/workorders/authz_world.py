@@ -22,11 +22,11 @@ from sqlalchemy import update
 
 from alerts import repository as alerts_repository
 from alerts.models import Alert
-from plantroom.auth import service as auth
-from plantroom.auth.models import Organisation, Role
-from plantroom.db import Database
+from core.auth import service as auth
+from core.auth.models import Organisation, Role
+from core.db import Database
 from tests.conftest import ADMIN_TOKEN
-from workorders.webhook_models import WebhookDelivery
+from workorders.webhooks.models import WebhookDelivery
 
 #: Every kind of caller the matrix knows, in the column order of its table.
 ROLES = (

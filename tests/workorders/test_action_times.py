@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
-from plantroom.auth.models import Role
-from plantroom.db import Database
+from core.auth.models import Role
+from core.db import Database
 from tests.auth.accounts import bearer, make_token, make_user
-from workorders.models import WorkOrder
-from workorders.sla_repository import organisation_ids
+from workorders.orders.models import WorkOrder
+from workorders.sla.repository import organisation_ids
 
 SH = ZoneInfo("Asia/Shanghai")
 CONTRACTOR = "Huaxia Property Services"

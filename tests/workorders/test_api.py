@@ -6,11 +6,11 @@ import datetime as dt
 
 from fastapi.testclient import TestClient
 
-from plantroom.auth import service as auth
-from plantroom.auth.models import Role
-from plantroom.db import Database
+from core.auth import service as auth
+from core.auth.models import Role
+from core.db import Database
 from tests.workorders.accounts import token_for as _token
-from workorders import service
+from workorders.orders import service
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -132,7 +132,7 @@ def test_contractor_sees_only_own_work_and_others_answer_404(
     other = client.post("/api/v1/workorders", json={"title": "Boiler"}).json()["id"]
     with db.session() as s:
         org = auth.get_or_create_organisation(s, "Evergreen")
-        from workorders import repository
+        from workorders.orders import repository
 
         wo = repository.get(s, theirs)
         assert wo is not None

@@ -40,7 +40,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.generation.case import Case
 
-from plantroom.db import Database
+from core.db import Database
 from tests.auth.accounts import sign_in
 from tests.workorders.authz_world import ASSET, RULE, World, build_world, openapi
 

@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from config.site import SiteConfig
-from plantroom import audit
-from plantroom.auth import service as auth
-from plantroom.auth.models import Role
-from plantroom.db import Database
+from core import audit
+from core.auth import service as auth
+from core.auth.models import Role
+from core.db import Database
 from tests.workorders.accounts import token_for as _token
-from workorders import service
-from workorders.assets import sync_locations
-from workorders.models import Asset, LaborEntry, Location, OtherCost, PartLine, WorkOrder
+from workorders.assets.service import sync_locations
+from workorders.orders import service
+from workorders.orders.models import Asset, LaborEntry, Location, OtherCost, PartLine, WorkOrder
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ import segno
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
-from plantroom import audit
-from plantroom.auth import service as auth
-from plantroom.auth.models import Role
-from plantroom.db import Database
+from core import audit
+from core.auth import service as auth
+from core.auth.models import Role
+from core.db import Database
 from tests.workorders.accounts import token_for as _token
-from workorders import attachments
-from workorders.models import WorkOrder
+from workorders.attachments import service as attachments
+from workorders.orders.models import WorkOrder
 
 LIMIT = attachments.DEFAULT_MAX_BYTES
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from plantroom.db import Database
+from core.db import Database
 from tests.auth.accounts import sign_in
 from tests.workorders.authz_world import (
     ASSET,
@@ -43,7 +43,7 @@ from tests.workorders.authz_world import (
     openapi,
     png,
 )
-from workorders.repository import SORTS
+from workorders.orders.repository import SORTS
 
 Ref = Callable[[World, str], Any]
 WO = "/api/v1/workorders/{wo_id}"

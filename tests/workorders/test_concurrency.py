@@ -9,8 +9,8 @@ import httpx
 
 from config.settings import Settings
 from config.site import SiteConfig
+from core.db import Database
 from plantroom.app import create_app
-from plantroom.db import Database
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.live import serving
 

@@ -26,15 +26,18 @@ from sqlalchemy import select
 
 from alerts.config import Notifications, WebhookTarget
 from config.site import SITES_DIR, SiteConfig, load_site
+from core.db import Database
 from plantroom.cli import check_config, main
-from plantroom.db import Database
 from tests.notify_servers import Receiver
-from workorders import calendars, holiday_years, notices, scorecard, service, sla_service
-from workorders.models import Priority, WorkOrder, WorkOrderEvent
-from workorders.scorecard_models import ScorecardRevision
-from workorders.sla import SlaPolicy, compute_sla
-from workorders.sla_notify import SlaNotifier
-from workorders.sla_repository import organisation_ids
+from workorders.contractors import scorecard
+from workorders.contractors.models import ScorecardRevision
+from workorders.orders import service
+from workorders.orders.models import Priority, WorkOrder, WorkOrderEvent
+from workorders.sla import calendars, holiday_years, notices
+from workorders.sla import service as sla_service
+from workorders.sla.clock import SlaPolicy, compute_sla
+from workorders.sla.notify import SlaNotifier
+from workorders.sla.repository import organisation_ids
 
 SH = ZoneInfo("Asia/Shanghai")
 H = 3600.0
@@ -380,7 +383,7 @@ def _three_jobs(db: Database, site: SiteConfig) -> tuple[int, int, int]:
 
 def _card(db: Database, site: SiteConfig, month: str, now: str) -> scorecard.Scorecard:
     with db.session() as s:
-        from plantroom.auth.models import Organisation
+        from core.auth.models import Organisation
 
         org = s.get_one(Organisation, huaxia(db))
         card = scorecard.scorecard(
@@ -463,7 +466,7 @@ def test_the_scorecard_api_reports_a_provisional_month_and_its_revision(
     site_2027: SiteConfig,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from workorders import contractor_routes
+    from workorders.contractors import routes as contractor_routes
 
     _three_jobs(db, demo_site)
     org = huaxia(db)
@@ -505,7 +508,7 @@ def test_the_scorecard_api_reports_a_provisional_month_and_its_revision(
 def test_the_api_marks_each_clock_exact_or_provisional(
     client: TestClient, db: Database, demo_site: SiteConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from workorders import routes
+    from workorders.orders import routes
 
     wo_id = open_wo(db, demo_site, "2026-12-28 10:00", contractor=None)
     monkeypatch.setattr(routes, "utcnow", lambda: at("2026-12-28 10:05"))
@@ -526,7 +529,7 @@ def test_the_api_marks_each_clock_exact_or_provisional(
 def test_the_tablet_card_says_provisional(
     client: TestClient, db: Database, demo_site: SiteConfig
 ) -> None:
-    from plantroom.auth.models import Role
+    from core.auth.models import Role
     from tests.auth.accounts import make_user, sign_in
 
     make_user(db, "tech", Role.technician, password="tablet-password")

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from plantroom.auth import service as auth
-from plantroom.auth.models import Role
-from plantroom.db import Database
+from core.auth import service as auth
+from core.auth.models import Role
+from core.db import Database
 
 _n = itertools.count()
 

@@ -1,6 +1,6 @@
 """Kept list answers and token answers are never stale: whatever changes the data, from any
-process, the next request sees it (plantroom.changes, plantroom.response_cache,
-plantroom.auth.cache). Each test first makes sure the answer it then expects to change was
+process, the next request sees it (core.changes, core.response_cache,
+core.auth.cache). Each test first makes sure the answer it then expects to change was
 being served from the cache, so it tests the cache, not a rebuild."""
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from sqlalchemy import select, text
 
 from config.settings import Settings
 from config.site import SiteConfig
+from core.auth import service as auth
+from core.auth.models import ApiToken, Role, User
+from core.changes import ChangeWatch
+from core.db import Database
+from core.response_cache import ResponseCache
 from plantroom.app import create_app
-from plantroom.auth import service as auth
-from plantroom.auth.models import ApiToken, Role, User
-from plantroom.changes import ChangeWatch
-from plantroom.db import Database
-from plantroom.response_cache import ResponseCache
 from tests.workorders.accounts import token_for
-from workorders import repository, service
+from workorders.orders import repository, service
 
 MINE = "/api/v1/workorders?assignee=me&open=true"
 

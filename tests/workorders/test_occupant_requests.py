@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from config.site import SiteConfig
-from plantroom.db import Database
-from workorders import attachments
-from workorders.models import Asset, Attachment, WorkOrder
+from core.db import Database
+from workorders.attachments import service as attachments
+from workorders.orders.models import Asset, Attachment, WorkOrder
 from workorders.web.ratelimit import RequestLimiter
 from workorders.web.request_routes import CSRF_COOKIE
 

@@ -19,10 +19,11 @@ from sqlalchemy import select
 
 from config.site import SITES_DIR, SiteConfig, load_site
 from config.yamlloc import ConfigError
-from plantroom.db import Database
-from workorders import pm, service
-from workorders.models import WorkOrder
-from workorders.pm_models import TEMPLATES, Maintenance, Schedule, TemplateName
+from core.db import Database
+from workorders.orders import service
+from workorders.orders.models import WorkOrder
+from workorders.pm import service as pm
+from workorders.pm.models import TEMPLATES, Maintenance, Schedule, TemplateName
 
 TZ = ZoneInfo("Asia/Shanghai")  # the demo site's timezone
 

@@ -22,14 +22,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.site import SiteConfig
-from plantroom.auth import service as auth
-from plantroom.auth.models import Organisation, Role
-from plantroom.db import Database
-from workorders import pm, scorecard, service, sla_service
-from workorders.models import Priority, WorkOrder
-from workorders.pm_models import Maintenance
-from workorders.scorecard import BadMonth, ClockTally, score_of
-from workorders.sla_config import PaymentRule
+from core.auth import service as auth
+from core.auth.models import Organisation, Role
+from core.db import Database
+from workorders.contractors import scorecard
+from workorders.contractors.scorecard import BadMonth, ClockTally, score_of
+from workorders.orders import service
+from workorders.orders.models import Priority, WorkOrder
+from workorders.pm import service as pm
+from workorders.pm.models import Maintenance
+from workorders.sla import service as sla_service
+from workorders.sla.config import PaymentRule
 
 SH = ZoneInfo("Asia/Shanghai")
 H = 3600.0

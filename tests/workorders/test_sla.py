@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from workorders.calendars import AlwaysCalendar, BusinessCalendar, UnknownHolidayYear
-from workorders.sla import (
+from workorders.sla.calendars import AlwaysCalendar, BusinessCalendar, UnknownHolidayYear
+from workorders.sla.clock import (
     AmbiguousSlaPolicy,
     HoldWithoutReason,
     NoSlaPolicy,

@@ -1,5 +1,5 @@
 """SLA warnings and breaches reach the site's notification targets (e-mail and webhooks) once
-each, and none is lost when a target is down (workorders.sla_notify). Delivery is to a real
+each, and none is lost when a target is down (workorders.sla.notify). Delivery is to a real
 local HTTP server and a real local SMTP server."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import logging
 import pytest
 
 from alerts.config import EmailTarget, Notifications, WebhookTarget
-from plantroom.db import Database
+from core.db import Database
 from tests.notify_servers import Inbox, Receiver, mail_target
-from workorders import service
-from workorders.models import Priority, WorkOrderEvent
-from workorders.sla_notify import SlaNotifier
+from workorders.orders import service
+from workorders.orders.models import Priority, WorkOrderEvent
+from workorders.sla.notify import SlaNotifier
 
 
 def _work_order(db: Database, title: str = "Booster pump tripped") -> int:
@@ -23,7 +23,7 @@ def _work_order(db: Database, title: str = "Booster pump tripped") -> int:
 
 
 def _sla_event(db: Database, wo_id: int, kind: str = "sla_breach", clock: str = "response") -> None:
-    """A warning or breach on the timeline, as workorders.sla_service records it."""
+    """A warning or breach on the timeline, as workorders.sla.service records it."""
     what = "SLA breach: the response target 1 h (P2 urgent, 24x7) was missed at 2026-11-21 10:00"
     if kind == "sla_warning":
         what = "SLA warning: 80% of the response target 1 h (P2 urgent, 24x7) used"
@@ -104,7 +104,7 @@ def test_event_refused_for_good_is_logged_and_the_rest_still_go(
     _sla_event(db, _work_order(db, "Refused"))
     _sla_event(db, _work_order(db, "Accepted"))
     receiver.statuses = [400]
-    with caplog.at_level(logging.ERROR, logger="workorders.sla_notify"):
+    with caplog.at_level(logging.ERROR, logger="workorders.sla.notify"):
         notifier.run_once()
     assert "refused, skipped: HTTP 400" in caplog.text
     notifier.run_once()

@@ -23,14 +23,15 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from config.site import SiteConfig
-from plantroom.audit import AuditEntry
-from plantroom.auth.models import Organisation
-from plantroom.db import Database
-from workorders import service, sla_service
-from workorders.models import Priority, WorkOrder, WorkOrderEvent
-from workorders.sla import SlaEvent
-from workorders.sla_config import SlaSection
-from workorders.webhook_models import Webhook, WebhookDelivery
+from core.audit import AuditEntry
+from core.auth.models import Organisation
+from core.db import Database
+from workorders.orders import service
+from workorders.orders.models import Priority, WorkOrder, WorkOrderEvent
+from workorders.sla import service as sla_service
+from workorders.sla.clock import SlaEvent
+from workorders.sla.config import SlaSection
+from workorders.webhooks.models import Webhook, WebhookDelivery
 
 SH = ZoneInfo("Asia/Shanghai")
 H = 3600.0

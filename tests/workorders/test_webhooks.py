@@ -18,14 +18,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from plantroom.audit import AuditEntry
-from plantroom.auth import service as auth
-from plantroom.auth.models import Role
-from plantroom.auth.service import Principal
-from plantroom.db import Database, utcnow
-from workorders import webhooks
-from workorders.webhook_dispatch import WebhookDispatcher
-from workorders.webhook_models import Webhook, WebhookDelivery
+from core.audit import AuditEntry
+from core.auth import service as auth
+from core.auth.models import Role
+from core.auth.service import Principal
+from core.db import Database, utcnow
+from workorders.webhooks import service as webhooks
+from workorders.webhooks.dispatch import WebhookDispatcher
+from workorders.webhooks.models import Webhook, WebhookDelivery
 
 ADMIN = Principal(username="alice", role=Role.admin)
 SECRET = "s3cret-for-the-tests-0123456789"

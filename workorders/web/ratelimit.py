@@ -9,7 +9,7 @@ A request spends its tokens only once it has passed its CSRF check (`take`); bef
 upload the route asks `wait` whether the buckets have any left at all, which spends nothing.
 
 In memory, per process: the page runs in the one API process, and a restart forgiving the
-counts is harmless. The client address comes from plantroom.clientaddr, which believes
+counts is harmless. The client address comes from core.clientaddr, which believes
 X-Forwarded-For only from PLANTROOM_TRUSTED_PROXIES.
 """
 

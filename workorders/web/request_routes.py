@@ -24,11 +24,12 @@ from fastapi.templating import Jinja2Templates
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from plantroom.auth.throttle import TARPIT
-from plantroom.clientaddr import request_client
-from plantroom.db import CommittingRoute, SessionDep
-from workorders import attachments, service
-from workorders.models import Asset, Origin, Priority, WorkOrder
+from core.auth.throttle import TARPIT
+from core.clientaddr import request_client
+from core.db import CommittingRoute, SessionDep
+from workorders.attachments import service as attachments
+from workorders.orders import service
+from workorders.orders.models import Asset, Origin, Priority, WorkOrder
 from workorders.web.i18n import LANGS, pick_lang
 from workorders.web.ratelimit import RequestLimiter
 
@@ -270,7 +271,7 @@ def _open_report(
     store: Path,
     site: Any,
 ) -> WorkOrder:
-    from workorders import sla_service  # it imports the service's neighbours
+    from workorders.sla import service as sla_service  # it imports the service's neighbours
 
     first = description.splitlines()[0].strip() if description.strip() else ""
     snippet = first if len(first) <= 100 else first[:99] + "…"

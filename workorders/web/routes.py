@@ -15,18 +15,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from plantroom.auth import service as auth
-from plantroom.auth.deps import csrf_ok, end_session, session_user, set_session_cookie
-from plantroom.auth.models import User
-from plantroom.auth.service import principal_of
-from plantroom.auth.throttle import TARPIT, LoginThrottle, TooManyAttempts
-from plantroom.clientaddr import request_client
-from plantroom.db import CommittingRoute, SessionDep
-from plantroom.errors import AppError
-from workorders import repository, service
-from workorders.models import OPEN_STATES, HoldReason, WorkOrder
-from workorders.repository import ListQuery
-from workorders.routes import WorkOrderId, visible_scope
+from core.auth import service as auth
+from core.auth.deps import csrf_ok, end_session, session_user, set_session_cookie
+from core.auth.models import User
+from core.auth.service import principal_of
+from core.auth.throttle import TARPIT, LoginThrottle, TooManyAttempts
+from core.clientaddr import request_client
+from core.db import CommittingRoute, SessionDep
+from core.errors import AppError
+from workorders.orders import repository, service
+from workorders.orders.models import OPEN_STATES, HoldReason, WorkOrder
+from workorders.orders.repository import ListQuery
+from workorders.orders.routes import WorkOrderId, visible_scope
 from workorders.web.i18n import LANGS, pick_lang, translator
 
 HERE = Path(__file__).resolve().parent
@@ -106,7 +106,7 @@ async def login(
 
     Async on purpose: a refused attempt waits (the tarpit) and a check waits for a hashing slot
     on the event loop, holding no worker thread; only the check itself runs in one
-    (plantroom.auth.throttle)."""
+    (core.auth.throttle)."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf.encode("utf-8", "replace")):
         await asyncio.sleep(TARPIT)  # forged posts get one answer a second per connection

@@ -1,0 +1,224 @@
+"""Request authentication: bearer tokens for the API, signed session cookies for the UI.
+
+API dependencies:
+- `CurrentPrincipal`: any valid bearer token. GET/HEAD/OPTIONS need the token's 'read' scope,
+  every other method its 'write' scope (403 otherwise). Unknown, revoked and expired tokens, and
+  tokens of disabled users, answer 401.
+- `AdminPrincipal`: as above, and role admin with the 'admin' scope (403 otherwise).
+- `require_role(who, *roles)`: 403 unless the caller has one of roles.
+
+UI helpers: `set_session_cookie`, `session_user`, `csrf_ok`, `end_session`. UI sessions are kept
+on the server (ui_sessions), so signing out ends one for good, and a password change or
+disabling the user ends all of theirs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from core.auth import repository, service
+from core.auth.cache import TokenCache
+from core.auth.models import Role, UiSession, User
+from core.auth.service import READ_METHODS, Principal, Scope
+from core.db import utcnow
+from core.errors import Forbidden, Unauthorized
+
+SESSION_COOKIE = "plantroom_session"
+SESSION_MAX_AGE = 12 * 3600
+#: Tokens are 'prt_' + 43 characters; anything much longer is not one of ours.
+MAX_TOKEN_LENGTH = 512
+_bearer = HTTPBearer(auto_error=False, description="An API token, or PLANTROOM_ADMIN_TOKEN")
+
+
+def required_scope(method: str) -> Scope:
+    """The scope an HTTP method needs: 'read' for GET/HEAD/OPTIONS, else 'write'."""
+    return Scope.read if method.upper() in READ_METHODS else Scope.write
+
+
+async def current_principal(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller of an API endpoint; 401 without a valid bearer token, 403 when the token's
+    scopes do not cover the request's method. Answers come from the app's TokenCache while
+    they still hold (core.auth.cache), so a polling tablet costs no database read here."""
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise Unauthorized("a bearer token is required")
+    if len(creds.credentials) > MAX_TOKEN_LENGTH:
+        raise Unauthorized("invalid token")
+    tokens: TokenCache = request.app.state.tokens
+    who = await tokens.principal(request, creds.credentials, request.app.state.settings.admin_token)
+    needed = required_scope(request.method)
+    if not who.has_scope(needed):
+        raise Forbidden(f"this token lacks the '{needed}' scope needed for {request.method}")
+    return who
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def metrics_principal(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Who may scrape /metrics on the API's port: an admin, or a token with the 'metrics' scope
+    (Prometheus sends it as a bearer token); 401 without a valid token, 403 otherwise. The
+    page names devices and their gateways' addresses."""
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise Unauthorized("a bearer token with the 'metrics' scope is required")
+    if len(creds.credentials) > MAX_TOKEN_LENGTH:
+        raise Unauthorized("invalid token")
+    tokens: TokenCache = request.app.state.tokens
+    who = await tokens.principal(request, creds.credentials, request.app.state.settings.admin_token)
+    if who.role is not Role.admin and not who.has_scope(Scope.metrics):
+        raise Forbidden("reading /metrics needs an admin, or a token with the 'metrics' scope")
+    return who
+
+
+MetricsPrincipal = Annotated[Principal, Depends(metrics_principal)]
+
+
+def bearer_token(request: Request) -> str | None:
+    """The request's bearer token, parsed as current_principal's HTTPBearer parses it; None
+    when there is none usable (current_principal then says why)."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return token
+
+
+def admin_principal(who: CurrentPrincipal) -> Principal:
+    """The caller, who must be an admin holding the 'admin' scope; 403 otherwise."""
+    if who.role is not Role.admin:
+        raise Forbidden("only admins may do this")
+    if not who.has_scope(Scope.admin):
+        raise Forbidden("this token lacks the 'admin' scope")
+    return who
+
+
+AdminPrincipal = Annotated[Principal, Depends(admin_principal)]
+
+
+def require_role(who: Principal, *roles: Role) -> None:
+    """403 unless who has one of roles."""
+    if who.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise Forbidden(f"role {who.role.value} may not do this (allowed: {allowed})")
+
+
+# --- UI sessions ---------------------------------------------------------------------------------
+
+
+def _serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.secret_key, salt="plantroom-session")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def set_session_cookie(request: Request, response: Response, user_id: int, session: Session) -> str:
+    """Sign user_id in: record a new server-side session, set its cookie on response and return
+    its CSRF token.
+
+    The cookie carries the session's secret (only its SHA-256 is stored), the user id and the
+    CSRF token, signed; the session itself lives in ui_sessions, so ending it there (sign-out,
+    a password change, disabling the user) ends it for every copy of the cookie.
+
+    The cookie is HttpOnly (scripts cannot read it), Secure unless settings.cookie_secure is off
+    (plain-HTTP demos only), and SameSite=Lax. Lax rather than Strict because people reach the
+    tablet UI by following links from elsewhere: an asset's QR code, a notification in a chat app
+    or an e-mail. With Strict those top-level GETs arrive without the cookie and show the sign-in
+    page to someone already signed in. Lax still withholds the cookie from cross-site POSTs and
+    from cross-site subresources, GET pages never change anything, and every form that does also
+    carries the session's CSRF token (see csrf_ok), so Lax gives up no protection here.
+    """
+    secret = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    now = utcnow()
+    session.add(
+        UiSession(
+            id=_digest(secret),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=SESSION_MAX_AGE),
+        )
+    )
+    value = _serializer(request).dumps({"sid": secret, "uid": user_id, "csrf": csrf})
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
+        path="/",
+    )
+    return csrf
+
+
+def end_session(request: Request, response: Response, session: Session) -> None:
+    """Sign out: end the request's server-side session and expire its cookie."""
+    data = read_session(request)
+    secret = data.get("sid") if data else None
+    if isinstance(secret, str):
+        repository.end_sessions(session, utcnow(), digest=_digest(secret))
+    response.delete_cookie(
+        SESSION_COOKIE,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.cookie_secure,
+        path="/",
+    )
+
+
+def read_session(request: Request) -> dict[str, Any] | None:
+    """The verified (signed, unexpired) cookie payload, or None. Whether the session is still
+    live is session_user's question."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _serializer(request).loads(raw, max_age=SESSION_MAX_AGE)
+    except BadSignature:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def session_user(request: Request, session: Session) -> tuple[User | None, str]:
+    """The signed-in, still active user and the session's CSRF token, or (None, "").
+
+    The session and the user are looked up on every request, so signing out, a password
+    change or disabling the user ends it at once.
+    """
+    data = read_session(request)
+    uid = data.get("uid") if data else None
+    secret = data.get("sid") if data else None
+    if not isinstance(uid, int) or isinstance(uid, bool) or not isinstance(secret, str):
+        return None, ""
+    live = repository.live_session(session, _digest(secret), utcnow())
+    if live is None or live.user_id != uid:
+        return None, ""
+    user = service.get_user(session, uid)
+    if user is None or not user.active:
+        return None, ""
+    return user, str(data.get("csrf", "")) if data else ""
+
+
+def csrf_ok(request: Request, given: str) -> bool:
+    """True when given is the CSRF token of the request's valid session (constant-time)."""
+    data = read_session(request)
+    expected = str(data.get("csrf", "")) if data else ""
+    return bool(expected) and hmac.compare_digest(
+        expected.encode(), given.encode("utf-8", "surrogatepass")
+    )

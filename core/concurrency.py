@@ -1,0 +1,53 @@
+"""Optimistic concurrency over HTTP: ETags carry an entity's version, If-Match guards updates.
+
+A client sends back the ETag it last saw in If-Match. If the entity changed since, the update
+answers 412 and the client reloads. Two updates racing past the check are caught by the
+version column itself (SQLAlchemy's version_id_col), which the error handler also turns into 412.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+from core.errors import AppError
+
+
+class PreconditionFailed(AppError):
+    """If-Match named a version that is no longer current."""
+
+    status_code = 412
+    error = "precondition_failed"
+
+
+def etag(version: int) -> str:
+    """The strong ETag of an entity at this version."""
+    return f'"{version}"'
+
+
+def check_if_match(request: Request, version: int) -> None:
+    """Raise PreconditionFailed unless If-Match is absent, '*', or names this version."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return
+    tags = [t.strip() for t in header.split(",")]
+    if "*" in tags or etag(version) in tags:
+        return
+    raise PreconditionFailed(
+        "the work order changed since you loaded it; reload and try again",
+        detail={"current_etag": etag(version), "if_match": header[:200]},
+    )
+
+
+def none_match(request: Request, tag: str) -> bool:
+    """True when If-None-Match names tag (or is '*'): the client's copy is current, answer 304.
+    The comparison is weak, as RFC 9110 prescribes for If-None-Match."""
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or tag.removeprefix("W/") in tags
+
+
+def set_etag(response: Response, version: int) -> None:
+    """Put the entity's ETag on the response."""
+    response.headers["ETag"] = etag(version)

@@ -1,0 +1,741 @@
+"""REST API for work orders and assets, under /api/v1."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+
+from core import audit, changes
+from core.auth.deps import CurrentPrincipal
+from core.auth.models import Role
+from core.auth.service import Principal
+from core.concurrency import check_if_match, etag, none_match, set_etag
+from core.db import CommittingRoute, Database, SessionDep, utcnow
+from core.errors import AppError, Forbidden, NotFound
+from core.isotime import instant
+from core.pagination import Cursor
+from core.response_cache import CachedRoute, ResponseCache
+from workorders.orders import costs, repository, service
+from workorders.orders.models import (
+    OPEN_STATES,
+    Origin,
+    Priority,
+    Status,
+    WorkOrder,
+    WorkOrderType,
+)
+from workorders.orders.repository import SORTS, ListQuery
+from workorders.orders.schemas import (
+    AssetOut,
+    Assignment,
+    AuditOut,
+    ChecklistItem,
+    ChecklistResult,
+    CommentIn,
+    CostIn,
+    CostOut,
+    CostTotals,
+    EventOut,
+    LaborIn,
+    LaborOut,
+    PartIn,
+    PartOut,
+    Sla,
+    SlaClock,
+    StatusChange,
+    WorkOrderCreate,
+    WorkOrderDetail,
+    WorkOrderList,
+    WorkOrderOut,
+    WorkOrderPatch,
+)
+from workorders.sla import service as sla_service
+
+router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["work orders"])
+CREATORS = {Role.admin, Role.engineer, Role.technician, Role.requester}
+#: Work-order ids are 32-bit database integers on PostgreSQL.
+WorkOrderId = Annotated[int, Path(ge=1, le=2_147_483_647, description="work order id")]
+#: Most rows one export returns; narrow the filters for more.
+EXPORT_LIMIT = 50_000
+#: Printable characters only: PostgreSQL refuses NUL in text, which must be a 422, not a 500.
+ASSET_ID = r"^[^\x00-\x1f\x7f]+$"
+_SORT_PATTERN = "^-?(" + "|".join(SORTS) + ")$"
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such work order, or not visible to the caller"},
+}
+if TYPE_CHECKING:
+    CreatedTime = dt.datetime
+else:
+    #: A creation-time filter: ISO 8601 with its offset.
+    CreatedTime = instant(1970, 8999, "ISO 8601 with its UTC offset")
+#: Changes guarded by If-Match (appends are not: they never conflict).
+_CONCURRENCY: dict[int | str, dict[str, Any]] = {
+    412: {"description": "If-Match named a version that is no longer current"},
+    **_NOT_FOUND,
+}
+
+
+class BadCursor(AppError):
+    """The cursor is not one this API handed out."""
+
+    status_code = 400
+    error = "bad_cursor"
+
+
+def visible_scope(who: Principal) -> dict[str, Any]:
+    """What a caller may see: a contractor its own organisation's work, a requester its own."""
+    return {
+        "contractor_id": who.contractor_scope,
+        "created_by": who.username if who.role is Role.requester else None,
+    }
+
+
+def to_out(wo: WorkOrder, who: Principal) -> WorkOrderOut:
+    """API shape of a work order, with the caller's allowed transitions."""
+    return WorkOrderOut(
+        id=wo.id,
+        version=wo.version,
+        title=wo.title,
+        description=wo.description,
+        status=Status(wo.status),
+        priority=Priority(wo.priority),
+        type=WorkOrderType(wo.type),
+        origin=Origin(wo.origin),
+        asset_id=wo.asset_id,
+        asset_name=wo.asset.name if wo.asset else None,
+        rule_id=wo.rule_id,
+        trigger=wo.trigger,
+        alert_count=wo.alert_count,
+        contractor_id=wo.contractor_id,
+        assignee_id=wo.assignee_id,
+        hold_reason=wo.hold_reason,  # type: ignore[arg-type]
+        cause_code=wo.cause_code,
+        resolution_code=wo.resolution_code,
+        checklist=[ChecklistItem.model_validate(i) for i in wo.checklist or []],
+        cost_total=wo.cost_total,
+        due_at=wo.due_at,
+        sla=Sla(
+            policy=(wo.sla_policy or {}).get("name"),
+            response_due_at=wo.response_due_at,
+            resolution_due_at=wo.resolution_due_at,
+            response_met_at=wo.response_met_at,
+            response_breached=wo.response_breached,
+            resolution_breached=wo.resolution_breached,
+            paused_seconds=wo.sla_paused_seconds,
+            provisional=wo.sla_provisional is not None,
+            provisional_reason=sla_service.provisional_reason(wo.sla_provisional),
+        ),
+        created_by=wo.created_by,
+        created_at=wo.created_at,
+        updated_at=wo.updated_at,
+        acknowledged_at=wo.acknowledged_at,
+        resolved_at=wo.resolved_at,
+        closed_at=wo.closed_at,
+        allowed_transitions=service.allowed_targets(wo.status, who.role),
+    )
+
+
+def load_visible(session: Session, wo_id: int, who: Principal) -> WorkOrder:
+    """The work order if the caller may see it; else 404, whether or not it exists."""
+    wo = repository.get(session, wo_id, **visible_scope(who))
+    if wo is None:
+        raise service.WorkOrderNotFound(wo_id)
+    return wo
+
+
+def _detail(session: Session, wo: WorkOrder, who: Principal, response: Response) -> WorkOrderDetail:
+    labor, parts, other = repository.cost_lines(session, wo.id)
+    set_etag(response, wo.version)
+    return WorkOrderDetail(
+        **to_out(wo, who).model_dump(),
+        events=[EventOut.model_validate(e) for e in wo.events],
+        labor=[LaborOut.model_validate(x) for x in labor],
+        parts=[PartOut.model_validate(x) for x in parts],
+        costs=[CostOut.model_validate(x) for x in other],
+        cost_totals=CostTotals(**costs.totals(labor, parts, other)),
+        sla_clocks=_clocks(session, wo),
+    )
+
+
+def _clocks(session: Session, wo: WorkOrder) -> list[SlaClock]:
+    """The work order's SLA clocks as of now."""
+    st = sla_service.state(session, wo, now=utcnow())
+    if st is None:
+        return []
+    return [
+        SlaClock(
+            clock=c.which,
+            state=c.state,
+            target_seconds=c.target_seconds,
+            elapsed_seconds=c.elapsed_seconds,
+            paused_seconds=c.paused_seconds,
+            remaining_seconds=c.remaining_seconds,
+            due_at=c.due_at,
+            met_at=c.met_at,
+            warned=c.warned,
+            breached=c.breached,
+            provisional=c.provisional,
+            reason=c.reason,
+        )
+        for c in (st.response, st.resolution)
+        if c is not None
+    ]
+
+
+def _reload(session: Session, wo_id: int, who: Principal, response: Response) -> WorkOrderDetail:
+    session.expire_all()
+    return _detail(session, load_visible(session, wo_id, who), who, response)
+
+
+def _acting(who: Principal) -> dict[str, Any]:
+    return {"actor": who.username, "role": who.role, "organisation_id": who.organisation_id}
+
+
+def _policy(
+    request: Request,
+    session: Session,
+    *,
+    priority: str,
+    contractor_id: int | None,
+    type_: str,
+) -> dict[str, Any] | None:
+    return sla_service.choose_policy(
+        request.app.state.site,
+        priority=priority,
+        contractor_id=contractor_id,
+        type_=type_,
+        session=session,
+    )
+
+
+# --- lists and exports --------------------------------------------------------------------------
+
+
+def _encode_cursor(sort: str, value: Any, wo_id: int) -> str:
+    raw = value.isoformat() if isinstance(value, dt.datetime) else value
+    return base64.urlsafe_b64encode(json.dumps([sort, raw, wo_id]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    try:
+        got_sort, raw, wo_id = json.loads(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        )
+        if got_sort != sort or type(wo_id) is not int or not 1 <= wo_id <= 2**31 - 1:
+            raise ValueError(sort)
+        name = sort.lstrip("-")
+        if name in ("created_at", "updated_at", "due"):
+            value: Any = dt.datetime.fromisoformat(raw)
+            if value.tzinfo is None:
+                raise ValueError(raw)
+            value = value.astimezone(dt.UTC)  # OverflowError at the ends of the calendar
+        elif name == "priority":
+            value = Priority(raw).value
+        else:
+            value = wo_id
+        return value, wo_id
+    except (ValueError, TypeError, UnicodeDecodeError, OverflowError) as exc:
+        raise BadCursor(
+            "cursor must be a next_cursor value from a list with the same sort",
+        ) from exc
+
+
+async def list_query(  # async: no I/O, so no hop to a worker thread
+    who: CurrentPrincipal,
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    open_: Annotated[bool, Query(alias="open", description="only work still owed")] = False,
+    priority: Annotated[list[Priority] | None, Query()] = None,
+    type_: Annotated[list[WorkOrderType] | None, Query(alias="type")] = None,
+    origin: Annotated[list[Origin] | None, Query()] = None,
+    asset_id: Annotated[str | None, Query(max_length=100, pattern=ASSET_ID)] = None,
+    assignee: Annotated[
+        str | None,
+        Query(max_length=10, pattern=r"^(me|[1-9]\d{0,8})$", description="'me', or a user id"),
+    ] = None,
+    contractor_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="text in the title")
+    ] = None,
+    created_from: Annotated[CreatedTime | None, Query()] = None,
+    created_to: Annotated[CreatedTime | None, Query()] = None,
+    sort: Annotated[
+        str, Query(pattern=_SORT_PATTERN, description="id, created_at, updated_at, priority, due")
+    ] = "-id",
+    cursor: Cursor = None,
+) -> ListQuery:
+    """The filters of a work-order list, narrowed to what the caller may see."""
+    statuses = [str(s) for s in status_] if status_ else None
+    if open_:
+        statuses = [s for s in (statuses or [str(x) for x in OPEN_STATES]) if s in OPEN_STATES]
+        if not statuses:
+            statuses = ["-"]  # open and only closed states: nothing
+    assignee_id: int | None = None
+    if assignee == "me":
+        assignee_id = who.user_id if who.user_id is not None else 0
+    elif assignee is not None:
+        assignee_id = int(assignee)
+    for name, value in (("created_from", created_from), ("created_to", created_to)):
+        if value is not None and value.tzinfo is None:
+            raise AppError(f"{name} needs a timezone offset, e.g. 2026-01-01T00:00:00+08:00")
+        try:
+            if value is not None:
+                value.astimezone(dt.UTC)
+        except OverflowError:
+            raise AppError(f"{name} is out of range", status_code=422) from None
+    scope = visible_scope(who)
+    if scope["contractor_id"] is not None:
+        if contractor_id is not None and contractor_id != scope["contractor_id"]:
+            contractor_id = -1  # another contractor's list is simply empty
+        else:
+            contractor_id = scope["contractor_id"]
+    return ListQuery(
+        statuses=statuses,
+        priorities=[str(p) for p in priority] if priority else None,
+        types=[str(t) for t in type_] if type_ else None,
+        origins=[str(o) for o in origin] if origin else None,
+        asset_id=asset_id,
+        contractor_id=contractor_id,
+        assignee_id=assignee_id,
+        created_by=scope["created_by"],
+        text=q,
+        created_from=created_from,
+        created_to=created_to,
+        sort=sort,
+        after=_decode_cursor(cursor, sort) if cursor else None,
+    )
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
+
+
+def list_counters(query: ListQuery) -> tuple[str, ...]:
+    """The change counters a list's answer depends on (core.changes): its asset names, and
+    the work orders of the one assignee or contractor it is confined to, else all of them."""
+    if query.assignee_id is not None:
+        rows = changes.assignee_counter(query.assignee_id)
+    elif query.contractor_id is not None:
+        rows = changes.contractor_counter(query.contractor_id)
+    else:
+        rows = changes.WORKORDERS
+    return (rows, changes.ASSETS)
+
+
+async def list_workorders(
+    request: Request,
+    who: CurrentPrincipal,
+    query: ListQueryDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Any:
+    """Work orders visible to the caller: filtered, sorted (default newest first), paged.
+
+    The answer carries an ETag; If-None-Match with it answers 304 while the list is unchanged.
+    Answers are kept and reused until a work order or asset changes (core.response_cache),
+    so polling costs no query while nothing changes.
+    """
+    db: Database = request.app.state.db
+
+    def build() -> bytes:
+        with db.session() as session:
+            rows = repository.list_(session, query=query, limit=limit + 1)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            nxt = None
+            if more and rows:
+                last = rows[-1]
+                nxt = _encode_cursor(query.sort, repository.sort_value(last, query.sort), last.id)
+            page = WorkOrderList(items=[to_out(w, who) for w in rows], next_cursor=nxt)
+        return page.model_dump_json().encode()
+
+    cache: ResponseCache = request.app.state.list_cache
+    return await cache.answer(request, who, list_counters(query), build)
+
+
+# Declared here rather than by decorator, to be the route that answers from the list cache.
+router.add_api_route(
+    "/workorders",
+    list_workorders,
+    methods=["GET"],
+    response_model=WorkOrderList,
+    responses={304: {"description": "If-None-Match named the list as it stands"}},
+    route_class_override=CachedRoute,
+)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "title",
+    "status",
+    "priority",
+    "type",
+    "origin",
+    "asset_id",
+    "contractor_id",
+    "assignee_id",
+    "hold_reason",
+    "cause_code",
+    "resolution_code",
+    "cost_total",
+    "created_at",
+    "acknowledged_at",
+    "resolved_at",
+    "closed_at",
+    "response_due_at",
+    "resolution_due_at",
+    "response_breached",
+    "resolution_breached",
+)
+
+
+@router.get(
+    "/workorders/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "UTF-8 CSV with a BOM"}},
+)
+def export_workorders(session: SessionDep, who: CurrentPrincipal, query: ListQueryDep) -> Any:
+    """The caller's visible work orders as CSV, with the same filters as the list."""
+    stmt = repository.list_statement(query).limit(EXPORT_LIMIT)
+    rows = list(session.scalars(stmt))
+
+    def lines() -> Iterator[str]:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        yield "\ufeff"
+        writer.writerow(EXPORT_COLUMNS)
+        for wo in rows:
+            values = audit.snapshot(wo, EXPORT_COLUMNS)
+            writer.writerow(["" if values[c] is None else values[c] for c in EXPORT_COLUMNS])
+            if buf.tell() > 64_000:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+
+    return StreamingResponse(
+        lines(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="workorders.csv"'},
+    )
+
+
+# --- one work order -----------------------------------------------------------------------------
+
+
+@router.get(
+    "/workorders/{wo_id}",
+    response_model=WorkOrderDetail,
+    responses={304: {"description": "If-None-Match named the current version"}, **_NOT_FOUND},
+)
+def get_workorder(
+    wo_id: WorkOrderId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> Any:
+    """One work order with its timeline and costs; its ETag is its version."""
+    wo = load_visible(session, wo_id, who)
+    tag = etag(wo.version)
+    if none_match(request, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    return _detail(session, wo, who, response)
+
+
+@router.post("/workorders", response_model=WorkOrderDetail, status_code=status.HTTP_201_CREATED)
+def create_workorder(
+    body: WorkOrderCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> WorkOrderDetail:
+    """Raise a work order by hand (requesters raise requests). Send an Idempotency-Key when a
+    retry might repeat it."""
+    if who.role not in CREATORS:
+        raise Forbidden(f"role {who.role} cannot create work orders")
+    requester = who.role is Role.requester
+    if requester and (body.assignee_id or body.contractor_id or body.checklist):
+        raise Forbidden("a requester cannot assign work or set a checklist")
+    if (body.assignee_id or body.contractor_id) and who.role not in (Role.admin, Role.engineer):
+        raise Forbidden(f"role {who.role} cannot assign work orders")
+    origin = Origin.request if requester else Origin(body.origin)
+    type_ = WorkOrderType.request if requester else body.type
+    wo = service.create(
+        session,
+        title=body.title,
+        description=body.description,
+        priority=body.priority,
+        asset_id=body.asset_id,
+        origin=origin,
+        type_=type_,
+        checklist=body.checklist,
+        sla_policy=_policy(
+            request, session, priority=body.priority, contractor_id=body.contractor_id, type_=type_
+        ),
+        at=body.at,
+        **_acting(who),
+    )
+    if body.assignee_id or body.contractor_id:
+        service.assign(
+            session,
+            wo=wo,
+            assignee_id=body.assignee_id,
+            contractor_id=body.contractor_id,
+            at=body.at,
+            **_acting(who),
+        )
+    response.headers["Location"] = f"/api/v1/workorders/{wo.id}"
+    return _reload(session, wo.id, who, response)
+
+
+@router.patch("/workorders/{wo_id}", response_model=WorkOrderDetail, responses=_CONCURRENCY)
+def update_workorder(
+    wo_id: WorkOrderId,
+    body: WorkOrderPatch,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> WorkOrderDetail:
+    """Change fields. Send If-Match with the ETag you loaded: 412 if it changed since."""
+    wo = load_visible(session, wo_id, who)
+    check_if_match(request, wo.version)
+    changes = body.model_dump(exclude_unset=True)
+    changes = {k: (str(v) if k in ("priority", "type") else v) for k, v in changes.items()}
+    policy: Any = "keep"
+    if "priority" in changes or "type" in changes:
+        policy = _policy(
+            request,
+            session,
+            priority=changes.get("priority", wo.priority),
+            contractor_id=wo.contractor_id,
+            type_=changes.get("type", wo.type),
+        )
+    service.update(session, wo=wo, changes=changes, sla_policy=policy, **_acting(who))
+    return _reload(session, wo_id, who, response)
+
+
+@router.post("/workorders/{wo_id}/status", response_model=WorkOrderDetail, responses=_CONCURRENCY)
+def change_status(
+    wo_id: WorkOrderId,
+    body: StatusChange,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> WorkOrderDetail:
+    """Move a work order to another state; 409 lists the allowed ones when it may not go there.
+    on_hold needs a reason. `at` records when it happened, for changes synced late."""
+    wo = load_visible(session, wo_id, who)
+    check_if_match(request, wo.version)
+    service.change_status(
+        session,
+        wo=wo,
+        target=body.status,
+        note=body.note,
+        reason=body.reason,
+        at=body.at,
+        cause_code=body.cause_code,
+        resolution_code=body.resolution_code,
+        **_acting(who),
+    )
+    return _reload(session, wo_id, who, response)
+
+
+@router.post("/workorders/{wo_id}/assign", response_model=WorkOrderDetail, responses=_CONCURRENCY)
+def assign_workorder(
+    wo_id: WorkOrderId,
+    body: Assignment,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> WorkOrderDetail:
+    """Give the work order to a person and/or a contractor."""
+    wo = load_visible(session, wo_id, who)
+    check_if_match(request, wo.version)
+    policy: Any = "keep"
+    if body.contractor_id != wo.contractor_id:
+        policy = _policy(
+            request, session, priority=wo.priority, contractor_id=body.contractor_id, type_=wo.type
+        )
+    service.assign(
+        session,
+        wo=wo,
+        assignee_id=body.assignee_id,
+        contractor_id=body.contractor_id,
+        sla_policy=policy,
+        at=body.at,
+        **_acting(who),
+    )
+    return _reload(session, wo_id, who, response)
+
+
+def _worker(who: Principal) -> None:
+    if who.role is Role.requester:
+        raise Forbidden("a requester cannot change a work order; add a comment instead")
+
+
+@router.post(
+    "/workorders/{wo_id}/comments",
+    response_model=WorkOrderDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses=_NOT_FOUND,
+)
+def add_comment(
+    wo_id: WorkOrderId,
+    body: CommentIn,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> WorkOrderDetail:
+    """Add a comment to the timeline (no If-Match: comments never conflict)."""
+    wo = load_visible(session, wo_id, who)
+    service.comment(session, wo=wo, text=body.text, at=body.at, **_acting(who))
+    return _reload(session, wo_id, who, response)
+
+
+@router.post(
+    "/workorders/{wo_id}/checklist/{index}",
+    response_model=WorkOrderDetail,
+    responses=_CONCURRENCY,
+)
+def record_check(
+    wo_id: WorkOrderId,
+    index: Annotated[int, Path(ge=0, le=99)],
+    body: ChecklistResult,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> WorkOrderDetail:
+    """Record the result of checklist item `index` (from 0)."""
+    _worker(who)
+    wo = load_visible(session, wo_id, who)
+    check_if_match(request, wo.version)
+    service.check_item(
+        session,
+        wo=wo,
+        index=index,
+        done=body.done,
+        result=body.result,
+        at=body.at,
+        **_acting(who),
+    )
+    return _reload(session, wo_id, who, response)
+
+
+@router.post(
+    "/workorders/{wo_id}/labor",
+    response_model=WorkOrderDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses=_NOT_FOUND,
+)
+def add_labor(
+    wo_id: WorkOrderId,
+    body: LaborIn,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> WorkOrderDetail:
+    """Book hours worked, at a rate."""
+    _worker(who)
+    wo = load_visible(session, wo_id, who)
+    costs.add_labor(
+        session,
+        wo=wo,
+        worker=body.worker or who.username,
+        user_id=who.user_id if body.worker in (None, who.username) else None,
+        hours=body.hours,
+        rate=body.rate,
+        worked_at=body.worked_at,
+        note=body.note,
+        **_acting(who),
+    )
+    return _reload(session, wo_id, who, response)
+
+
+@router.post(
+    "/workorders/{wo_id}/parts",
+    response_model=WorkOrderDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses=_NOT_FOUND,
+)
+def add_part(
+    wo_id: WorkOrderId, body: PartIn, response: Response, session: SessionDep, who: CurrentPrincipal
+) -> WorkOrderDetail:
+    """Book parts or materials used."""
+    _worker(who)
+    wo = load_visible(session, wo_id, who)
+    costs.add_part(
+        session,
+        wo=wo,
+        part=body.part,
+        part_number=body.part_number,
+        quantity=body.quantity,
+        unit=body.unit,
+        unit_cost=body.unit_cost,
+        **_acting(who),
+    )
+    return _reload(session, wo_id, who, response)
+
+
+@router.post(
+    "/workorders/{wo_id}/costs",
+    response_model=WorkOrderDetail,
+    status_code=status.HTTP_201_CREATED,
+    responses=_NOT_FOUND,
+)
+def add_cost(
+    wo_id: WorkOrderId, body: CostIn, response: Response, session: SessionDep, who: CurrentPrincipal
+) -> WorkOrderDetail:
+    """Book another cost."""
+    _worker(who)
+    wo = load_visible(session, wo_id, who)
+    costs.add_cost(session, wo=wo, description=body.description, amount=body.amount, **_acting(who))
+    return _reload(session, wo_id, who, response)
+
+
+@router.get("/workorders/{wo_id}/audit", response_model=list[AuditOut], responses=_NOT_FOUND)
+def workorder_audit(
+    wo_id: WorkOrderId,
+    session: SessionDep,
+    who: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[AuditOut]:
+    """Who changed what and when, with the values before and after, oldest first."""
+    if who.role is Role.requester:
+        raise Forbidden("requesters cannot read the audit log")
+    load_visible(session, wo_id, who)
+    rows = audit.entries(session, entity="work_order", entity_id=wo_id, limit=limit)
+    return [AuditOut.model_validate(r) for r in rows]
+
+
+# --- assets -------------------------------------------------------------------------------------
+
+
+@router.get("/assets", response_model=list[AssetOut], tags=["assets"])
+def list_assets(session: SessionDep, _who: CurrentPrincipal) -> list[AssetOut]:
+    """Every asset."""
+    return [AssetOut.model_validate(a) for a in repository.list_assets(session)]
+
+
+@router.get("/assets/{asset_id}", response_model=AssetOut, tags=["assets"])
+def get_asset(
+    asset_id: Annotated[str, Path(max_length=100, pattern=ASSET_ID)],
+    session: SessionDep,
+    _who: CurrentPrincipal,
+) -> AssetOut:
+    """One asset."""
+    a = repository.get_asset(session, asset_id)
+    if a is None:
+        raise NotFound(f"asset '{asset_id}' not found")
+    return AssetOut.model_validate(a)

@@ -1,0 +1,859 @@
+"""Work-order rules: who may move a work order where, and how alerts open and update them.
+
+Services take a session and never commit; the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any, Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from config.site import SiteConfig
+from core import audit
+from core.auth.models import Organisation, Role, User
+from core.errors import AppError, Conflict, Forbidden, NotFound
+from workorders.orders import repository
+from workorders.orders.models import (
+    FINAL_STATES,
+    Asset,
+    HoldReason,
+    Origin,
+    Priority,
+    Status,
+    WorkOrder,
+    WorkOrderEvent,
+    WorkOrderType,
+)
+from workorders.webhooks import service as webhooks
+
+S = Status
+#: Where each state may go next.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    S.new: frozenset({S.assigned, S.acknowledged, S.in_progress, S.resolved, S.cancelled}),
+    S.assigned: frozenset({S.acknowledged, S.in_progress, S.resolved, S.cancelled}),
+    S.acknowledged: frozenset({S.in_progress, S.on_hold, S.resolved, S.cancelled}),
+    S.in_progress: frozenset({S.on_hold, S.resolved, S.cancelled}),
+    S.on_hold: frozenset({S.in_progress, S.resolved, S.cancelled}),
+    S.resolved: frozenset({S.verified, S.closed, S.in_progress}),
+    S.verified: frozenset({S.closed, S.in_progress}),
+    S.closed: frozenset({S.in_progress}),
+    S.cancelled: frozenset(),
+}
+#: Which target states each role may move a work order to.
+ROLE_TARGETS: dict[Role, frozenset[Status]] = {
+    Role.admin: frozenset(Status),
+    Role.engineer: frozenset(Status),
+    Role.technician: frozenset({S.acknowledged, S.in_progress, S.on_hold, S.resolved}),
+    Role.contractor: frozenset({S.acknowledged, S.in_progress, S.on_hold, S.resolved}),
+    Role.requester: frozenset(),
+}
+#: Two alerts on one asset and rule this close together suggest the first fix did not hold.
+RECALL_WINDOW = dt.timedelta(days=30)
+
+
+class WorkOrderNotFound(NotFound):
+    """No such work order (or not visible to the caller)."""
+
+    def __init__(self, wo_id: int):
+        super().__init__(f"work order {wo_id} not found")
+
+
+class TransitionNotAllowed(Conflict):
+    """The requested status change is not allowed from here for this role."""
+
+    def __init__(self, wo: WorkOrder, target: str, allowed: list[str]):
+        super().__init__(
+            f"work order {wo.id} cannot go from {wo.status} to {target}",
+            detail={"status": wo.status, "requested": target, "allowed": allowed},
+        )
+
+
+class HoldWithoutReason(AppError):
+    """A move to on_hold names no reason; the SLA clock pauses only for a recorded one."""
+
+    status_code = 422
+    error = "hold_reason_required"
+
+
+class ActionTimeRefused(AppError):
+    """A stated action time (`at`) the server knows cannot be true: refused rather than trusted,
+    since a time in the past or the future moves SLA clocks and so a contractor's pay."""
+
+    status_code = 422
+    error = "action_time_refused"
+
+
+class ActionInFuture(ActionTimeRefused):
+    """An action time later than its arrival, beyond the clock skew allowed."""
+
+    error = "action_in_future"
+
+
+#: How far ahead of the server's clock a tablet's clock may run before its times are refused.
+CLOCK_SKEW = dt.timedelta(minutes=2)
+#: How long an action may wait on a device before it is synced: older stated times are refused.
+MAX_OFFLINE = dt.timedelta(days=7)
+#: An action synced this long after it says it happened is listed as synced late (scorecard).
+SYNCED_LATE = dt.timedelta(hours=1)
+#: Columns the audit log records for a work order, before and after each change.
+AUDITED = (
+    "title",
+    "description",
+    "status",
+    "priority",
+    "type",
+    "asset_id",
+    "contractor_id",
+    "assignee_id",
+    "hold_reason",
+    "cause_code",
+    "resolution_code",
+    "checklist",
+    "cost_total",
+    "due_at",
+)
+
+
+class UnknownAsset(AppError):
+    """A work order names an asset that does not exist."""
+
+    status_code = 422
+    error = "unknown_asset"
+
+
+def allowed_targets(status: str, role: str) -> list[str]:
+    """The states this role may move a work order in this status to."""
+    return list(_allowed(str(status), str(role)))
+
+
+@functools.lru_cache(maxsize=64)
+def _allowed(status: str, role: str) -> tuple[str, ...]:
+    nxt = TRANSITIONS[Status(status)] & ROLE_TARGETS[Role(role)]
+    order = list(Status)
+    return tuple(str(s) for s in sorted(nxt, key=order.index))
+
+
+def _event(
+    wo: WorkOrder,
+    kind: str,
+    actor: str,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    ts: dt.datetime | None = None,
+    received_at: dt.datetime | None = None,
+) -> WorkOrderEvent:
+    ev = WorkOrderEvent(kind=kind, actor=actor, message=message, data=data)
+    if ts is not None:
+        ev.ts = ts
+    ev.received_at = received_at
+    ev.workorder = wo
+    return ev
+
+
+def action_time(
+    at: dt.datetime | None,
+    now: dt.datetime | None = None,
+    *,
+    not_before: dt.datetime | None = None,
+    since: str = "",
+) -> dt.datetime:
+    """When an action happened: the client's own time (offline tablets sync later), else now.
+
+    A stated time is bounded by what the server knows when it arrives (`now`): no later than
+    now + CLOCK_SKEW, no earlier than now - MAX_OFFLINE, and not before `not_before` (what it
+    follows: the work order's creation, the status change before it; `since` says which).
+    Anything else answers 422 ActionTimeRefused, saying which bound. It may still be earlier
+    than other entries that happened meanwhile (an alert re-firing, another person's comment):
+    that is what syncing late means. A naive time is refused by the API's schema.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise ActionInFuture("the action time needs a timezone offset")
+    if at - now > CLOCK_SKEW:
+        raise ActionInFuture(
+            f"the action time {at.isoformat()} is ahead of the server's clock "
+            f"({now.isoformat(timespec='seconds')}); check the device's clock"
+        )
+    if now - at > MAX_OFFLINE:
+        raise ActionTimeRefused(
+            f"the action time {at.isoformat()} is more than {MAX_OFFLINE.days} days before it "
+            f"reached the server ({now.isoformat(timespec='seconds')}); an action kept offline "
+            "that long is not accepted with its own time",
+            detail={"at": at.isoformat(), "received_at": now.isoformat(), "bound": "max_offline"},
+        )
+    if not_before is not None and at < not_before:
+        raise ActionTimeRefused(
+            f"the action time {at.isoformat()} is before {since or 'what it follows'} "
+            f"({not_before.isoformat()})",
+            detail={"at": at.isoformat(), "not_before": not_before.isoformat(), "bound": since},
+        )
+    return at.astimezone(dt.UTC)
+
+
+def snapshot(wo: WorkOrder) -> dict[str, Any]:
+    """The audited columns of a work order, JSON-safe: take one before changing it."""
+    return audit.snapshot(wo, AUDITED)
+
+
+def summary(wo: WorkOrder) -> dict[str, Any]:
+    """A work order as webhook payloads and notifications carry it."""
+    return {
+        "id": wo.id,
+        "version": wo.version,
+        **audit.snapshot(wo, ("title", "status", "priority", "type", "origin", "asset_id")),
+        **audit.snapshot(wo, ("contractor_id", "assignee_id", "hold_reason")),
+        **audit.snapshot(wo, ("response_due_at", "resolution_due_at", "updated_at")),
+    }
+
+
+def recorded(
+    session: Session,
+    wo: WorkOrder,
+    *,
+    action: str,
+    actor: str,
+    role: str = "",
+    organisation_id: int | None = None,
+    before: dict[str, Any] | None,
+    event: str | None = None,
+    change: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+    action_at: dt.datetime | None = None,
+) -> None:
+    """After a change to wo: flush (bumping its version), refresh its SLA clocks, append the
+    audit entry (with the time the client stated, `action_at`, beside the time it arrived) and
+    queue the webhook event, all in the caller's transaction."""
+    session.flush()
+    after = snapshot(wo)
+    b, a = audit.diff(before, after) if before is not None else (None, after)
+    audit.record(
+        session,
+        actor=actor,
+        actor_role=str(role),
+        organisation_id=organisation_id,
+        entity="work_order",
+        entity_id=wo.id,
+        action=action,
+        before=b,
+        after=a,
+        version=wo.version,
+        action_at=action_at,
+    )
+    if wo.sla_policy or wo.response_due_at or wo.resolution_due_at:  # set, or just cleared
+        from workorders.sla import service as sla_service
+
+        sla_service.refresh(session, wo, now=now or dt.datetime.now(dt.UTC))
+    if event:
+        webhooks.enqueue(
+            session, event=event, payload={"workorder": summary(wo), "change": change or {}}
+        )
+
+
+def create(
+    session: Session,
+    *,
+    title: str,
+    actor: str,
+    description: str = "",
+    priority: Priority = Priority.P3,
+    asset_id: str | None = None,
+    origin: Origin = Origin.manual,
+    type_: str = "corrective",
+    contractor_id: int | None = None,
+    assignee_id: int | None = None,
+    checklist: list[str] | None = None,
+    sla_policy: dict[str, Any] | None = None,
+    reporter_contact: str | None = None,
+    role: str = "",
+    organisation_id: int | None = None,
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> WorkOrder:
+    """A new work order, on the timeline, in the audit log and to webhooks; `at` is when it was
+    raised (bounded by action_time), `now` when the server received it (default: the clock)."""
+    if asset_id is not None:
+        asset = repository.get_asset(session, asset_id)
+        if asset is None or not asset.active:
+            raise UnknownAsset(f"asset '{asset_id}' does not exist or is retired")
+    WorkOrderType(type_)
+    now = now or dt.datetime.now(dt.UTC)
+    when = action_time(at, now)
+    wo = WorkOrder(
+        title=title,
+        description=description,
+        priority=priority,
+        asset_id=asset_id,
+        origin=origin,
+        type=type_,
+        contractor_id=contractor_id,
+        assignee_id=assignee_id,
+        checklist=[checklist_item(i) for i in checklist] if checklist else None,
+        sla_policy=sla_policy,
+        reporter_contact=reporter_contact,
+        created_by=actor,
+        created_at=when,
+        updated_at=when,
+        status=Status.assigned if (assignee_id or contractor_id) else Status.new,
+    )
+    session.add(wo)
+    session.add(_event(wo, "created", actor, title, ts=when, received_at=now))
+    if wo.status == Status.assigned:
+        data = {"from": str(Status.new), "to": str(Status.assigned)}
+        session.add(_event(wo, "status", actor, "", data, ts=when, received_at=now))
+    recorded(
+        session,
+        wo,
+        action="create",
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=None,
+        event="workorder.created",
+        now=now,
+        action_at=at and when,
+    )
+    return wo
+
+
+def checklist_item(text: str) -> dict[str, Any]:
+    """A checklist line not yet done."""
+    return {"item": text, "done": None, "result": "", "by": None, "at": None}
+
+
+def change_status(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    target: str,
+    actor: str,
+    role: str,
+    note: str = "",
+    at: dt.datetime | None = None,
+    reason: str | None = None,
+    resolution_code: str | None = None,
+    cause_code: str | None = None,
+    organisation_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> WorkOrder:
+    """Move a work order to target, if the role and the current state allow it.
+
+    `at` is when it happened (a tablet syncing later sends its own time); the SLA clocks count
+    from it, within the bounds of action_time. `now` is when the server received it (default:
+    the clock; a replay of history passes its own). A hold needs a reason (HoldReason), which
+    stays on the work order while it waits.
+    """
+    allowed = allowed_targets(wo.status, role)
+    if target not in allowed:
+        raise TransitionNotAllowed(wo, target, allowed)
+    clock = now or dt.datetime.now(dt.UTC)
+    last = repository.last_status_at(session, wo.id)
+    when = action_time(
+        at,
+        clock,
+        not_before=max(wo.created_at, last) if last else wo.created_at,
+        since="the status change it follows"
+        if last and last > wo.created_at
+        else "the work order was created",
+    )
+    if target == S.on_hold:
+        if not reason:
+            raise HoldWithoutReason(
+                "a hold needs a reason: " + ", ".join(r.value for r in HoldReason),
+                detail={"allowed": [r.value for r in HoldReason]},
+            )
+        HoldReason(reason)
+        if reason == HoldReason.other and not note.strip():
+            raise HoldWithoutReason("a hold for 'other' reasons needs a note saying what")
+    if target == S.verified:
+        _check_fix_held(session, wo, when)
+    snap = snapshot(wo)
+    before = wo.status
+    wo.hold_reason = reason if target == S.on_hold else None
+    if resolution_code is not None:
+        wo.resolution_code = resolution_code
+    if cause_code is not None:
+        wo.cause_code = cause_code
+    wo.status = target
+    wo.updated_at = clock
+    if target == S.acknowledged and wo.acknowledged_at is None:
+        wo.acknowledged_at = when
+    if target == S.resolved:
+        wo.resolved_at = when
+    if target in (S.closed, S.cancelled, S.verified):
+        wo.closed_at = when
+    if target in FINAL_STATES:
+        wo.dedup_key = None
+    elif before in FINAL_STATES and wo.origin == Origin.alert and wo.rule_id and wo.asset_id:
+        if repository.open_for(session, wo.asset_id, wo.rule_id) is not None:
+            raise Conflict(f"another work order is already open for {wo.rule_id} on {wo.asset_id}")
+        wo.dedup_key = repository.alert_key(wo.rule_id, wo.asset_id)
+    if before in (S.resolved, *FINAL_STATES) and target not in FINAL_STATES | {S.resolved}:
+        wo.resolved_at = None
+        wo.closed_at = None
+    data: dict[str, Any] = {"from": before, "to": target}
+    if target == S.on_hold:
+        data["reason"] = reason
+    session.add(_event(wo, "status", actor, note, data, ts=when, received_at=clock))
+    recorded(
+        session,
+        wo,
+        action="status",
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=snap,
+        event="workorder.status",
+        change={"from": before, "to": target, "at": when.isoformat(), "reason": wo.hold_reason},
+        now=clock,
+        action_at=at and when,
+    )
+    return wo
+
+
+class NotAssignable(AppError):
+    """An assignee or contractor that cannot take this work order."""
+
+    status_code = 422
+    error = "not_assignable"
+
+
+#: Fields an edit may change, and who may change them.
+EDITABLE: dict[str, frozenset[Role]] = {
+    "title": frozenset({Role.admin, Role.engineer}),
+    "description": frozenset({Role.admin, Role.engineer, Role.technician, Role.contractor}),
+    "priority": frozenset({Role.admin, Role.engineer}),
+    "type": frozenset({Role.admin, Role.engineer}),
+    "asset_id": frozenset({Role.admin, Role.engineer}),
+    "cause_code": frozenset({Role.admin, Role.engineer, Role.technician, Role.contractor}),
+    "resolution_code": frozenset({Role.admin, Role.engineer, Role.technician, Role.contractor}),
+    "checklist": frozenset({Role.admin, Role.engineer}),
+}
+
+
+def update(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    changes: dict[str, Any],
+    actor: str,
+    role: str,
+    organisation_id: int | None = None,
+    sla_policy: dict[str, Any] | Literal["keep"] | None = "keep",
+) -> WorkOrder:
+    """Edit a work order's fields; each field has roles allowed to change it (403 otherwise).
+
+    `checklist` is a list of item texts: items kept by text keep their results. A new
+    `sla_policy` (chosen by the caller when priority changes) replaces the old one.
+    """
+    who = Role(role)
+    refused = sorted(k for k in changes if who not in EDITABLE.get(k, frozenset()))
+    if refused:
+        raise Forbidden(f"role {who} may not change {', '.join(refused)}")
+    if not changes:
+        return wo
+    if "asset_id" in changes and changes["asset_id"] is not None:
+        asset = repository.get_asset(session, changes["asset_id"])
+        if asset is None or not asset.active:
+            raise UnknownAsset(f"asset '{changes['asset_id']}' does not exist or is retired")
+    if "type" in changes:
+        WorkOrderType(changes["type"])
+    snap = snapshot(wo)
+    for key, value in changes.items():
+        if key == "checklist":
+            old = {i["item"]: i for i in (wo.checklist or [])}
+            value = [old.get(text, checklist_item(text)) for text in value] if value else None
+        setattr(wo, key, value)
+    if sla_policy != "keep":
+        wo.sla_policy = sla_policy
+    wo.updated_at = dt.datetime.now(dt.UTC)
+    session.add(_event(wo, "edited", actor, "", {"fields": sorted(changes)}))
+    recorded(
+        session,
+        wo,
+        action="update",
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=snap,
+        event="workorder.updated",
+        change={"fields": sorted(changes)},
+    )
+    return wo
+
+
+def assign(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    assignee_id: int | None,
+    contractor_id: int | None,
+    actor: str,
+    role: str,
+    organisation_id: int | None = None,
+    sla_policy: dict[str, Any] | Literal["keep"] | None = "keep",
+    at: dt.datetime | None = None,
+) -> WorkOrder:
+    """Give a work order to a person and/or a contractor; a new one moves to assigned.
+
+    A contractor may only hand its own work to its own people.
+    """
+    who = Role(role)
+    if who not in (Role.admin, Role.engineer, Role.contractor):
+        raise Forbidden(f"role {who} cannot assign work orders")
+    if wo.status in FINAL_STATES:
+        raise Conflict(f"work order {wo.id} is {wo.status}; reopen it first")
+    if who is Role.contractor and contractor_id != organisation_id:
+        raise Forbidden("a contractor assigns only within its own organisation")
+    if contractor_id is not None:
+        org = session.get(Organisation, contractor_id)
+        if org is None or org.kind != "contractor" or not org.active:
+            raise NotAssignable(f"organisation {contractor_id} is not an active contractor")
+    if assignee_id is not None:
+        user = session.get(User, assignee_id)
+        # A contractor learns nothing of people outside its own firm: they answer as missing.
+        if who is Role.contractor and user is not None and user.organisation_id != organisation_id:
+            user = None
+        if user is None or not user.active:
+            raise NotAssignable(f"user {assignee_id} does not exist or is disabled")
+        if user.role not in (Role.technician, Role.contractor, Role.engineer):
+            raise NotAssignable(f"user {user.username} ({user.role}) does not take work orders")
+        if contractor_id is not None and user.organisation_id != contractor_id:
+            raise NotAssignable(
+                f"user {user.username} does not work for contractor {contractor_id}"
+            )
+        if contractor_id is None and user.role == Role.contractor:
+            raise NotAssignable(f"user {user.username} is a contractor's: name the contractor too")
+    clock = dt.datetime.now(dt.UTC)
+    when = action_time(at, clock, not_before=wo.created_at, since="the work order was created")
+    snap = snapshot(wo)
+    wo.assignee_id = assignee_id
+    wo.contractor_id = contractor_id
+    if sla_policy != "keep":
+        wo.sla_policy = sla_policy
+    wo.updated_at = clock
+    data = {"assignee_id": assignee_id, "contractor_id": contractor_id}
+    session.add(_event(wo, "assigned", actor, "", data, ts=when, received_at=clock))
+    if wo.status == S.new and (assignee_id or contractor_id):
+        wo.status = S.assigned
+        moved = {"from": "new", "to": "assigned"}
+        session.add(_event(wo, "status", actor, "", moved, ts=when, received_at=clock))
+    recorded(
+        session,
+        wo,
+        action="assign",
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=snap,
+        event="workorder.assigned",
+        change=data,
+        now=clock,
+        action_at=at and when,
+    )
+    return wo
+
+
+def comment(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    text: str,
+    actor: str,
+    role: str,
+    organisation_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> WorkOrderEvent:
+    """Add a comment to the timeline."""
+    clock = dt.datetime.now(dt.UTC)
+    when = action_time(at, clock, not_before=wo.created_at, since="the work order was created")
+    ev = _event(wo, "comment", actor, text, ts=when, received_at=clock)
+    session.add(ev)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        actor_role=str(role),
+        organisation_id=organisation_id,
+        entity="work_order",
+        entity_id=wo.id,
+        action="comment",
+        after={"event_id": ev.id, "text": text},
+        version=wo.version,
+        action_at=at and when,
+    )
+    webhooks.enqueue(
+        session,
+        event="workorder.comment",
+        payload={"workorder": summary(wo), "change": {"text": text, "actor": actor}},
+    )
+    return ev
+
+
+def check_item(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    index: int,
+    done: bool | None,
+    result: str,
+    actor: str,
+    role: str,
+    organisation_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> WorkOrder:
+    """Record the result of one checklist item."""
+    items = list(wo.checklist or [])
+    if not 0 <= index < len(items):
+        raise NotFound(f"work order {wo.id} has no checklist item {index}")
+    if wo.status in FINAL_STATES:
+        raise Conflict(f"work order {wo.id} is {wo.status}; its checklist is closed")
+    clock = dt.datetime.now(dt.UTC)
+    when = action_time(at, clock, not_before=wo.created_at, since="the work order was created")
+    snap = snapshot(wo)
+    items[index] = {
+        **items[index],
+        "done": done,
+        "result": result,
+        "by": actor,
+        "at": when.isoformat(),
+    }
+    wo.checklist = items  # a new list, so the JSON column is seen as changed
+    wo.updated_at = clock
+    recorded(
+        session,
+        wo,
+        action="checklist",
+        actor=actor,
+        role=role,
+        organisation_id=organisation_id,
+        before=snap,
+        event="workorder.updated",
+        change={"checklist_item": index},
+        action_at=at and when,
+    )
+    return wo
+
+
+class FixNotProven(Conflict):
+    """Verifying an alert's work order before the signal has stayed back in range long enough."""
+
+
+def _check_fix_held(session: Session, wo: WorkOrder, now: dt.datetime) -> None:
+    """An alert work order is verified only once its signal has been back in range for the
+    rule's verify_for (recorded in the trigger when the work order was opened)."""
+    if wo.origin != Origin.alert or not wo.rule_id or not wo.asset_id:
+        return
+    verify_for = float((wo.trigger or {}).get("verify_for") or 0)
+    from alerts import repository as alerts_repo  # alerts import this module, not the reverse
+
+    live = alerts_repo.live_for(session, wo.rule_id, wo.asset_id)
+    if live is not None and live.state in ("pending", "firing", "nodata", "error"):
+        raise FixNotProven(
+            f"the alert {wo.rule_id} on {wo.asset_id} is {live.state}: the fix has not held"
+        )
+    last = alerts_repo.last_resolved(session, wo.rule_id, wo.asset_id)
+    if verify_for <= 0:
+        return
+    if last is None or last.resolved_at is None:
+        raise FixNotProven(f"{wo.rule_id} has not been back in range yet")
+    held = (now - last.resolved_at).total_seconds()
+    if held < verify_for:
+        raise FixNotProven(
+            f"{wo.rule_id} has been back in range for {held:.0f} s of the {verify_for:.0f} s "
+            "needed before this work order can be verified"
+        )
+
+
+def open_parent(
+    session: Session, *, title: str, priority: str, trigger: dict[str, Any], at: dt.datetime
+) -> WorkOrder:
+    """A parent work order standing for many alerts at once (an alert storm)."""
+    wo = WorkOrder(
+        title=title,
+        priority=priority,
+        origin=Origin.alert,
+        type="corrective",
+        trigger=trigger,
+        alert_count=0,
+        status=Status.new,
+        created_at=at,
+        updated_at=at,
+        created_by="alerts",
+    )
+    session.add(wo)
+    session.add(_event(wo, "created", "alerts", title, {"trigger": trigger}, ts=at))
+    session.flush()
+    return wo
+
+
+def link_alert(
+    session: Session,
+    wo: WorkOrder,
+    *,
+    title: str,
+    priority: str,
+    data: dict[str, Any],
+    at: dt.datetime,
+) -> None:
+    """Count one more alert against a parent work order, on its timeline."""
+    wo.alert_count += 1
+    wo.updated_at = at
+    if _rank(priority) < _rank(wo.priority):
+        wo.priority = priority
+    session.add(_event(wo, "alert_linked", "alerts", title, data, ts=at))
+
+
+def open_from_alert(
+    session: Session,
+    *,
+    asset_id: str,
+    rule_id: str,
+    title: str,
+    priority: str,
+    trigger: dict[str, Any],
+    at: dt.datetime,
+    type_: str = "corrective",
+    sla_policy: dict[str, Any] | None = None,
+) -> tuple[WorkOrder, bool]:
+    """Open the work order for an alert, or add the re-fire to the one already open.
+
+    Returns (work order, created). The unique dedup key makes the database the referee when
+    two engines race: the loser re-reads and updates the winner's work order.
+    """
+    existing = repository.open_for(session, asset_id, rule_id)
+    if existing is None:
+        recall = repository.last_closed_for(session, asset_id, rule_id)
+        wo = WorkOrder(
+            title=title,
+            priority=priority,
+            asset_id=asset_id,
+            rule_id=rule_id,
+            origin=Origin.alert,
+            type=type_,
+            trigger=trigger,
+            alert_count=1,
+            dedup_key=repository.alert_key(rule_id, asset_id),
+            sla_policy=sla_policy,
+            status=Status.new,
+            created_at=at,
+            updated_at=at,
+            created_by="alerts",
+        )
+        note = ""
+        if recall is not None and recall.closed_at and at - recall.closed_at <= RECALL_WINDOW:
+            note = f"possible recall: work order {recall.id} closed {recall.closed_at:%Y-%m-%d}"
+            wo.description = note
+        try:
+            with session.begin_nested():
+                session.add(wo)
+                session.add(
+                    _event(
+                        wo,
+                        "created",
+                        "alerts",
+                        title,
+                        {"trigger": trigger, "recall": bool(note)},
+                        ts=at,
+                    )
+                )
+                session.flush()
+            recorded(
+                session,
+                wo,
+                action="create",
+                actor="alerts",
+                before=None,
+                event="workorder.created",
+                now=at,
+            )
+            return wo, True
+        except IntegrityError:
+            existing = repository.open_for(session, asset_id, rule_id)
+            if existing is None:
+                raise
+    existing.alert_count += 1
+    existing.updated_at = at
+    if _rank(priority) < _rank(existing.priority):
+        existing.priority = priority
+    reopened = existing.status == S.resolved
+    snap = snapshot(existing) if reopened else None
+    if reopened:
+        # The fix did not hold: the alert fired again before the work order was verified.
+        existing.status = S.in_progress
+        existing.resolved_at = None
+        session.add(
+            _event(
+                existing,
+                "reopened",
+                "alerts",
+                "alert fired again after resolve",
+                {"trigger": trigger},
+                ts=at,
+            )
+        )
+    session.add(_event(existing, "alert_refired", "alerts", title, {"trigger": trigger}, ts=at))
+    if reopened:
+        # The reopen is a status change: the SLA's resolution clock runs again from here.
+        data = {"from": str(S.resolved), "to": str(S.in_progress)}
+        session.add(_event(existing, "status", "alerts", "alert fired again", data, ts=at))
+        recorded(
+            session,
+            existing,
+            action="status",
+            actor="alerts",
+            before=snap,
+            event="workorder.status",
+            change=data,
+            now=at,
+        )
+    else:
+        session.flush()
+    return existing, False
+
+
+def note_alert_cleared(
+    session: Session, *, wo_id: int, rule_id: str, value: float | None, at: dt.datetime
+) -> None:
+    """Add 'the signal is back in range' to an alert's work order."""
+    wo = repository.get_bare(session, wo_id)
+    if wo is None:
+        return
+    session.add(
+        _event(wo, "alert_cleared", "alerts", f"{rule_id} back in range", {"value": value}, ts=at)
+    )
+
+
+def _rank(priority: str) -> int:
+    return list(Priority).index(Priority(priority))
+
+
+def sync_assets(session: Session, site: SiteConfig) -> int:
+    """Mirror the site's assets into the assets table; returns how many."""
+    n = 0
+    for ref in site.assets():
+        a = ref.asset
+        repository.upsert_asset(
+            session,
+            Asset(
+                id=a.id,
+                name=a.name,
+                brick_class=a.brick_class,
+                building_id=ref.building.id,
+                building_name=ref.building.name,
+                location=ref.location,
+                install_date=a.install_date,
+                expected_life_years=a.expected_life_years,
+                replacement_cost=a.replacement_cost,
+                criticality=a.criticality,
+                parent_meter_id=a.parent_meter,
+                sub_item=a.sub_item,
+            ),
+        )
+        n += 1
+    return n
