@@ -3,8 +3,9 @@
 The engine works on the readings' own timestamps, so a backtest is the live engine fed a past
 period chunk by chunk (``process`` per time window, then ``tick`` at the window's end, so that
 time-driven rules see gaps in the data). It writes its alerts and work orders where it always
-does, into a database: here a throwaway SQLite file in a temporary folder, migrated like the
-real one and deleted afterwards. The real database is never opened, whatever
+does, into a database: here a throwaway one in a temporary folder, deleted afterwards, which
+the caller's `Workspace` makes (the root's is a migrated SQLite file:
+plantroom.wiring.BacktestWorkspace). The real database is never opened, whatever
 PLANTROOM_DATABASE_URL says.
 
 Rules are replayed whether enabled or not (a rule is tuned before it is switched on); silences
@@ -25,21 +26,18 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from alerts import repository
-from alerts.config import Alerting
+from alerts.config import Alerting, AlertsSite
 from alerts.engine import AlertEngine
 from alerts.events import AlertEvent
+from alerts.intake import WorkOrderIntake
 from alerts.rules import RuleConfig, StaleRule
 from collectors.readings import Reading
 from collectors.simulator.history import Progress
-from config.settings import Settings
-from config.site import SiteConfig
 from config.yamlloc import ConfigError, load_located, pydantic_problems
 from core.db import Database
-from plantroom.app import prepare_database
-from workorders.orders import repository as wo_repository
 
 #: Seconds of history per engine batch: one query of the store, one progress report.
 CHUNK = 3600.0
@@ -47,6 +45,25 @@ CHUNK = 3600.0
 _ALL = 1_000_000_000
 
 _RULES = TypeAdapter(list[RuleConfig])
+
+
+class Workspace(Protocol):
+    """Where a backtest writes: a throwaway database, the work orders' intake over it, and a
+    way to read back the work orders it opened."""
+
+    @property
+    def intake(self) -> WorkOrderIntake:
+        """Where the replayed alerts raise their work orders."""
+        ...
+
+    def database(self, folder: Path) -> Database:
+        """A throwaway database in folder, ready for the engine (migrated, holding the site's
+        assets)."""
+        ...
+
+    def work_orders(self, session: Session) -> list[WouldBeWorkOrder]:
+        """The work orders stored so far, oldest first."""
+        ...
 
 
 class History(Protocol):
@@ -303,28 +320,14 @@ def _seconds(t: float | dt.datetime) -> float:
     return float(t)
 
 
-def _throwaway_database(folder: Path, site: SiteConfig) -> Database:
-    """A migrated SQLite file in folder, holding the site's assets; never the configured one."""
-    url = f"sqlite:///{(folder / 'backtest.db').resolve()}"
-    settings = Settings(data_dir=folder, database_url=url, _env_file=None)  # type: ignore[call-arg]
-    db = prepare_database(settings, site)
-    db.dispose()
-
-    @event.listens_for(db.engine, "connect")
-    def _no_fsync(conn: Any, _record: Any) -> None:
-        # Nothing here must survive a crash: skip the fsync of every state change.
-        conn.execute("PRAGMA synchronous=OFF")
-
-    return db
-
-
 def run_backtest(
-    site: SiteConfig,
+    site: AlertsSite,
     store: History,
     start: float | dt.datetime,
     end: float | dt.datetime,
     rules: Iterable[RuleConfig],
     *,
+    workspace: Workspace,
     progress: Callable[[Progress], None] | None = None,
     alerting: Alerting | None = None,
     chunk: float = CHUNK,
@@ -341,9 +344,9 @@ def run_backtest(
     chosen = [r if r.enabled else r.model_copy(update={"enabled": True}) for r in given]
     began = clock()
     with tempfile.TemporaryDirectory(prefix="plantroom-backtest-") as tmp:
-        db = _throwaway_database(Path(tmp), site)
+        db = workspace.database(Path(tmp))
         try:
-            engine = AlertEngine(site, db, chosen, alerting=alerting)
+            engine = AlertEngine(site, db, chosen, intake=workspace.intake, alerting=alerting)
             applies: dict[str, set[str]] = {r.id: set() for r in chosen}
             for (asset, _point), matched in engine.index.items():
                 for r in matched:
@@ -386,7 +389,7 @@ def run_backtest(
                 warnings=_warnings(chosen, outcomes, steps, readings),
                 replay_seconds=clock() - replay_began,
             )
-            _collect(db, result)
+            _collect(db, result, workspace)
         finally:
             db.dispose()
     result.seconds = clock() - began
@@ -445,11 +448,10 @@ def _count(outcomes: dict[str, RuleOutcome], events: list[AlertEvent]) -> None:
             o.last_error = str(e.detail.get("text", ""))
 
 
-def _collect(db: Database, result: BacktestResult) -> None:
+def _collect(db: Database, result: BacktestResult, workspace: Workspace) -> None:
     """Read the alerts and work orders the engine stored into the result."""
     with db.session() as s:
         alerts = repository.list_(s, limit=_ALL)
-        orders = wo_repository.list_(s, limit=_ALL)
         result.alerts = [
             WouldBeAlert(
                 id=a.id,
@@ -467,19 +469,7 @@ def _collect(db: Database, result: BacktestResult) -> None:
             )
             for a in reversed(alerts)
         ]
-        result.work_orders = [
-            WouldBeWorkOrder(
-                id=wo.id,
-                title=wo.title,
-                asset_id=wo.asset_id,
-                rule_id=wo.rule_id,
-                priority=wo.priority,
-                type=wo.type,
-                opened_at=wo.created_at,
-                alert_count=wo.alert_count,
-            )
-            for wo in reversed(orders)
-        ]
+        result.work_orders = workspace.work_orders(s)
     for a in result.alerts:
         if a.state == "firing" and a.rule_id in result.rules:
             result.rules[a.rule_id].firing_at_end += 1

@@ -1,13 +1,17 @@
-"""Site-level alerting settings in site.yaml, beside the rules: notifications, storm grouping
-and inhibition. The behaviour lives in notify.py and grouping.py; these are the shapes."""
+"""The alerts' sections of site.yaml: ``rules`` and ``alerting`` (notifications, storm grouping
+and inhibition), with their checks against the topology. The behaviour lives in engine.py and
+notify.py; these are the shapes."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from alerts.rules import RuleConfig
 from alerts.rules.base import Severity
+from collectors.site import CollectorsSiteFile
+from config.site import Located, SiteConfig
 from config.units import Duration
 
 
@@ -79,3 +83,44 @@ class Alerting(_Strict):
     notifications: Notifications = Field(default_factory=Notifications)
     storm: Storm = Field(default_factory=Storm)
     inhibit: list[Inhibit] = Field(default_factory=list)
+
+
+class AlertsSiteFile(CollectorsSiteFile):
+    """site.yaml with the alerts' sections."""
+
+    rules: list[RuleConfig] = Field(default_factory=list)
+    alerting: Alerting = Field(default_factory=Alerting)
+
+    @classmethod
+    def site_problems(cls, site: SiteConfig[Any]) -> list[Located]:
+        """Rule ids are unique, and each rule selects classes, assets and a point that exist."""
+        out: list[Located] = []
+        seen: set[str] = set()
+        # A point may live in the missing or broken profile of an asset the rule selects: that
+        # profile is reported already.
+        unresolved = site.unresolved_assets()
+        for ri, rule in enumerate(site.doc.rules):
+            if rule.id in seen:
+                out.append((("rules", ri, "id"), f"duplicate rule id '{rule.id}'"))
+            seen.add(rule.id)
+            for ci, c in enumerate(rule.select.asset_class):
+                if c not in site.asset_classes:
+                    out.append(
+                        (("rules", ri, "select", "asset_class", ci), f"no asset has class '{c}'")
+                    )
+            for ai, aid in enumerate(rule.select.assets):
+                if aid not in site.asset_ids:
+                    out.append((("rules", ri, "select", "assets", ai), f"unknown asset '{aid}'"))
+            maybe = any(
+                rule.select.matches(r.asset.id, r.asset.brick_class, r.asset.tags, r.building.id)
+                for r in unresolved
+            )
+            if rule.point not in site.known_points and not maybe:
+                out.append(
+                    (("rules", ri, "point"), f"no device profile has a point '{rule.point}'")
+                )
+        return out
+
+
+#: A site as the alert engine sees it.
+AlertsSite = SiteConfig[AlertsSiteFile]

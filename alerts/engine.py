@@ -8,6 +8,9 @@ nodata and error states of their own.
   something changes state. Live alerts (pending, firing, nodata, error) are stored with a
   unique key per (rule, asset), so a restart resumes a pending timer and nothing fires twice,
   and two engines on one database cannot open two alerts or two work orders.
+- Whatever a recorder writes for the batch's events (the alert notifications' state and outbox,
+  alerts.notify) is written in the batch's transaction: it commits with the alert change, or not
+  at all.
 - A firing alert opens or updates the one open work order of its (asset, rule), unless a
   silence covers it or a firing source alert inhibits it (recorded, no work order). When more
   than ``storm.threshold`` alerts fire in one building within ``storm.group_wait``, one parent
@@ -30,19 +33,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts import repository
-from alerts.config import Alerting
+from alerts.config import Alerting, AlertsSite
 from alerts.events import AlertEvent
+from alerts.intake import WorkOrderIntake
 from alerts.models import Alert, RuleState
 from alerts.rules import Context, Evaluator, RuleConfig, Verdict
 from alerts.rules.base import OK, SEVERITY_PRIORITY
 from alerts.silences import watched_series
 from collectors.readings import Quality, Reading
-from config.site import SiteConfig
-from core.db import Database
-from workorders.orders import repository as wo_repository
-from workorders.orders import service as workorders
-from workorders.orders.models import OPEN_STATES
-from workorders.sla import service as sla_service
+from core.db import Database, begin_writing
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +135,9 @@ class _Batch:
         if self._s is None:
             self._cm = self.db.session()
             self._s = self._cm.__enter__()
+            # One transaction for the whole batch, savepoints included: the alert change and
+            # what the recorders write commit together or not at all.
+            begin_writing(self._s)
         return self._s
 
     def close(self, exc: BaseException | None) -> None:
@@ -147,19 +149,23 @@ class _Batch:
 
 
 class AlertEngine:
-    """Evaluates rules against readings and opens work orders through the work-order service."""
+    """Evaluates rules against readings and raises work orders through the intake."""
 
     def __init__(
         self,
-        site: SiteConfig,
+        site: AlertsSite,
         db: Database,
         rules: Iterable[RuleConfig] | None = None,
         *,
+        intake: WorkOrderIntake,
         alerting: Alerting | None = None,
         silenced: Callable[[str, str, float], int | None] | None = None,
     ):
         self.site = site
         self.db = db
+        #: Where firing alerts raise, link and clear work orders (workorders.intake, wired by
+        #: the root).
+        self.intake = intake
         self.rules = {r.id: r for r in (site.doc.rules if rules is None else rules) if r.enabled}
         self.ctx = Context(ZoneInfo(site.doc.site.timezone))
         #: Storm and inhibition settings: the site's, unless given (backtests try others).
@@ -167,6 +173,9 @@ class AlertEngine:
         #: (asset, rule) -> silence id covering it at a time, or None.
         self.silenced = silenced or (lambda asset, rule, ts: None)
         self.listeners: list[Callable[[list[AlertEvent]], None]] = []
+        #: Called with a batch's session and events before it commits, so what they write (the
+        #: alert notifications' outbox) commits or rolls back with the alert change.
+        self.recorders: list[Callable[[Session, list[AlertEvent]], None]] = []
         self.refs = {ref.asset.id: ref for ref in site.assets()}
         self.index = watched_series(site, self.rules.values())
         #: asset -> point -> the tracks its readings feed (two plain lookups are cheaper than
@@ -273,6 +282,7 @@ class AlertEngine:
                         self._seen(tr, r)
                         self._apply(batch, tr, verdict, ts)
                 self._tick(batch, self.now)
+                self._record(batch)
             except BaseException as exc:
                 batch.close(exc)
                 self.load()  # the database is the truth: drop what this batch half did
@@ -289,6 +299,7 @@ class AlertEngine:
             batch = _Batch(self.db)
             try:
                 self._tick(batch, self.now)
+                self._record(batch)
             except BaseException as exc:
                 batch.close(exc)
                 self.load()
@@ -296,6 +307,12 @@ class AlertEngine:
             batch.close(None)
         self._tell(batch.events)
         return batch.events
+
+    def _record(self, batch: _Batch) -> None:
+        """Hand the batch's events to the recorders, in its session, before it commits."""
+        if batch.events and self.recorders:
+            for recorder in self.recorders:
+                recorder(batch.s, batch.events)
 
     def _tell(self, events: list[AlertEvent]) -> None:
         if not events:
@@ -426,7 +443,7 @@ class AlertEngine:
         elif self.alerting.storm.group_wait > 0:
             self._storm_join(b, tr, v, ts)
         else:
-            row.workorder_id = self._work_order(b, tr, v, ts).id
+            row.workorder_id = self._work_order(b, tr, v, ts)
         self._inhibit(tr, on=True)
         self._event(
             b, tr, "firing", previous, ts, v, row, silenced=silence is not None,
@@ -442,8 +459,8 @@ class AlertEngine:
         row.state, row.active_key, row.resolved_at = "resolved", None, _utc(ts)
         row.last_value, row.last_ts = v.value, _utc(ts)
         if row.workorder_id is not None:
-            workorders.note_alert_cleared(
-                b.s, wo_id=row.workorder_id, rule_id=tr.rule.id, value=v.value, at=_utc(ts)
+            self.intake.note_cleared(
+                b.s, work_order_id=row.workorder_id, rule_id=tr.rule.id, value=v.value, at=_utc(ts)
             )
         log.info("alert %s on %s resolved (%s)", tr.rule.id, tr.asset, v.detail or v.value)
         self._event(b, tr, "resolved", "firing", ts, v, row)
@@ -514,7 +531,7 @@ class AlertEngine:
         if silence is not None:
             row.silence_id = silence
         else:
-            row.workorder_id = self._work_order(b, tr, v, ts, type_="preventive").id
+            row.workorder_id = self._work_order(b, tr, v, ts, type_="preventive")
         b.s.flush()
         self._save(b, tr)
         self._event(b, tr, "firing", "inactive", ts, v, row, silenced=silence is not None)
@@ -537,10 +554,11 @@ class AlertEngine:
 
     def _work_order(
         self, b: _Batch, tr: _Track, v: Verdict, ts: float, type_: str = "corrective"
-    ) -> Any:
+    ) -> int:
+        """Raise the alert's work order; its id."""
         rule = tr.rule
         ref = self.refs[tr.asset]
-        wo, created = workorders.open_from_alert(
+        raised = self.intake.raise_for_alert(
             b.s,
             asset_id=tr.asset,
             rule_id=rule.id,
@@ -558,22 +576,16 @@ class AlertEngine:
             },
             at=_utc(ts),
             type_=type_,
-            sla_policy=sla_service.choose_policy(
-                self.site,
-                priority=SEVERITY_PRIORITY[rule.severity],
-                contractor_id=None,
-                type_=type_,
-            ),
         )
         log.info(
             "alert %s on %s firing (%s): work order %d %s",
             rule.id,
             tr.asset,
             v.detail or v.value,
-            wo.id,
-            "opened" if created else "updated",
+            raised.id,
+            "opened" if raised.created else "updated",
         )
-        return wo
+        return raised.id
 
     def _storm_join(self, b: _Batch, tr: _Track, v: Verdict, ts: float) -> None:
         building = self.refs[tr.asset].building.id
@@ -590,38 +602,37 @@ class AlertEngine:
     def _storm_parent(self, b: _Batch, building: str, storm: _Storm, ts: float) -> None:
         ref = next(r for r in self.refs.values() if r.building.id == building)
         worst = min((SEVERITY_PRIORITY[t.rule.severity] for t, _, _ in storm.waiting), default="P3")
-        parent = workorders.open_parent(
+        parent_id = self.intake.open_storm_parent(
             b.s,
             title=f"Alert storm: {len(storm.waiting)}+ alerts in {ref.building.name}",
             priority=worst,
             trigger={"building": building, "ts": _utc(ts).isoformat(), "storm": True},
             at=_utc(ts),
         )
-        storm.parent_id = parent.id
-        log.warning("alert storm in %s: parent work order %d", building, parent.id)
+        storm.parent_id = parent_id
+        log.warning("alert storm in %s: parent work order %d", building, parent_id)
         for tr, v, t in storm.waiting:
-            self._link(b, parent.id, tr, v, t)
+            self._link(b, parent_id, tr, v, t)
         storm.waiting.clear()
 
     def _link(self, b: _Batch, parent_id: int, tr: _Track, v: Verdict, ts: float) -> None:
-        parent = wo_repository.get_bare(b.s, parent_id)
         row = repository.get(b.s, tr.alert_id) if tr.alert_id is not None else None
-        if parent is None or row is None:
+        if row is None:
             return
-        row.workorder_id = parent.id
-        workorders.link_alert(
+        linked = self.intake.link_to_parent(
             b.s,
-            parent,
+            parent_id,
             title=f"{tr.rule.name}: {self.refs[tr.asset].asset.name}",
             priority=SEVERITY_PRIORITY[tr.rule.severity],
             data={"alert_id": row.id, "rule": tr.rule.id, "asset": tr.asset, "value": v.value},
             at=_utc(ts),
         )
+        if linked:
+            row.workorder_id = parent_id
 
     def _storm_over(self, b: _Batch, building: str, storm: _Storm) -> None:
         if storm.parent_id is not None:
-            parent = wo_repository.get_bare(b.s, storm.parent_id)
-            if parent is not None and parent.status in OPEN_STATES:
+            if self.intake.is_open(b.s, storm.parent_id):
                 return  # the storm's parent stays the place for this building's alerts
             del self._storms[building]
             return
@@ -629,7 +640,7 @@ class AlertEngine:
         for tr, v, ts in storm.waiting:  # no storm after all: a work order each
             row = repository.get(b.s, tr.alert_id) if tr.alert_id is not None else None
             if row is not None and row.workorder_id is None:
-                row.workorder_id = self._work_order(b, tr, v, ts).id
+                row.workorder_id = self._work_order(b, tr, v, ts)
 
     def _scope_keys(self, tr: _Track, scope: str) -> set[str]:
         if scope == "building":

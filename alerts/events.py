@@ -53,3 +53,26 @@ class AlertEvent:
             "inhibited": self.inhibited,
             "detail": self.detail,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AlertEvent:
+        """The event as_dict() wrote (notifications stored in the outbox)."""
+        return cls(
+            rule_id=d["rule_id"],
+            rule_name=d["rule_name"],
+            severity=d["severity"],
+            asset_id=d["asset_id"],
+            asset_name=d["asset_name"],
+            building_id=d["building_id"],
+            state=d["state"],
+            previous=d["previous"],
+            ts=float(d["ts"]),
+            point=d.get("point", ""),
+            value=d.get("value"),
+            unit=d.get("unit", ""),
+            alert_id=d.get("alert_id"),
+            workorder_id=d.get("workorder_id"),
+            silenced=bool(d.get("silenced", False)),
+            inhibited=bool(d.get("inhibited", False)),
+            detail=dict(d.get("detail") or {}),
+        )

@@ -1,4 +1,5 @@
-"""Alert tables: alert instances, per-(rule, asset) evaluator state, and silences."""
+"""Alert tables: alert instances, per-(rule, asset) evaluator state, silences, and the state of
+the alert notifications."""
 
 from __future__ import annotations
 
@@ -80,3 +81,19 @@ class Silence(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     expired_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class NotificationState(Base):
+    """Where the alert notifications stand (alerts.notify): per target and building, the alerts
+    waiting to be told and what was told last. One row, changed in the transaction of the alert
+    change that fed it, or of the flush that put the due notifications into the outbox."""
+
+    __tablename__ = "alert_notification_state"
+
+    #: Always 1.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: alerts.notify.Notifier.snapshot()
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: When the next notification falls due (None: nothing is waiting).
+    next_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -10,9 +10,20 @@ Each target (a webhook or an email address list) keeps one group per building:
 - a resolution is told only to the targets that were told the alert fired; a group whose
   alerts have all resolved sends that once and is then forgotten.
 
-``submit`` only records events; ``due(now)`` decides, on an injectable clock, what is to be sent
-(pure logic, what backtests and tests drive); ``deliver`` sends one notification with retries;
-``run`` ties them together for a live process.
+`Notifier` is the grouping, pure logic on an injectable clock: ``submit`` records events,
+``due(now)`` says what is to be sent (what backtests and tests drive). `AlertNotifications` is
+the live path, with nothing in memory:
+
+- the alert engine calls ``record`` with its batch's session, so the events join the grouping
+  state (one row, alerts.models.NotificationState) in the transaction of the alert change, and
+  notifications already due go into the outbox (core.outbox) in that same transaction;
+- ``flush`` (the monitoring clock, every second) puts notifications that fell due since into
+  the outbox, in the transaction that records them as told;
+- the one outbox dispatcher sends them through ``channel()``: each target gets its
+  notifications in order, and one that fails is retried with backoff (5 s doubling to 5 min)
+  until the target takes it, whatever restarts happen meanwhile. A target that refuses for good
+  (a 4xx other than 408, 425 and 429, an SMTP 5xx, bad credentials) has that notification
+  failed and logged at ERROR; its later ones still go.
 
 Webhook document (version 1)::
 
@@ -25,8 +36,6 @@ Webhook document (version 1)::
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 import smtplib
@@ -37,14 +46,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy.orm import Session
 
+from alerts import repository
 from alerts.config import EmailTarget, Notifications, WebhookTarget
 from alerts.events import AlertEvent
+from alerts.models import NotificationState
 from alerts.rules.base import Severity
+from core import outbox
+from core.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -58,17 +72,20 @@ PROBLEM_STATES = frozenset({"firing", "nodata", "error"})
 RESOLVED = "resolved"
 #: Webhook document version; bump it when the shape changes.
 WEBHOOK_VERSION = 1
-#: Delays before the second, third and fourth try of a failed delivery.
-DEFAULT_RETRY_DELAYS: tuple[float, ...] = (1.0, 5.0, 30.0)
-#: The longest run() sleeps before looking at the clock again.
-MAX_IDLE = 60.0
+#: The outbox kind of alert notifications: one message per notification and target.
+KIND = "alert.notification"
+#: A failed notification is tried again after 5 s, doubling up to 5 min, until it is taken.
+RETRY_BASE = 5.0
+RETRY_CAP = 300.0
+#: Grouping state document version.
+STATE_VERSION = 1
 
 _RANK = {Severity.critical: 0, Severity.major: 1, Severity.minor: 2, Severity.info: 3}
 _AlertKey = tuple[str, str]  # (rule_id, asset_id)
-_TargetKey = int  # position among the webhooks, then the email targets, as configured
 
 
 def severity_rank(severity: str) -> int:
+    """0 for critical ... 3 for info; an unknown severity ranks as critical."""
     try:
         return _RANK[Severity(severity)]
     except ValueError:
@@ -88,6 +105,26 @@ def describe(target: Target) -> str:
     return f"email {', '.join(target.to)}"
 
 
+def target_keys(targets: Iterable[Target]) -> dict[str, Target]:
+    """Each target under a stable key, in the order given: its description (no credentials,
+    so it may be stored), numbered from the second on when two describe alike."""
+    out: dict[str, Target] = {}
+    for target in targets:
+        base = describe(target)[:280]
+        key, n = base, 1
+        while key in out:
+            n += 1
+            key = f"{base} #{n}"
+        out[key] = target
+    return out
+
+
+def may_notify(e: AlertEvent) -> bool:
+    """Whether an event can change what anyone is told: a problem, or the end of one (pending
+    and inactive events of an alert that was no problem change nothing)."""
+    return e.state in PROBLEM_STATES or e.previous in PROBLEM_STATES
+
+
 @dataclass(frozen=True)
 class Notification:
     """One message about one group (a building), for one or more targets that get the same
@@ -99,6 +136,8 @@ class Notification:
     targets: tuple[Target, ...]
     #: When it became due, on the notifier's clock.
     at: float
+    #: The targets' keys (target_keys), in the order of `targets`.
+    keys: tuple[str, ...] = ()
 
     @property
     def problems(self) -> list[AlertEvent]:
@@ -115,7 +154,7 @@ class Notification:
 class _Group:
     """One target's view of one building."""
 
-    target: _TargetKey
+    target: str
     building: str
     #: Latest notifiable event of each alert: a problem, or a resolution not yet told.
     alerts: dict[_AlertKey, AlertEvent] = field(default_factory=dict)
@@ -145,18 +184,35 @@ class _Group:
             due = repeat if due is None else min(due, repeat)
         return due
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "building": self.building,
+            "alerts": [e.as_dict() for e in self.alerts.values()],
+            "told": [[rule, asset, state] for (rule, asset), state in self.told.items()],
+            "last_sent": self.last_sent,
+            "changed_at": self.changed_at,
+        }
 
-class PermanentFailure(Exception):
-    """A target refused a delivery in a way that retrying will not change (a 4xx, an SMTP 5xx,
-    bad credentials)."""
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> _Group:
+        events = [AlertEvent.from_dict(e) for e in d.get("alerts", [])]
+        return cls(
+            target=d["target"],
+            building=d["building"],
+            alerts={_key(e): e for e in events},
+            told={(rule, asset): state for rule, asset, state in d.get("told", [])},
+            last_sent=d.get("last_sent"),
+            changed_at=d.get("changed_at"),
+        )
 
 
 class Notifier:
-    """Groups alert events per target and building, and sends them by webhook and email.
+    """Groups alert events per target and building and says which notifications are due, and
+    renders them for webhooks and email.
 
     ``clock`` gives the time in UNIX seconds (the engine's clock: readings' timestamps in a
-    backtest). ``retry_delays`` are the waits before each new try of a failed delivery.
-    ``building_names`` and ``timezone`` make email subjects and bodies readable.
+    backtest). ``building_names`` and ``timezone`` make email subjects and bodies readable.
     """
 
     def __init__(
@@ -164,22 +220,17 @@ class Notifier:
         config: Notifications,
         *,
         clock: Callable[[], float] = time.time,
-        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         building_names: Mapping[str, str] | None = None,
         timezone: str = "UTC",
     ):
         self.config = config
         self.clock = clock
-        self.retry_delays = tuple(retry_delays)
         self.building_names = dict(building_names or {})
         self.tz = ZoneInfo(timezone)
-        self.targets: dict[_TargetKey, Target] = dict(enumerate([*config.webhooks, *config.email]))
-        self._groups: dict[tuple[_TargetKey, str], _Group] = {}
+        self.targets: dict[str, Target] = target_keys([*config.webhooks, *config.email])
+        self._order = {key: i for i, key in enumerate(self.targets)}
+        self._groups: dict[tuple[str, str], _Group] = {}
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
-        self._stopping = False
-        self._sending: set[asyncio.Task[bool]] = set()
 
     # --- recording --------------------------------------------------------------------------
 
@@ -190,15 +241,19 @@ class Notifier:
         notify nobody (and an alert that becomes silenced stops being repeated).
         """
         try:
-            now = self.clock()
-            changed = False
-            with self._lock:
-                for e in events:
-                    changed |= self._record(e, now)
-            if changed:
-                self._poke()
+            self.add(events)
         except Exception:
             log.exception("notifier: could not record alert events")
+
+    def add(self, events: Iterable[AlertEvent]) -> bool:
+        """Record alert events at the clock's now (as submit, but raising); True when anything
+        changed."""
+        now = self.clock()
+        changed = False
+        with self._lock:
+            for e in events:
+                changed |= self._record(e, now)
+        return changed
 
     def _record(self, e: AlertEvent, now: float) -> bool:
         key = _key(e)
@@ -243,6 +298,24 @@ class Notifier:
         g.changed_at = None  # e.g. firing -> nodata -> firing before anything was sent
         return False
 
+    # --- the state, for keeping it in the database -------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything the notifier remembers, as JSON-ready data (restore() takes it back)."""
+        with self._lock:
+            groups = [g.as_dict() for g in self._groups.values()]
+        return {"version": STATE_VERSION, "groups": groups}
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Take back what snapshot() gave; groups of targets no longer configured are dropped."""
+        groups: dict[tuple[str, str], _Group] = {}
+        for d in data.get("groups", []):
+            g = _Group.from_dict(d)
+            if g.target in self.targets:
+                groups[(g.target, g.building)] = g
+        with self._lock:
+            self._groups = groups
+
     # --- deciding ---------------------------------------------------------------------------
 
     def next_due(self) -> float | None:
@@ -257,7 +330,7 @@ class Notifier:
         notification."""
         out: list[Notification] = []
         with self._lock:
-            for gkey in sorted(self._groups, key=lambda k: (k[1], k[0])):
+            for gkey in sorted(self._groups, key=lambda k: (k[1], self._order.get(k[0], 0))):
                 g = self._groups[gkey]
                 t = g.next_due(self.config)
                 if t is None or t > now:
@@ -270,7 +343,7 @@ class Notifier:
             for i, m in enumerate(merged):
                 if (m.group, m.status, m.events) == (n.group, n.status, n.events):
                     merged[i] = Notification(
-                        m.group, m.status, m.events, m.targets + n.targets, now
+                        m.group, m.status, m.events, m.targets + n.targets, now, m.keys + n.keys
                     )
                     break
             else:
@@ -307,94 +380,35 @@ class Notifier:
             return None
         status: Status = "firing" if problems else "resolved"
         return Notification(
-            g.building, status, (*problems, *resolved), (self.targets[g.target],), now
+            g.building,
+            status,
+            (*problems, *resolved),
+            (self.targets[g.target],),
+            now,
+            (g.target,),
         )
 
-    # --- sending ----------------------------------------------------------------------------
+    # --- rendering --------------------------------------------------------------------------
 
-    async def deliver(self, n: Notification) -> bool:
-        """Send a notification to each of its targets, retrying failures with backoff.
-
-        Never raises (except cancellation): a target that still fails after the last try is
-        logged at ERROR and skipped. Returns whether every target got it.
-        """
-        results = await asyncio.gather(
-            *(self._deliver_one(n, t) for t in n.targets), return_exceptions=True
-        )
-        for target, r in zip(n.targets, results, strict=True):
-            if isinstance(r, asyncio.CancelledError):
-                raise r
-            if isinstance(r, BaseException):
-                log.error(
-                    "dropped %s notification for group %s to %s: %r",
-                    n.status,
-                    n.group,
-                    describe(target),
-                    r,
-                )
-        return all(r is True for r in results)
-
-    async def _deliver_one(self, n: Notification, target: Target) -> bool:
-        tries = len(self.retry_delays) + 1
-        for attempt in range(1, tries + 1):
-            try:
-                if isinstance(target, WebhookTarget):
-                    await self._post(n, target)
-                else:
-                    await asyncio.to_thread(self._send_mail, n, target)
-            except Exception as exc:
-                reason = f"{type(exc).__name__}: {exc}"
-                if isinstance(exc, PermanentFailure) or attempt == tries:
-                    log.error(
-                        "dropped %s notification for group %s to %s after %d %s: %s",
-                        n.status,
-                        n.group,
-                        describe(target),
-                        attempt,
-                        "try" if attempt == 1 else "tries",
-                        reason,
-                    )
-                    return False
-                delay = self.retry_delays[attempt - 1]
-                log.warning(
-                    "%s notification for group %s to %s failed (try %d of %d): %s; "
-                    "trying again in %gs",
-                    n.status,
-                    n.group,
-                    describe(target),
-                    attempt,
-                    tries,
-                    reason,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-            else:
-                log.info(
-                    "sent %s notification for group %s (%d alerts) to %s",
-                    n.status,
-                    n.group,
-                    len(n.events),
-                    describe(target),
-                )
-                return True
-        return False  # not reached: the loop returns on its last try
-
-    def webhook_payload(self, n: Notification) -> dict[str, object]:
-        """The JSON document a webhook receives (see the module docstring)."""
+    def webhook_payload(self, n: Notification, *, sent_at: float | None = None) -> dict[str, Any]:
+        """The JSON document a webhook receives (see the module docstring), sent at sent_at
+        (default: the clock's now)."""
+        when = self.clock() if sent_at is None else sent_at
         return {
             "version": WEBHOOK_VERSION,
             "group": n.group,
             "status": n.status,
             "alerts": [e.as_dict() for e in n.events],
-            "sent_at": dt.datetime.fromtimestamp(self.clock(), dt.UTC).isoformat(),
+            "sent_at": dt.datetime.fromtimestamp(when, dt.UTC).isoformat(),
         }
 
-    async def _post(self, n: Notification, target: WebhookTarget) -> None:
-        await post_json(target, self.webhook_payload(n))
-
-    def email_message(self, n: Notification, target: EmailTarget) -> EmailMessage:
-        """The plain-text email for a notification."""
-        return new_mail(target, self.subject(n), self.body(n), self.clock())
+    def email_message(
+        self, n: Notification, target: EmailTarget, *, when: float | None = None
+    ) -> EmailMessage:
+        """The plain-text email for a notification, dated when (default: the clock's now)."""
+        return new_mail(
+            target, self.subject(n), self.body(n), self.clock() if when is None else when
+        )
 
     def subject(self, n: Notification) -> str:
         """E.g. ``[FIRING:3] Building A: Pump motor over-current on Pump 1, ...``."""
@@ -432,79 +446,166 @@ class Notifier:
                     lines.append(f"  work order: #{e.workorder_id}")
         return "\n".join(lines) + "\n"
 
-    def _send_mail(self, n: Notification, target: EmailTarget) -> None:
-        send_mail(target, self.email_message(n, target))
-
     def _building(self, building_id: str) -> str:
         return self.building_names.get(building_id, building_id)
 
     def _time(self, ts: float) -> str:
         return dt.datetime.fromtimestamp(ts, self.tz).strftime("%Y-%m-%d %H:%M:%S %Z")
 
-    # --- running ----------------------------------------------------------------------------
 
-    async def run(self) -> None:
-        """Send notifications as they fall due until stop() (or cancellation).
+# --- the live path: grouping state in the database, notifications through the outbox -----------
 
-        Sleeps until the next due time or until submit() brings something new. Deliveries run
-        as their own tasks, so a target being retried holds up no other. On stop, deliveries in
-        flight get a few seconds to finish; on cancellation they are cancelled.
+
+def _utc(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.UTC)
+
+
+class AlertNotifications:
+    """Alert notifications with nothing in memory: `record` (in the alert engine's
+    transaction) and `flush` put due notifications into the outbox; `channel` sends them."""
+
+    def __init__(
+        self,
+        config: Notifications,
+        *,
+        clock: Callable[[], float] = time.time,
+        building_names: Mapping[str, str] | None = None,
+        timezone: str = "UTC",
+    ):
+        self.config = config
+        self.clock = clock
+        self.building_names = dict(building_names or {})
+        self.timezone = timezone
+        self.render = self._notifier()
+        self.targets = self.render.targets
+
+    def _notifier(self, state: NotificationState | None = None) -> Notifier:
+        n = Notifier(
+            self.config,
+            clock=self.clock,
+            building_names=self.building_names,
+            timezone=self.timezone,
+        )
+        if state is not None:
+            n.restore(state.data or {})
+        return n
+
+    def record(self, session: Session, events: Sequence[AlertEvent]) -> None:
+        """Feed the alert engine's events into the grouping state, and put the notifications due
+        now into the outbox, in the session of the alert change (they commit with it).
+
+        A failure here is logged and leaves the state as it was (a savepoint): the alert change
+        still commits, since alerting must not stop for want of a notification.
         """
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        log.info("notifier running: %d targets", len(self.targets))
-        try:
-            while not self._stopping:
-                for n in self.due(self.clock()):
-                    task = asyncio.create_task(self.deliver(n), name=f"notify:{n.group}")
-                    self._sending.add(task)
-                    task.add_done_callback(self._sending.discard)
-                nxt = self.next_due()
-                wait = MAX_IDLE if nxt is None else min(MAX_IDLE, max(0.0, nxt - self.clock()))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
-                self._wake.clear()
-            if self._sending:
-                await asyncio.wait(set(self._sending), timeout=5.0)
-        finally:
-            if self._sending:
-                log.warning("notifier: cancelling %d deliveries in flight", len(self._sending))
-            for task in list(self._sending):
-                task.cancel()
-            await asyncio.gather(*self._sending, return_exceptions=True)
-            self._loop = None
-            self._wake = None
-            self._stopping = False
-            log.info("notifier stopped")
-
-    def stop(self) -> None:
-        """Make run() return. Thread-safe."""
-        self._stopping = True
-        self._poke()
-
-    def _poke(self) -> None:
-        loop, wake = self._loop, self._wake
-        if loop is None or wake is None:
+        news = [e for e in events if may_notify(e)]
+        if not news or not self.targets:
             return
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(wake.set)
+        try:
+            with session.begin_nested():
+                now = self.clock()
+                state = repository.lock_notification_state(session, at=_utc(now))
+                n = self._notifier(state)
+                n.add(news)
+                self.enqueue(session, n.due(now))
+                self._save(state, n)
+        except Exception:
+            log.exception("alert notifications: could not record %d events", len(news))
+
+    def flush(self, db: Database, now: float | None = None) -> int:
+        """Put the notifications that have fallen due by now into the outbox, in the
+        transaction that records them as told; returns how many."""
+        now = self.clock() if now is None else now
+        with db.session() as s:
+            due_at = repository.notification_due_at(s)
+        if due_at is None or due_at > _utc(now):
+            return 0
+        with db.session() as s:
+            state = repository.lock_notification_state(s, at=_utc(now))
+            n = self._notifier(state)
+            out = n.due(now)
+            self.enqueue(s, out)
+            self._save(state, n)
+        return len(out)
+
+    @staticmethod
+    def enqueue(session: Session, notifications: Sequence[Notification]) -> list[list[int]]:
+        """Put notifications into the outbox, one message per target, due when they fell due;
+        returns each one's message ids."""
+        ids: list[list[int]] = []
+        for n in notifications:
+            payload = {
+                "group": n.group,
+                "status": n.status,
+                "events": [e.as_dict() for e in n.events],
+                "at": n.at,
+            }
+            mine: list[int] = []
+            for key in n.keys:
+                message_id = outbox.enqueue(
+                    session, kind=KIND, target=key, topic=n.status, payload=payload, at=_utc(n.at)
+                )
+                if message_id is not None:
+                    mine.append(message_id)
+            ids.append(mine)
+        return ids
+
+    @staticmethod
+    def _save(state: NotificationState, n: Notifier) -> None:
+        state.data = n.snapshot()
+        nxt = n.next_due()
+        state.next_due_at = None if nxt is None else _utc(nxt)
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def channel(self) -> outbox.Channel:
+        """The outbox channel that sends alert notifications: in order per target, retried until
+        taken."""
+        return outbox.Channel(
+            kind=KIND,
+            send=self.send,
+            ordered=True,
+            base_backoff=RETRY_BASE,
+            max_backoff=RETRY_CAP,
+            describe=lambda key: key,
+        )
+
+    def send(self, m: outbox.Message, now: dt.datetime) -> int | None:
+        """Deliver one notification to its target, rendered at now."""
+        target = self.targets.get(m.target)
+        if target is None:
+            # Another process (or this one, once its site.yaml names it again) may know it.
+            raise outbox.Hold(f"{m.target} is not among alerting.notifications", retry_in=300)
+        p = m.payload
+        n = Notification(
+            p["group"],
+            p["status"],
+            tuple(AlertEvent.from_dict(e) for e in p["events"]),
+            (target,),
+            float(p["at"]),
+            (m.target,),
+        )
+        if isinstance(target, WebhookTarget):
+            return post_json(target, self.render.webhook_payload(n, sent_at=now.timestamp()))
+        send_mail(target, self.render.email_message(n, target, when=now.timestamp()))
+        return None
 
 
 # --- sending, for every kind of notification -----------------------------------------------------
 
 
-async def post_json(target: WebhookTarget, document: Mapping[str, object]) -> None:
-    """POST document to a webhook target; PermanentFailure when it refuses for good (a 4xx other
-    than 408, 425 and 429), another exception when it may recover."""
-    async with httpx.AsyncClient(timeout=target.timeout) as client:
-        r = await client.post(target.url, json=document, headers=target.headers)
+def post_json(target: WebhookTarget, document: Mapping[str, object]) -> int:
+    """POST document to a webhook target; returns the status of a 2xx. Raises outbox.Refused
+    when the target refuses for good (a 4xx other than 408, 425 and 429), another exception when
+    it may recover."""
+    with httpx.Client(timeout=target.timeout) as client:
+        r = client.post(target.url, json=document, headers=target.headers)
     if r.is_success:
-        return
+        return r.status_code
     msg = f"HTTP {r.status_code} {r.reason_phrase}"
     # A rejected request stays rejected; a busy or failing receiver may recover.
     if 400 <= r.status_code < 500 and r.status_code not in (408, 425, 429):
-        raise PermanentFailure(msg)
-    raise RuntimeError(msg)
+        raise outbox.Refused(msg, status=r.status_code)
+    raise outbox.DeliveryFailed(msg, status=r.status_code)
 
 
 def new_mail(target: EmailTarget, subject: str, body: str, when: float) -> EmailMessage:
@@ -520,7 +621,7 @@ def new_mail(target: EmailTarget, subject: str, body: str, when: float) -> Email
 
 
 def send_mail(target: EmailTarget, msg: EmailMessage) -> None:
-    """Send msg through the target's SMTP server (blocking); PermanentFailure when the server
+    """Send msg through the target's SMTP server (blocking); outbox.Refused when the server
     refuses for good (a 5xx, bad credentials, no STARTTLS), another exception otherwise."""
     with smtplib.SMTP(target.host, target.port, timeout=target.timeout) as smtp:
         try:
@@ -530,10 +631,10 @@ def send_mail(target: EmailTarget, msg: EmailMessage) -> None:
                 smtp.login(target.username, target.password or "")
             smtp.send_message(msg)
         except (smtplib.SMTPNotSupportedError, smtplib.SMTPAuthenticationError) as exc:
-            raise PermanentFailure(str(exc)) from exc
+            raise outbox.Refused(str(exc)) from exc
         except smtplib.SMTPResponseException as exc:
             if exc.smtp_code >= 500:  # 5xx: the server will say no again
-                raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                raise outbox.Refused(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
             raise
         except smtplib.SMTPRecipientsRefused as exc:
-            raise PermanentFailure(f"recipients refused: {exc.recipients}") from exc
+            raise outbox.Refused(f"recipients refused: {exc.recipients}") from exc

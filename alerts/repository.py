@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alerts.models import Alert, Silence
+from alerts.models import Alert, NotificationState, Silence
 
 
 def live(session: Session) -> list[Alert]:
@@ -162,3 +163,38 @@ def expire_silence(session: Session, silence_id: int, *, by: str, at: dt.datetim
 def _in_force_after(at: dt.datetime) -> ColumnElement[bool]:
     """Not over at `at`: neither ended nor expired by then."""
     return and_(Silence.ends_at > at, or_(Silence.expired_at.is_(None), Silence.expired_at > at))
+
+
+# --- notification state ---------------------------------------------------------------------------
+
+_STATE_ID = 1
+
+
+def lock_notification_state(session: Session, *, at: dt.datetime) -> NotificationState:
+    """The notification state, locked until the transaction ends (made when missing).
+
+    An UPDATE first: it takes the row's lock on PostgreSQL and the write lock on SQLite before
+    anything is read, so two engines or flushes take turns instead of reading the same state.
+    """
+    touch = (
+        update(NotificationState)
+        .where(NotificationState.id == _STATE_ID)
+        .values(updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if session.execute(touch).rowcount == 0:  # type: ignore[attr-defined]
+        try:
+            with session.begin_nested():
+                session.add(NotificationState(id=_STATE_ID, data={}, updated_at=at))
+        except IntegrityError:  # made meanwhile by another transaction: wait for its lock
+            session.execute(touch)
+    state = session.get(NotificationState, _STATE_ID, populate_existing=True)
+    assert state is not None
+    return state
+
+
+def notification_due_at(session: Session) -> dt.datetime | None:
+    """When the next alert notification falls due (None: nothing is waiting)."""
+    return session.scalar(
+        select(NotificationState.next_due_at).where(NotificationState.id == _STATE_ID)
+    )

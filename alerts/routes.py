@@ -24,9 +24,10 @@ from core.auth.deps import CurrentPrincipal
 from core.auth.models import Role
 from core.auth.service import Principal
 from core.db import CommittingRoute, SessionDep, utcnow
-from core.errors import AppError, Conflict, Forbidden, NotFound
+from core.errors import Conflict, Forbidden, NotFound
 from core.isotime import instant
 from core.jsonbody import JsonBody
+from core.pagination import IdCursor, id_cursor, read_id_cursor, split_page
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["alerts"])
 READERS = {Role.admin, Role.engineer, Role.technician}
@@ -49,21 +50,6 @@ def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
-
-
-class BadCursor(AppError):
-    """The cursor is not one this API handed out."""
-
-    status_code = 400
-    error = "bad_cursor"
-
-
-def _cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not (cursor.isascii() and cursor.isdigit() and int(cursor) <= MAX_ID):
-        raise BadCursor("cursor must be a value from next_cursor")
-    return int(cursor)
 
 
 def _site(request: Request) -> SiteConfig:
@@ -157,9 +143,7 @@ def list_alerts(
     since: Annotated[Instant | None, Query(description="started at or after")] = None,
     until: Annotated[Instant | None, Query(description="started before")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[
-        str | None, Query(min_length=1, max_length=20, description="next_cursor of the last page")
-    ] = None,
+    cursor: IdCursor = None,
 ) -> AlertList:
     """Alerts, newest first."""
     _require(who, READERS, "list alerts")
@@ -172,14 +156,10 @@ def list_alerts(
         since=since,
         until=until,
         limit=limit + 1,
-        before_id=_cursor(cursor),
+        before_id=read_id_cursor(cursor),
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return AlertList(
-        items=[AlertOut.model_validate(a) for a in rows],
-        next_cursor=str(rows[-1].id) if more and rows else None,
-    )
+    page, nxt = split_page(rows, limit, lambda a: id_cursor(a.id))
+    return AlertList(items=[AlertOut.model_validate(a) for a in page], next_cursor=nxt)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut)
@@ -345,9 +325,7 @@ def list_silences(
         Query(description="true: running and scheduled ones; false: ended or expired ones"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[
-        str | None, Query(min_length=1, max_length=20, description="next_cursor of the last page")
-    ] = None,
+    cursor: IdCursor = None,
 ) -> SilenceList:
     """Silences, newest first."""
     _require(who, READERS, "list silences")
@@ -357,14 +335,10 @@ def list_silences(
         current_at=now if active is True else None,
         over_at=now if active is False else None,
         limit=limit + 1,
-        before_id=_cursor(cursor),
+        before_id=read_id_cursor(cursor),
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return SilenceList(
-        items=[_silence_out(s, now) for s in rows],
-        next_cursor=str(rows[-1].id) if more and rows else None,
-    )
+    page, nxt = split_page(rows, limit, lambda s: id_cursor(s.id))
+    return SilenceList(items=[_silence_out(s, now) for s in page], next_cursor=nxt)
 
 
 @router.get("/silences/{silence_id}", response_model=SilenceOut, tags=["silences"])

@@ -1,7 +1,7 @@
 """A synthetic site for the benchmarks: SDM630 meters behind Modbus TCP gateways, and the
 simulator serving it from child processes.
 
-The site is written as YAML and loaded with ``config.site.load_site``, so it is checked exactly
+The site is written as YAML and loaded with ``plantroom.site.load_site``, so it is checked exactly
 like a user's site. Its gateways sit on nominal ports; ``port_map`` moves them to free loopback
 ports, as the tests do (the simulator takes the map, the collector takes ``remap_ports``).
 
@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from config.site import DeviceRef, SiteConfig, TcpLink, load_site, remap_ports
+from config.site import DeviceRef, SiteConfig, TcpLink, remap_ports
+from plantroom.site import load_site
 
 #: Nominal port of the first gateway; gateway g listens on BASE_PORT + g before remapping.
 BASE_PORT = 16000

@@ -22,12 +22,12 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from alerts.engine import AlertEngine
 from alerts.rules import RuleConfig
 from bench._site import BenchSite
 from collectors.readings import Quality, Reading
 from config.settings import Settings
 from plantroom.app import prepare_database
+from plantroom.wiring import alert_engine
 
 TARGET = 0.2
 SWEEPS = 50
@@ -86,7 +86,7 @@ def main() -> None:
         settings = Settings(data_dir=folder / "data", _env_file=None)  # type: ignore[call-arg]
         db = prepare_database(settings, site)
         rs = rules([a for a, _ in refs])
-        engine = AlertEngine(site, db, rs)
+        engine = alert_engine(site, db, rs)
         series = sum(len(v) for v in engine.index.values())
         t0 = 1.76e9
         engine.process(readings(refs, t0 - 100))  # warm up: every evaluator created

@@ -30,12 +30,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter
 
-from alerts.backtest import BacktestResult, run_backtest
+from alerts.backtest import BacktestResult
 from alerts.rules import RuleConfig, StaleRule
 from collectors.simulator.history import write_history
 from collectors.sinks.embedded import EmbeddedStore
-from config.site import SITES_DIR, SiteConfig, load_site
+from config.site import SITES_DIR, SiteConfig
 from config.units import parse_duration
+from plantroom.site import load_site
+from plantroom.wiring import run_backtest
 
 DAY = 86400.0
 #: Seven thresholds over every SDM630 meter: (point, above).

@@ -27,10 +27,10 @@ from sqlalchemy import func, select
 from alerts.models import Alert
 from collectors.simulator.server import Simulator
 from config.settings import Settings
-from config.site import load_site
 from plantroom.app import prepare_database
 from plantroom.demo import pick_sim_ports
 from plantroom.runtime import Monitoring
+from plantroom.site import load_site
 from workorders.orders.models import WorkOrder, WorkOrderEvent
 
 RULE = "main-power-loss"

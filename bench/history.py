@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 from collectors.readings import Reading
 from collectors.simulator.history import DEFAULT_STEP, generate, write_history
 from collectors.sinks.embedded import EmbeddedStore
-from config.site import SITES_DIR, load_site
+from config.site import SITES_DIR
 from config.units import parse_duration
+from plantroom.site import load_site
 
 DAY = 86400.0
 

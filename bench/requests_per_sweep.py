@@ -18,7 +18,8 @@ from collectors.planner import plan, plan_profile
 from collectors.poller import Collector
 from collectors.simulator.server import Simulator
 from config.profile import Profile
-from config.site import SITES_DIR, DeviceRef, RtuLink, SiteConfig, load_site, remap_ports
+from config.site import SITES_DIR, DeviceRef, RtuLink, SiteConfig, remap_ports
+from plantroom.site import load_site
 
 TARGET = 5.0
 

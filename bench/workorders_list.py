@@ -74,12 +74,13 @@ from sqlalchemy import event, func, insert, select, text, update
 
 from bench._site import free_port
 from config.settings import Settings
-from config.site import SITES_DIR, load_site
+from config.site import SITES_DIR
 from core.auth import service as auth
 from core.auth.models import ApiToken, Role
 from core.db import Database
 from core.response_cache import ResponseCache
 from plantroom.app import create_app, prepare_database
+from plantroom.site import load_site
 from workorders.orders.models import OPEN_STATES, Asset, Status, WorkOrder, WorkOrderEvent
 
 TARGET = 0.4

@@ -22,6 +22,13 @@ from collectors.sqlvalues import from_sql, to_sql
 
 log = logging.getLogger(__name__)
 
+#: Readings a forwarder sends to its sink in one write.
+FORWARD_BATCH = 5000
+#: Longest wait between a forwarder's tries while its sink is down.
+MAX_BACKOFF = 30.0
+#: Shortest spacing between two of the durable publisher's commits (see DurablePublisher).
+MIN_COMMIT_INTERVAL = 0.05
+
 
 class DiskBuffer:
     """A bounded FIFO of readings in one SQLite file."""
@@ -140,23 +147,12 @@ class DiskBuffer:
 class Forwarder:
     """Drains a DiskBuffer into a sink, retrying with backoff while the sink is down."""
 
-    def __init__(
-        self,
-        buffer: DiskBuffer,
-        sink: Sink,
-        *,
-        batch: int = 5000,
-        max_backoff: float = 30.0,
-        linger: float | None = None,
-    ):
+    def __init__(self, buffer: DiskBuffer, sink: Sink):
         self.buffer = buffer
         self.sink = sink
-        self.batch = batch
-        self.max_backoff = max_backoff
         #: After a partial batch, wait this long so the next write carries many polls' readings:
-        #: one write per device poll would cost more than the polling itself. The sink's own
-        #: figure unless given.
-        self.linger = getattr(sink, "linger", 0.25) if linger is None else linger
+        #: one write per device poll would cost more than the polling itself.
+        self.linger = sink.linger
         self.forwarded = 0
         self.failures = 0
         self._wake = asyncio.Event()
@@ -174,11 +170,11 @@ class Forwarder:
         # SQLite) skips turning them into Reading objects and back.
         copy = getattr(self.sink, "copy_from_buffer", None)
         if copy is not None:
-            upto, n = await asyncio.to_thread(self.buffer.peek_ids, self.batch)
+            upto, n = await asyncio.to_thread(self.buffer.peek_ids, FORWARD_BATCH)
             if n:
                 await asyncio.to_thread(copy, self.buffer.path, upto)
         else:
-            upto, readings = await asyncio.to_thread(self.buffer.peek, self.batch)
+            upto, readings = await asyncio.to_thread(self.buffer.peek, FORWARD_BATCH)
             n = len(readings)
             if n:
                 await asyncio.to_thread(self.sink.write, readings)
@@ -202,7 +198,7 @@ class Forwarder:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):  # stop() cuts the backoff short
                     await asyncio.wait_for(self._wake.wait(), backoff)
-                backoff = min(backoff * 2, self.max_backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             if down:
                 log.info("%s reachable again; replaying the buffer", self.sink.name)
@@ -211,7 +207,7 @@ class Forwarder:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), 1.0)
-            elif n < self.batch:
+            elif n < FORWARD_BATCH:
                 with contextlib.suppress(TimeoutError):  # only stop() cuts the wait short
                     await asyncio.wait_for(self._stopped.wait(), self.linger)
 
@@ -240,7 +236,7 @@ class DurablePublisher:
     - Commits run one at a time on a writer thread of their own, oldest first, so the event
       loop keeps polling while SQLite writes: a commit on the loop would stall every link.
     - A commit costs about as much as storing a hundred readings, so commits are spaced at least
-      ``min_interval`` apart; readings published meanwhile wait in memory and go in the next
+      MIN_COMMIT_INTERVAL apart; readings published meanwhile wait in memory and go in the next
       one. When readings come slower than that, each batch is committed straight away.
     - Readings reach the buffers before anything else sees them (``then`` runs after the
       commit), and are counted as published only once on disk.
@@ -252,12 +248,9 @@ class DurablePublisher:
         self,
         forwarders: list[Forwarder],
         then: Callable[[list[Reading]], None] | None = None,
-        *,
-        min_interval: float = 0.05,
     ):
         self.forwarders = forwarders
         self.then = then
-        self.min_interval = min_interval
         self.published = 0
         self._pending: list[Reading] = []
         self._scheduled = False
@@ -283,7 +276,7 @@ class DurablePublisher:
             return
         self._scheduled = True
         loop = asyncio.get_running_loop()
-        wait = self._last_commit + self.min_interval - loop.time()
+        wait = self._last_commit + MIN_COMMIT_INTERVAL - loop.time()
         if wait > 0:
             loop.call_later(wait, self._start_commit)
         else:

@@ -30,9 +30,8 @@ class _Consumer:
 class Pipeline:
     """publish() from the event loop; each consumer runs its batches in a worker thread."""
 
-    def __init__(self, *, max_retries: int | None = None):
+    def __init__(self) -> None:
         self.consumers: list[_Consumer] = []
-        self.max_retries = max_retries
 
     def add(self, name: str, fn: Callable[[list[Reading]], object]) -> None:
         """Register a consumer (sync function called in a thread)."""
@@ -52,6 +51,8 @@ class Pipeline:
                 batch = batch + c.queue.get_nowait()
             c.queued -= len(batch)
             c.busy = len(batch)
+            # Until it succeeds or the pipeline stops (stop() reports what was left): a consumer
+            # is never given up on, so no reading is dropped silently.
             backoff, tries = 0.5, 0
             while True:
                 try:
@@ -64,9 +65,6 @@ class Pipeline:
                     log.exception(
                         "consumer %s failed on %d readings (try %d)", c.name, len(batch), tries
                     )
-                    if self.max_retries is not None and tries > self.max_retries:
-                        log.error("consumer %s gave up on %d readings", c.name, len(batch))
-                        break
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 30.0)
             c.busy = 0

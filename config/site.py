@@ -1,5 +1,14 @@
-"""The site schema (site -> buildings -> floors -> rooms -> assets -> devices, plus rules and
-simulated faults) and its loader. Every error the loader reports names file:line:field."""
+"""The site's topology (site -> buildings -> floors -> rooms -> assets -> devices, with their
+links and profiles) and the loader of site.yaml. Every error the loader reports names
+file:line:field.
+
+config describes the topology only. Each domain owns its own sections of site.yaml: it extends
+the document model to its left with its fields and its cross-section checks (collectors.site:
+``simulation``; alerts.config: ``rules`` and ``alerting``; workorders.site: ``sla``,
+``contractors``, ``maintenance`` and ``calendar``), and the root (plantroom.site) loads the
+document the whole program knows. A check is a ``site_problems`` classmethod on the model that
+declares the section; the loader runs every one along the model's bases, topology first.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from alerts.config import Alerting
-from alerts.rules import RuleConfig
 from config.profile import Profile
 from config.units import Duration
 from config.yamlloc import ConfigError, LocatedDoc, Problem, load_located, pydantic_problems
-from workorders.pm.models import Maintenance
-from workorders.sla.calendars import HolidayTable
-from workorders.sla.config import (
-    CalendarSection,
-    ContractorList,
-    SlaSection,
-    calendar_problems,
-    unknown_contractors,
-)
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 SITES_DIR = Path(__file__).resolve().parent / "sites"
@@ -168,42 +166,26 @@ class SiteInfo(_Strict):
     timezone: str = "Asia/Shanghai"
 
 
-class Fault(_Strict):
-    """A scripted fault for the simulator."""
-
-    device: str
-    kind: Literal["bearing_wear", "leak", "door_fault", "silent"]
-    #: Seconds after the simulator starts.
-    start: Duration = 0.0
-    #: How long the fault takes to reach full strength (bearing_wear) or lasts (silent).
-    duration: Duration = 60.0
-    #: Size of the fault: extra amps (bearing_wear), extra m³/h (leak),
-    #: faults per hour (door_fault).
-    magnitude: float = 1.0
-
-
-class Simulation(_Strict):
-    """Simulator settings for this site."""
-
-    faults: list[Fault] = Field(default_factory=list)
-    seed: int = 7
+#: Where a problem is in site.yaml (keys and list indexes from the top), and what it is.
+Located = tuple[tuple[Any, ...], str]
 
 
 class SiteFile(_Strict):
-    """The whole site.yaml document."""
+    """The topology part of site.yaml; the domains extend it with their own sections."""
 
     site: SiteInfo
     buildings: list[Building]
-    rules: list[RuleConfig] = Field(default_factory=list)
-    alerting: Alerting = Field(default_factory=Alerting)
-    simulation: Simulation = Field(default_factory=Simulation)
-    maintenance: Maintenance = Field(default_factory=Maintenance)
-    sla: SlaSection = Field(default_factory=SlaSection)
-    contractors: ContractorList = Field(default_factory=list)
-    #: Official holiday arrangements loaded by the site (workorders.sla.config.CalendarSection).
-    calendar: CalendarSection = Field(default_factory=CalendarSection)
     #: Extra folders with profiles, relative to the site file.
     profile_dirs: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def site_problems(cls, site: SiteConfig[Any]) -> list[Located]:
+        """Cross-section problems of the sections this class declares (override per domain)."""
+        return []
+
+
+D = TypeVar("D", bound=SiteFile, covariant=True)
+S = TypeVar("S", bound=SiteFile)
 
 
 @dataclass(frozen=True)
@@ -225,17 +207,48 @@ class DeviceRef:
 
 
 @dataclass
-class SiteConfig:
+class SiteConfig(Generic[D]):
     """A validated site: the document plus its profiles and indexes."""
 
     path: Path
-    doc: SiteFile
+    doc: D
     profiles: dict[str, Profile]
+    #: Profiles that exist but failed to load (their own errors are reported already).
+    broken_profiles: frozenset[str] = frozenset()
 
     @cached_property
-    def holidays(self) -> HolidayTable:
-        """Official working days: the site's ``calendar.arrangements`` over the bundled table."""
-        return self.doc.calendar.table()
+    def asset_ids(self) -> frozenset[str]:
+        """The id of every asset."""
+        return frozenset(ref.asset.id for ref in self.assets())
+
+    @cached_property
+    def device_ids(self) -> frozenset[str]:
+        """The id of every device, enabled or not."""
+        return frozenset(d.id for ref in self.assets() for d in ref.asset.devices)
+
+    @cached_property
+    def asset_classes(self) -> frozenset[str]:
+        """Every Brick class an asset has."""
+        return frozenset(ref.asset.brick_class for ref in self.assets())
+
+    @cached_property
+    def known_points(self) -> frozenset[str]:
+        """The points of every device profile that loaded."""
+        return frozenset(
+            p.name
+            for ref in self.assets()
+            for d in ref.asset.devices
+            if d.profile in self.profiles
+            for p in self.profiles[d.profile].points
+        )
+
+    def unresolved_assets(self) -> list[AssetRef]:
+        """Assets with a device whose profile is missing or broken: their points are unknown."""
+        return [
+            ref
+            for ref in self.assets()
+            if any(d.profile not in self.profiles for d in ref.asset.devices)
+        ]
 
     def assets(self) -> Iterator[AssetRef]:
         """Every asset with its building and location path."""
@@ -358,11 +371,12 @@ def site_file(path: Path) -> Path:
     return path / "site.yaml" if path.is_dir() else path
 
 
-def load_site(path: Path | str) -> SiteConfig:
-    """Load a site and its profiles; raises ConfigError listing every problem found."""
+def load_site(path: Path | str, model: type[S] = SiteFile) -> SiteConfig[S]:  # type: ignore[assignment]
+    """Load a site with the sections `model` declares (the topology alone by default; the root
+    passes the whole document) and its profiles; raises ConfigError listing every problem."""
     path = site_file(Path(path))
     doc = load_located(path)
-    site, problems = _validate(doc, SiteFile)
+    site, problems = _validate(doc, model)
     if site is None:
         raise ConfigError(problems)
     dirs = [PROFILES_DIR, *[(path.parent / d).resolve() for d in site.profile_dirs]]
@@ -375,14 +389,18 @@ def load_site(path: Path | str) -> SiteConfig:
             except ConfigError as exc:
                 problems += exc.problems
                 broken.add(f.stem)
-    cfg = SiteConfig(path=path, doc=site, profiles=profiles)
+    cfg = SiteConfig(path=path, doc=site, profiles=profiles, broken_profiles=frozenset(broken))
     problems += _site_checks(doc, cfg, broken)
+    for klass in reversed(model.__mro__):
+        own = klass.__dict__.get("site_problems")
+        if own is not None and klass is not SiteFile:
+            problems += [doc.problem(where, msg) for where, msg in own.__func__(model, cfg)]
     if problems:
         raise ConfigError(problems)
     return cfg
 
 
-def _site_checks(doc: LocatedDoc, cfg: SiteConfig, broken: set[str]) -> list[Problem]:
+def _site_checks(doc: LocatedDoc, cfg: SiteConfig[Any], broken: set[str]) -> list[Problem]:
     # Profiles in `broken` exist but failed to load; their own errors are already reported.
     problems: list[Problem] = []
     ids: dict[str, str] = {}
@@ -397,23 +415,13 @@ def _site_checks(doc: LocatedDoc, cfg: SiteConfig, broken: set[str]) -> list[Pro
         ids.setdefault(ident, kind)
 
     endpoints: dict[tuple[str, int], str] = {}
-    #: Assets with a device whose profile is missing or broken: what points they have is unknown.
-    unresolved: list[tuple[Asset, str]] = []
-    asset_ids: set[str] = set()
-    device_ids: set[str] = set()
-    classes: set[str] = set()
     for bi, b in enumerate(cfg.doc.buildings):
         unique("building", b.id, ("buildings", bi, "id"))
         for ai, a, apath in _assets_with_paths(b, ("buildings", bi)):
             unique("asset", a.id, (*apath, "id"))
-            asset_ids.add(a.id)
-            classes.add(a.brick_class)
             for di, d in enumerate(a.devices):
                 dpath = (*apath, "devices", di)
                 unique("device", d.id, (*dpath, "id"))
-                device_ids.add(d.id)
-                if d.profile not in cfg.profiles:
-                    unresolved.append((a, b.id))
                 if d.profile not in cfg.profiles and d.profile not in broken:
                     known = ", ".join(sorted(cfg.profiles)) or "none"
                     problems.append(
@@ -433,53 +441,11 @@ def _site_checks(doc: LocatedDoc, cfg: SiteConfig, broken: set[str]) -> list[Pro
             del ai
     for ref in cfg.assets():
         a = ref.asset
-        if a.parent_meter and a.parent_meter not in asset_ids:
-            path = _find_asset_path(cfg, a.id)
+        if a.parent_meter and a.parent_meter not in cfg.asset_ids:
+            path = asset_path(cfg, a.id)
             problems.append(
                 doc.problem((*path, "parent_meter"), f"unknown parent meter '{a.parent_meter}'")
             )
-    # Points of every profile that loaded (a broken profile is reported on its own).
-    known_points = {
-        p.name
-        for ref in cfg.assets()
-        for d in ref.asset.devices
-        if d.profile in cfg.profiles
-        for p in cfg.profiles[d.profile].points
-    }
-    rule_ids: set[str] = set()
-    for ri, rule in enumerate(cfg.doc.rules):
-        if rule.id in rule_ids:
-            problems.append(doc.problem(("rules", ri, "id"), f"duplicate rule id '{rule.id}'"))
-        rule_ids.add(rule.id)
-        for ci, c in enumerate(rule.select.asset_class):
-            if c not in classes:
-                problems.append(
-                    doc.problem(
-                        ("rules", ri, "select", "asset_class", ci), f"no asset has class '{c}'"
-                    )
-                )
-        for ai, aid in enumerate(rule.select.assets):
-            if aid not in asset_ids:
-                problems.append(
-                    doc.problem(("rules", ri, "select", "assets", ai), f"unknown asset '{aid}'")
-                )
-        # The point may live in the missing or broken profile of an asset the rule selects:
-        # that profile is reported already.
-        maybe = any(rule.select.matches(a.id, a.brick_class, a.tags, bid) for a, bid in unresolved)
-        if rule.point not in known_points and not maybe:
-            problems.append(
-                doc.problem(("rules", ri, "point"), f"no device profile has a point '{rule.point}'")
-            )
-    for fi, f in enumerate(cfg.doc.simulation.faults):
-        if f.device not in device_ids:
-            problems.append(
-                doc.problem(("simulation", "faults", fi, "device"), f"unknown device '{f.device}'")
-            )
-    for where, message in [
-        *unknown_contractors(cfg.doc.sla, cfg.doc.contractors),
-        *calendar_problems(cfg.doc.calendar),
-    ]:
-        problems.append(doc.problem(where, message))
     return problems
 
 
@@ -496,7 +462,8 @@ def _assets_with_paths(
                 yield ai, a, (*base, "floors", fi, "rooms", ri, "assets", ai)
 
 
-def _find_asset_path(cfg: SiteConfig, asset_id: str) -> tuple[Any, ...]:
+def asset_path(cfg: SiteConfig[Any], asset_id: str) -> tuple[Any, ...]:
+    """Where this asset is declared in site.yaml, as keys and indexes from the top."""
     for bi, b in enumerate(cfg.doc.buildings):
         for _, a, path in _assets_with_paths(b, ("buildings", bi)):
             if a.id == asset_id:

@@ -108,6 +108,11 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
+def env_names(text: str) -> set[str]:
+    """The environment variables a YAML text substitutes, as ${NAME} or ${NAME:-default}."""
+    return {m.group(1) for m in _ENV.finditer(text)}
+
+
 def _substitute_env(text: str, name: str) -> tuple[str, list[Problem]]:
     """Replace ${VAR} and ${VAR:-default} with the environment's values, keeping line numbers."""
     missing: list[Problem] = []

@@ -24,17 +24,17 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def check_if_match(request: Request, version: int) -> None:
-    """Raise PreconditionFailed unless If-Match is absent, '*', or names this version."""
-    header = request.headers.get("if-match")
-    if header is None:
+def check_if_match(if_match: str | None, version: int, *, what: str = "the work order") -> None:
+    """Raise PreconditionFailed unless the If-Match header's value (`if_match`) is absent, '*',
+    or names this version; `what` names the entity in the message."""
+    if if_match is None:
         return
-    tags = [t.strip() for t in header.split(",")]
+    tags = [t.strip() for t in if_match.split(",")]
     if "*" in tags or etag(version) in tags:
         return
     raise PreconditionFailed(
-        "the work order changed since you loaded it; reload and try again",
-        detail={"current_etag": etag(version), "if_match": header[:200]},
+        f"{what} changed since you loaded it; reload and try again",
+        detail={"current_etag": etag(version), "if_match": if_match[:200]},
     )
 
 

@@ -86,6 +86,19 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=POOL_SIZE - 10)
 
 
+def begin_writing(session: Session) -> None:
+    """Start the session's transaction as a writer, before anything else runs in it.
+
+    On SQLite this is BEGIN IMMEDIATE: the write lock at once (waiting out the busy timeout), and
+    a real transaction around what follows. Without it the sqlite3 driver begins a transaction
+    only at the first INSERT, UPDATE or DELETE, so a SAVEPOINT that comes first opens a
+    transaction of its own, whose RELEASE commits: a later rollback would not undo it. Other
+    databases begin as usual.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class Database:
     """An engine and its session factory."""
 

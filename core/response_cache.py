@@ -66,9 +66,8 @@ def _stamps(counters: tuple[str, ...], versions: Versions) -> tuple[int, ...]:
 class ResponseCache:
     """JSON answers keyed by caller and query, valid while their change counters stand still."""
 
-    def __init__(self, *, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES):
+    def __init__(self, *, max_entries: int = MAX_ENTRIES):
         self.max_entries = max_entries
-        self.max_bytes = max_bytes
         self.hits = 0
         self.builds = 0
         self._bytes = 0
@@ -130,11 +129,11 @@ class ResponseCache:
         old = self._entries.pop(key, None)
         if old is not None:
             self._bytes -= len(old.body)
-        if len(entry.body) > self.max_bytes:
+        if len(entry.body) > MAX_BYTES:
             return
         self._entries[key] = entry
         self._bytes += len(entry.body)
-        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
+        while len(self._entries) > self.max_entries or self._bytes > MAX_BYTES:
             _, dropped = self._entries.popitem(last=False)
             self._bytes -= len(dropped.body)
 

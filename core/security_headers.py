@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: Every response.
 ALWAYS = {"X-Content-Type-Options": "nosniff"}
-#: The tablet and office pages under /ui: everything they load is served by the app.
+#: The app's pages (the path prefixes the root names: the tablet and office UI under /ui):
+#: everything they load is served by the app.
 PAGES = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -28,7 +29,7 @@ PAGES = {
 class SecurityHeaders:
     """ASGI middleware adding the headers above where the response has none of its own."""
 
-    def __init__(self, app: ASGIApp, *, pages: tuple[str, ...] = ("/ui",)):
+    def __init__(self, app: ASGIApp, *, pages: tuple[str, ...]):
         self.app = app
         self.pages = pages
 

@@ -14,12 +14,13 @@ from fastapi.staticfiles import StaticFiles
 
 from alerts.routes import router as alerts_router
 from config.settings import Settings
-from config.site import SiteConfig, load_site
+from config.site import SiteConfig
 from core import openapi
 from core.auth.cache import TokenCache
 from core.auth.deps import MetricsPrincipal
 from core.auth.routes import router as auth_router
 from core.changes import ChangeWatch
+from core.clientaddr import parse_proxies
 from core.db import Database
 from core.errors import NotFound, install_handlers
 from core.idempotency import IdempotencyMiddleware, clear_unfinished
@@ -28,6 +29,7 @@ from core.security_headers import SecurityHeaders
 from core.strict_query import refuse_unknown_query
 from plantroom import migrate
 from plantroom.scheduler import WorkOrderServices
+from plantroom.site import load_site
 from workorders.assets.routes import router as assets_router
 from workorders.assets.service import sync_locations
 from workorders.attachments.routes import router as attachments_router
@@ -83,7 +85,7 @@ def create_app(
     races a test that drives the clock by hand.
     """
     site = site or load_site(settings.site)
-    calendars.install(site.holidays)
+    calendars.install(site.doc.calendar.holidays)
     db = db or prepare_database(settings, site)
 
     @asynccontextmanager
@@ -115,6 +117,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.trusted_proxies = parse_proxies(settings.trusted_proxies)
     app.state.site = site
     app.state.db = db
     app.state.secret_key = secret_key(settings)
@@ -123,7 +126,7 @@ def create_app(
     app.state.list_cache = ResponseCache()
     install_handlers(app)
     app.add_middleware(IdempotencyMiddleware, db=db)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, pages=("/ui",))
     app.include_router(workorders_router)
     app.include_router(alerts_router)
     app.include_router(auth_router)

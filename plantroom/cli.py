@@ -15,9 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from config.settings import Settings
-from config.site import SITES_DIR, SiteConfig, load_site
+from config.settings import Settings, warn_unread_variables
+from config.site import SITES_DIR, SiteConfig
 from config.yamlloc import ConfigError
+from plantroom.site import load_site
 
 if TYPE_CHECKING:
     from alerts.config import Alerting
@@ -30,7 +31,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["data_dir"] = Path(args.data_dir)
     if getattr(args, "site", None):
         overrides["site"] = Path(args.site)
-    return Settings(**overrides)  # type: ignore[arg-type]
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    warn_unread_variables(settings)  # a misspelt PLANTROOM_ variable, named at start
+    return settings
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -77,6 +80,9 @@ async def _until_signal() -> None:
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Serve the site's devices over Modbus until interrupted, or write a period's history."""
     if args.history:
+        if args.port_offset or args.bind:
+            print("--port-offset and --bind do not go with --history", file=sys.stderr)
+            return 2
         return _simulate_history(args)
     if args.from_ or args.to or args.step or args.data_dir:
         print("--from, --to, --step and --data-dir go with --history", file=sys.stderr)
@@ -220,6 +226,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_collect(args: argparse.Namespace) -> int:
     """Poll the site's devices and run the alert engine until interrupted, or poll once."""
+    if not args.once and (args.json or args.device):
+        print("--json and --device go with --once", file=sys.stderr)
+        return 2
     settings = _settings(args)
     site = load_site(settings.site)
     if args.once:
@@ -333,7 +342,7 @@ async def _collect_once(site: SiteConfig, device_ids: list[str] | None, *, as_js
 
 def cmd_import_telegraf(args: argparse.Namespace) -> int:
     """Import a Telegraf modbus configuration."""
-    from collectors.telegraf import cmd_import_telegraf as run
+    from config.importers.telegraf import cmd_import_telegraf as run
 
     return run(args)
 
@@ -422,7 +431,7 @@ def cmd_sla_recompute(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     site = load_site(args.site or settings.site)
-    calendars.install(site.holidays)
+    calendars.install(site.doc.calendar.holidays)
     db = prepare_database(settings, site)
 
     def progress(i: int, n: int) -> None:
@@ -504,9 +513,9 @@ def cmd_rules_list(args: argparse.Namespace) -> int:
 
 def cmd_rules_backtest(args: argparse.Namespace) -> int:
     """Replay stored history through the alert engine; report what the rules would have done."""
-    from alerts.backtest import run_backtest
     from collectors.simulator.history import ProgressBar
     from collectors.sinks.embedded import EmbeddedStore
+    from plantroom.wiring import run_backtest
 
     settings = _settings(args)
     site = load_site(settings.site)

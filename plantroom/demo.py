@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from collectors.simulator.server import Simulator
 from config.settings import Settings
-from config.site import RtuLink, SiteConfig, load_site
+from config.site import RtuLink, SiteConfig
 from core.auth import service as auth
 from core.auth.models import Role, User
 from core.db import Database
@@ -25,6 +25,7 @@ from plantroom.app import create_app, prepare_database
 from plantroom.httpserver import EmbeddedServer, settle_heap
 from plantroom.runtime import Monitoring
 from plantroom.scheduler import WorkOrderServices
+from plantroom.site import load_site
 from workorders.orders import repository as wo_repository
 from workorders.orders import service as workorders
 from workorders.orders.models import Priority, WorkOrder
@@ -165,7 +166,6 @@ async def run_demo(
     host: str = "127.0.0.1",
     port: int = 8080,
     sim_port_offset: int = 0,
-    ready: asyncio.Event | None = None,
 ) -> None:
     """Run the whole demo until SIGINT or SIGTERM (or until the task is cancelled)."""
     started = time.monotonic()
@@ -175,7 +175,8 @@ async def run_demo(
     port_map = pick_sim_ports(site, sim_port_offset)
     sim = Simulator(site, port_map=port_map)
     await sim.start()
-    monitoring = Monitoring(settings, site, db, port_map=port_map)
+    # The work-order services below run this process's outbox dispatcher.
+    monitoring = Monitoring(settings, site, db, port_map=port_map, deliver=False)
     await monitoring.start()
     app = create_app(settings, site=site, db=db)
     services = WorkOrderServices(db, site, public_url=f"http://{host}:{port}")
@@ -208,8 +209,6 @@ async def run_demo(
             await asyncio.sleep(0.05)
         print(_banner(f"http://{host}:{port}", logins, sim, settings), flush=True)
         log.info("demo ready in %.1f s", time.monotonic() - started)
-        if ready is not None:
-            ready.set()
         waiter = asyncio.create_task(stop.wait())
         await asyncio.wait({waiter, serve}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()

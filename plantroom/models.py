@@ -1,11 +1,12 @@
 """Every table module, listed once so Alembic and tests see the whole schema."""
 
-from alerts.models import Alert, RuleState, Silence
+from alerts.models import Alert, NotificationState, RuleState, Silence
 from core.audit import AuditEntry
 from core.auth.models import ApiToken, Organisation, UiSession, User
 from core.changes import ChangeCounter
 from core.db import Base
 from core.idempotency_models import IdempotencyRecord
+from core.outbox_models import OutboxMessage
 from workorders.contractors.models import ScorecardReport, ScorecardRevision
 from workorders.orders.models import (
     Asset,
@@ -18,7 +19,6 @@ from workorders.orders.models import (
     WorkOrderEvent,
 )
 from workorders.sla.notices import SiteNotice
-from workorders.sla.notify import NotificationCursor
 from workorders.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
@@ -32,9 +32,10 @@ __all__ = [
     "IdempotencyRecord",
     "LaborEntry",
     "Location",
-    "NotificationCursor",
+    "NotificationState",
     "Organisation",
     "OtherCost",
+    "OutboxMessage",
     "PartLine",
     "RuleState",
     "ScorecardReport",

@@ -1,15 +1,13 @@
-"""Wire the monitoring side: collector -> pipeline -> embedded store, InfluxDB buffers, alerts."""
+"""Wire the monitoring side: collector -> pipeline -> embedded store, InfluxDB buffers, alerts,
+and their notifications through the outbox."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from pathlib import Path
 
-from alerts.engine import AlertEngine
-from alerts.notify import Notifier
 from alerts.silences import SilenceIndex
 from collectors import metrics
 from collectors.buffer import DiskBuffer, DurablePublisher, Forwarder
@@ -20,7 +18,10 @@ from collectors.sinks.embedded import EmbeddedStore
 from collectors.sinks.influx import InfluxV1Sink, InfluxV2Sink
 from config.settings import Settings
 from config.site import SiteConfig, remap_ports
+from core import outbox
 from core.db import Database
+from plantroom.scheduler import alert_notifications, outbox_dispatcher
+from plantroom.wiring import alert_engine
 from workorders.sla import calendars
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,13 @@ def remote_sinks(settings: Settings, site: SiteConfig) -> list[Sink]:
     return sinks
 
 
+#: How often notifications that fell due (group_wait and friends) go into the outbox.
+NOTIFY_EVERY = 1.0
+
+
 class Monitoring:
-    """Collector, store, forwarders and alert engine, started and stopped together."""
+    """Collector, store, forwarders and alert engine, started and stopped together, and the outbox
+    dispatcher (unless `deliver` is False: another one runs in this process)."""
 
     def __init__(
         self,
@@ -70,14 +76,16 @@ class Monitoring:
         db: Database,
         *,
         port_map: dict[int, int] | None = None,
+        deliver: bool = True,
     ):
         self.settings = settings
+        self.db = db
         self.site = site
         # The alert engine opens work orders and computes their SLA clocks.
-        calendars.install(site.holidays)
+        calendars.install(site.doc.calendar.holidays)
         data = Path(settings.data_dir)
         self.store = EmbeddedStore(data / "readings.sqlite")
-        self.engine = AlertEngine(site, db, silenced=SilenceIndex(site).matcher(db))
+        self.engine = alert_engine(site, db, silenced=SilenceIndex(site).matcher(db))
         # Every sink, the embedded store included, sits behind its own disk buffer.
         self.forwarders: list[Forwarder] = [
             Forwarder(
@@ -85,12 +93,13 @@ class Monitoring:
             )
             for sink in [self.store, *remote_sinks(settings, site)]
         ]
-        self.notifier = Notifier(
-            site.doc.alerting.notifications,
-            building_names={b.id: b.name for b in site.doc.buildings},
-            timezone=site.doc.site.timezone,
+        # The engine writes its events into the notifications' state in its own transaction.
+        self.notifications = alert_notifications(site)
+        if self.notifications.targets:
+            self.engine.recorders.append(self.notifications.record)
+        self.outbox: outbox.Dispatcher | None = (
+            outbox_dispatcher(db, site, public_url=settings.public_url) if deliver else None
         )
-        self.engine.listeners.append(self.notifier.submit)
         self.pipeline = Pipeline()
         self.pipeline.add("alerts", self.engine.process)
         # Readings are on disk, in every sink's buffer, before the alert engine sees them.
@@ -101,7 +110,6 @@ class Monitoring:
             devices = remap_ports(devices, port_map)
         self.collector = Collector(site, self.publish, devices=devices)
         self._tasks: list[asyncio.Task[None]] = []
-        self._notifying: asyncio.Task[None] | None = None
         self._forwarding: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -113,7 +121,10 @@ class Monitoring:
         await self.collector.start()
         self._tasks.append(asyncio.create_task(self._write_metrics(), name="metrics"))
         self._tasks.append(asyncio.create_task(self._clock(), name="alert-clock"))
-        self._notifying = asyncio.create_task(self.notifier.run(), name="notify")
+        if self.notifications.targets:
+            self._tasks.append(asyncio.create_task(self._notify(), name="alert-notify"))
+        if self.outbox is not None:
+            self.outbox.start()
 
     def metrics_text(self) -> str:
         """The collector's health in Prometheus text format."""
@@ -131,6 +142,20 @@ class Monitoring:
         while True:
             await asyncio.sleep(self.settings.alert_tick)
             await asyncio.to_thread(self.engine.tick, time.time())
+
+    async def _notify(self) -> None:
+        """Put alert notifications that fell due into the outbox (the dispatcher sends them)."""
+        failing = False
+        while True:
+            await asyncio.sleep(NOTIFY_EVERY)
+            try:
+                await asyncio.to_thread(self.notifications.flush, self.db)
+                failing = False
+            except Exception:
+                # The database is away: say so once; what is due stays due.
+                if not failing:
+                    log.exception("alert notifications: cannot flush; will keep trying")
+                failing = True
 
     async def stop(self) -> None:
         """Stop polling, let the consumers catch up, then stop the rest."""
@@ -151,10 +176,8 @@ class Monitoring:
                     f.buffer.depth(),
                     f.sink.name,
                 )
-        self.notifier.stop()
-        if self._notifying is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._notifying
+        if self.outbox is not None:
+            await asyncio.to_thread(self.outbox.stop)
         for f in self.forwarders:
             f.sink.close()  # the embedded store is one of them
             f.buffer.close()

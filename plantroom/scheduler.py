@@ -1,15 +1,17 @@
 """The work-order side's background work, started and stopped together: every scheduled job
-(preventive-maintenance generation, the SLA sweep, SLA notifications to the site's targets, the
-start-up check of the holiday years) on
-one APScheduler, and the webhook dispatcher.
+(preventive-maintenance generation, the SLA sweep, the start-up check of the holiday years) on
+one APScheduler, and the outbox dispatcher.
 
 Each job is declared next to its code (`workorders.pm.service.add_jobs`,
-`workorders.sla.service.add_jobs`) and collected here. Both jobs are safe to run in two
-processes at once: PM generation is keyed by occurrence, and the SLA sweep records each
-threshold once. The dispatcher claims deliveries with a lease, so two dispatchers never send one
-delivery twice at the same time. SLA notifications keep one cursor per target: two processes
-running them would each tell the targets, so run the background services in one process
-(`plantroom serve` does; extra API workers can run `create_app` without them).
+`workorders.sla.service.add_jobs`) and collected here. The jobs are safe to run in two processes
+at once: PM generation is keyed by occurrence, and the SLA sweep records each threshold once.
+
+Everything that leaves the building goes through one outbox (core.outbox), and `outbox_channels`
+is where each kind of message gets its sender: work-order webhooks, the alert notifications
+(alerts.notify) and the SLA and site notices (workorders.sla.notify), to the targets site.yaml
+names. The dispatcher claims messages with a lease, so dispatchers in several processes
+(`plantroom serve` and `plantroom collect` each run one) never send one message twice at the
+same time.
 """
 
 from __future__ import annotations
@@ -19,17 +21,52 @@ import datetime as dt
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from alerts.notify import AlertNotifications
 from config.site import SiteConfig
+from core import outbox
 from core.db import Database
 from workorders.pm import service as pm
 from workorders.sla import holiday_years
-from workorders.sla import notify as sla_notify
 from workorders.sla import service as sla_service
-from workorders.webhooks.dispatch import WebhookDispatcher
+from workorders.sla.notify import SlaNotifier
+from workorders.webhooks import dispatch as webhook_dispatch
+
+
+def alert_notifications(site: SiteConfig) -> AlertNotifications:
+    """The alert notifications to the targets the site names (alerting.notifications)."""
+    return AlertNotifications(
+        site.doc.alerting.notifications,
+        building_names={b.id: b.name for b in site.doc.buildings},
+        timezone=site.doc.site.timezone,
+    )
+
+
+def outbox_channels(
+    db: Database, site: SiteConfig, *, public_url: str | None = None
+) -> list[outbox.Channel]:
+    """Every kind of message that leaves the building, with its sender."""
+    notices = SlaNotifier(
+        db,
+        site.doc.alerting.notifications,
+        site_name=site.doc.site.name,
+        public_url=public_url,
+    )
+    return [
+        webhook_dispatch.channel(db),
+        alert_notifications(site).channel(),
+        *notices.channels(),
+    ]
+
+
+def outbox_dispatcher(
+    db: Database, site: SiteConfig, *, public_url: str | None = None
+) -> outbox.Dispatcher:
+    """The one dispatcher for every channel (start() it; stop() it)."""
+    return outbox.Dispatcher(db, outbox_channels(db, site, public_url=public_url))
 
 
 class WorkOrderServices:
-    """PM generation, the SLA sweep and webhook delivery for one database and site."""
+    """PM generation, the SLA sweep and the outbox dispatcher for one database and site."""
 
     def __init__(self, db: Database, site: SiteConfig, *, public_url: str | None = None):
         self.scheduler = BackgroundScheduler(
@@ -38,16 +75,15 @@ class WorkOrderServices:
         pm.add_jobs(self.scheduler, db=db, site=site)
         sla_service.add_jobs(self.scheduler, db=db)
         holiday_years.add_jobs(self.scheduler, db=db, site=site)
-        sla_notify.add_jobs(self.scheduler, db=db, site=site, public_url=public_url)
-        self.webhooks = WebhookDispatcher(db)
+        self.outbox = outbox_dispatcher(db, site, public_url=public_url)
 
     def start(self) -> None:
         """Start the jobs (each runs once at once) and the dispatcher."""
         self.scheduler.start()
-        self.webhooks.start()
+        self.outbox.start()
 
     def stop(self) -> None:
         """Stop, letting a job or delivery in progress finish; no thread is left behind."""
-        self.webhooks.stop()
+        self.outbox.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)

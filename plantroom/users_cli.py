@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from config.settings import Settings
+from config.settings import Settings, warn_unread_variables
 from core.auth import repository, service
 from core.auth.models import ApiToken, Role, User
 from core.auth.service import PREFIX_LEN, Principal
@@ -34,8 +34,11 @@ class UserError(Exception):
 
 def _settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "data_dir", None):
-        return Settings(data_dir=Path(args.data_dir))
-    return Settings()
+        settings = Settings(data_dir=Path(args.data_dir))
+    else:
+        settings = Settings()
+    warn_unread_variables(settings)  # a misspelt PLANTROOM_ variable, named at start
+    return settings
 
 
 def _actor() -> Principal:

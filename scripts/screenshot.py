@@ -25,12 +25,14 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from config.settings import Settings
-from config.site import SITES_DIR, load_site
+from config.site import SITES_DIR
 from core.auth.models import Role
 from core.db import Database
 from plantroom.app import create_app, prepare_database
 from plantroom.demo import ensure_demo_users
+from plantroom.site import load_site
 from tests.e2e.live import serving
+from workorders import intake
 from workorders.orders import repository, service
 from workorders.orders.models import Origin, Priority
 
@@ -63,7 +65,7 @@ def seed(db: Database) -> None:
             "rule": RULES[rule],
         }
         with db.session() as s:
-            wo, _ = service.open_from_alert(
+            wo, _ = intake.open_from_alert(
                 s, asset_id=asset, rule_id=rule, title=title, priority=prio, trigger=trigger, at=at
             )
             return wo.id

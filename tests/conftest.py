@@ -14,14 +14,27 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
-from config.site import SITES_DIR, SiteConfig, load_site
+from config.site import SITES_DIR, SiteConfig
 from core.db import Database
-from plantroom.app import create_app, prepare_database
+from plantroom import migrate
+from plantroom.app import create_app
+from plantroom.site import load_site
+from tests.databases import PostgresTemplates, SqliteTemplates
 from tests.notify_servers import receiver, smtp  # noqa: F401  (fixtures shared by test modules)
 from workorders.sla import calendars
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_TOKEN = "test-admin-token-" + "x" * 16
+#: Alembic's upgrade itself; tests see a stand-in that copies first (_alembic_once_per_session).
+ALEMBIC_UPGRADE = migrate.upgrade
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker (run.py runs the tests that way), the `slow` tests come first,
+    in their usual order: one of them started last would keep its worker busy long after the
+    others ran out of tests. Every worker sorts alike, as xdist requires."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def need(what: str, how: str) -> None:
@@ -73,10 +86,45 @@ def settings(tmp_path: Path) -> Settings:
     )  # type: ignore[call-arg]
 
 
+@pytest.fixture(scope="session")
+def sqlite_templates(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> SqliteTemplates:
+    """The session's migrated SQLite files, which tests get copies of (tests/databases.py)."""
+    return SqliteTemplates(
+        tmp_path_factory.mktemp("templates"),
+        lambda: request.getfixturevalue("demo_site"),
+        ALEMBIC_UPGRADE,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _alembic_once_per_session(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code under test that migrates a new SQLite file (prepare_database, the CLI, a backtest)
+    finds it a copy of the session's migrated one, at head; Alembic then has nothing to do.
+
+    Tests marked `migrations` run Alembic from empty: migrating is what they check.
+    """
+    if request.node.get_closest_marker("migrations"):
+        return
+    templates: SqliteTemplates = request.getfixturevalue("sqlite_templates")
+
+    def upgrade(url: str, revision: str = "head") -> None:
+        if revision == "head":
+            templates.seed(url)
+        ALEMBIC_UPGRADE(url, revision)
+
+    monkeypatch.setattr(migrate, "upgrade", upgrade)
+
+
 @pytest.fixture
-def db(settings: Settings, demo_site: SiteConfig) -> Iterator[Database]:
-    """A migrated SQLite database holding the demo's assets."""
-    database = prepare_database(settings, demo_site)
+def db(settings: Settings, sqlite_templates: SqliteTemplates) -> Iterator[Database]:
+    """A migrated SQLite database holding the demo's assets (a copy of the session's)."""
+    url = settings.sqlalchemy_url()
+    sqlite_templates.copy("demo", url)
+    database = Database(url)
     yield database
     database.dispose()
 
@@ -90,18 +138,17 @@ def client(settings: Settings, demo_site: SiteConfig, db: Database) -> Iterator[
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_both(
-    request: pytest.FixtureRequest, settings: Settings, demo_site: SiteConfig
-) -> Iterator[Database]:
+def db_both(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Database]:
     """A migrated database holding the demo's assets: SQLite, then PostgreSQL.
 
     Work-order tests use this as their `db` (tests/workorders/conftest.py), so every one of them
     runs on both databases. The PostgreSQL run skips locally, and fails under CI, without a server.
     """
     if request.param == "postgresql":
-        url = request.getfixturevalue("pg_url")
-        settings.database_url = url
-    database = prepare_database(settings, demo_site)
+        settings.database_url = request.getfixturevalue("pg_demo_url")
+    else:
+        request.getfixturevalue("sqlite_templates").copy("demo", settings.sqlalchemy_url())
+    database = Database(settings.sqlalchemy_url())
     yield database
     database.dispose()
 
@@ -115,30 +162,51 @@ def _pg_admin_url() -> str:
     )
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
+@pytest.fixture(scope="session")
+def pg_templates(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PostgresTemplates]:
+    """The session's migrated PostgreSQL databases, which tests get copies of (tests/databases.py).
+
+    Skips locally, and fails under CI, when no server answers."""
     import psycopg
 
     admin = _pg_admin_url()
-    plain = admin.replace("postgresql+psycopg://", "postgresql://")
     try:
-        conn = psycopg.connect(plain, autocommit=True, connect_timeout=3)
+        psycopg.connect(
+            admin.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=3
+        ).close()
     except psycopg.OperationalError as exc:
         need(
             "PostgreSQL",
-            f"Start one with `source .ci/services.sh` or set "
-            f"PLANTROOM_TEST_DATABASE_URL ({exc.__class__.__name__}).",
+            f"Start one with `source .ci/services.sh`, run the tests with `python3 run.py test`, "
+            f"or set PLANTROOM_TEST_DATABASE_URL ({exc.__class__.__name__}).",
         )
-    name = "plantroom_test_" + secrets.token_hex(4)
-    with conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = admin.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    templates = PostgresTemplates(
+        admin,
+        tmp_path_factory.mktemp("pg-templates"),
+        lambda: request.getfixturevalue("demo_site"),
+        ALEMBIC_UPGRADE,
+    )
+    yield templates
+    templates.close()
+
+
+@pytest.fixture
+def pg_url(pg_templates: PostgresTemplates) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards (for tests of the migrations)."""
+    url = pg_templates.empty()
+    yield url
+    pg_templates.drop(url)
+
+
+@pytest.fixture
+def pg_demo_url(pg_templates: PostgresTemplates) -> Iterator[str]:
+    """A migrated PostgreSQL database holding the demo's assets (a copy of the session's),
+    dropped afterwards."""
+    url = pg_templates.copy("demo")
+    yield url
+    pg_templates.drop(url)
 
 
 # --- InfluxDB 1.x -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,6 +42,15 @@ class Receiver:
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
+    """A receiver on a free port."""
+    with serve_receiver() as rec:
+        yield rec
+
+
+@contextmanager
+def serve_receiver(port: int = 0) -> Iterator[Receiver]:
+    """A receiver on 127.0.0.1:port (0: any free port), until the block ends: a target that is
+    down until the block starts."""
     rec = Receiver(url="")
     lock = threading.Lock()
 
@@ -57,7 +67,7 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     rec.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="webhook-receiver")
     thread.start()

@@ -135,6 +135,7 @@ def test_every_compose_variable_has_a_default(compose: dict[str, Any]) -> None:
     assert not bare, f"variables without a default in docker-compose.yml: {bare}"
 
 
+@pytest.mark.slow
 def test_docker_compose_config_accepts_the_compose_file() -> None:
     binary = shutil.which("docker-compose")
     if binary is None:

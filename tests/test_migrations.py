@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from core.db import Database
 from plantroom import migrate
 from plantroom.models import Base
+
+pytestmark = pytest.mark.migrations
 
 
 def _drift(url: str) -> list[object]:

@@ -15,10 +15,12 @@ from core.db import Database
 from plantroom import migrate
 from plantroom.app import create_app, prepare_database
 from tests.conftest import ADMIN_TOKEN
-from workorders.orders import repository, service
+from workorders import intake
+from workorders.orders import repository
 from workorders.orders.models import WorkOrder
 
 
+@pytest.mark.migrations
 def test_migrations_build_the_schema_on_an_empty_postgres(pg_url: str) -> None:
     migrate.upgrade(pg_url)
     db = Database(pg_url)
@@ -37,9 +39,9 @@ def test_migrations_build_the_schema_on_an_empty_postgres(pg_url: str) -> None:
 
 
 def test_work_order_created_and_listed_through_the_api_on_postgres(
-    pg_url: str, settings: Settings, demo_site: SiteConfig
+    pg_demo_url: str, settings: Settings, demo_site: SiteConfig
 ) -> None:
-    settings.database_url = pg_url
+    settings.database_url = pg_demo_url
     db = prepare_database(settings, demo_site)
     app = create_app(settings, site=demo_site, db=db)
     with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as c:
@@ -59,16 +61,16 @@ def test_work_order_created_and_listed_through_the_api_on_postgres(
 
 
 def test_postgres_enforces_one_open_alert_work_order(
-    pg_url: str, settings: Settings, demo_site: SiteConfig
+    pg_demo_url: str, settings: Settings, demo_site: SiteConfig
 ) -> None:
-    settings.database_url = pg_url
+    settings.database_url = pg_demo_url
     db = prepare_database(settings, demo_site)
     at = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
     with db.session() as s:
-        _, created = service.open_from_alert(
+        _, created = intake.open_from_alert(
             s, asset_id="pump-1", rule_id="r", title="t", priority="P2", trigger={}, at=at
         )
-        _, again = service.open_from_alert(
+        _, again = intake.open_from_alert(
             s, asset_id="pump-1", rule_id="r", title="t", priority="P2", trigger={}, at=at
         )
     with pytest.raises(IntegrityError), db.session() as s:

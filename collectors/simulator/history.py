@@ -336,10 +336,10 @@ def write_history(
     step: float | None = None,
     batch: int = BATCH,
     progress: Callable[[Progress], None] | None = None,
-    clock: Callable[[], float] = time.monotonic,
 ) -> HistoryResult:
     """Generate the period's readings and write each batch to every sink; report progress."""
     t_start, t_end = _seconds(start), _seconds(end)
+    clock = time.monotonic
     began = clock()
     written = 0
     fraction = 0.0
@@ -381,12 +381,10 @@ class ProgressBar:
         *,
         tty: bool | None = None,
         min_interval: float = 0.1,
-        clock: Callable[[], float] = time.monotonic,
     ):
         self.stream = sys.stderr if stream is None else stream
         self.tty = self.stream.isatty() if tty is None else tty
         self.min_interval = min_interval
-        self.clock = clock
         self._last_draw = -math.inf
         self._next_tenth = 1
         self._drawn = False
@@ -409,7 +407,7 @@ class ProgressBar:
                 self._next_tenth = int(p.fraction * 10 + 1e-9) + 1
                 print(self.line(p), file=self.stream, flush=True)
             return
-        now = self.clock()
+        now = time.monotonic()
         if p.fraction < 1.0 and now - self._last_draw < self.min_interval:
             return
         self._last_draw = now

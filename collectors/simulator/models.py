@@ -13,7 +13,8 @@ import random
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from config.site import DeviceRef, Fault, SiteConfig
+from collectors.site import CollectorsSite, Fault
+from config.site import DeviceRef
 
 Values = dict[str, float | str | bool]
 
@@ -290,7 +291,7 @@ MODELS: dict[str, Callable[..., DeviceModel]] = {
 }
 
 
-def build_models(site: SiteConfig, t0: float) -> dict[str, DeviceModel]:
+def build_models(site: CollectorsSite, t0: float) -> dict[str, DeviceModel]:
     """One model per device of the site, meters wired into their meter tree."""
     occ = Occupancy(site.doc.site.timezone)
     seed = site.doc.simulation.seed

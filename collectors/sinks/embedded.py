@@ -227,7 +227,6 @@ class EmbeddedStore:
         measurement: str = "readings",
         start: float | None = None,
         end: float | None = None,
-        limit: int | None = None,
     ) -> list[Reading]:
         """Readings matching every given filter, oldest first."""
         where: list[str] = ["s.measurement = ?"]
@@ -243,8 +242,6 @@ class EmbeddedStore:
             where.append("x.ts < ?")
             args.append(end)
         sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY x.ts"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
         return [_reading(row) for row in rows]

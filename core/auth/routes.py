@@ -33,28 +33,13 @@ from core.auth.schemas import (
 )
 from core.auth.service import InvalidAccount, Principal, Scope
 from core.db import CommittingRoute, SessionDep, utcnow
-from core.errors import AppError, Forbidden, NotFound
-from core.pagination import Cursor
+from core.errors import Forbidden, NotFound
+from core.pagination import Cursor, id_cursor, read_id_cursor, split_page
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["auth"])
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="user id")]
 TokenId = Annotated[int, Path(ge=1, le=MAX_ID, description="token id")]
 Limit = Annotated[int, Query(ge=1, le=500)]
-
-
-class BadCursor(AppError):
-    """The cursor is not one this API handed out."""
-
-    status_code = 400
-    error = "bad_cursor"
-
-
-def _after(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not (cursor.isascii() and cursor.isdigit() and int(cursor) <= MAX_ID):
-        raise BadCursor("cursor must be a value from next_cursor")
-    return int(cursor)
 
 
 def _user_out(user: User, org_names: dict[int, str]) -> UserOut:
@@ -145,14 +130,11 @@ def list_users(
         role=role.value if role else None,
         active=active,
         organisation_id=organisation_id,
-        after_id=_after(cursor),
+        after_id=read_id_cursor(cursor),
         limit=limit + 1,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return UserList(
-        items=_users_out(session, rows), next_cursor=str(rows[-1].id) if more and rows else None
-    )
+    page, nxt = split_page(rows, limit, lambda u: id_cursor(u.id))
+    return UserList(items=_users_out(session, page), next_cursor=nxt)
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
@@ -234,14 +216,12 @@ def list_tokens(
         owner = who.user_id
         if user_id is not None and user_id != owner:
             return TokenList(items=[], next_cursor=None)
-    rows = repository.list_tokens(session, user_id=owner, after_id=_after(cursor), limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    now = utcnow()
-    return TokenList(
-        items=[_token_out(t, u, now) for t, u in rows],
-        next_cursor=str(rows[-1][0].id) if more and rows else None,
+    rows = repository.list_tokens(
+        session, user_id=owner, after_id=read_id_cursor(cursor), limit=limit + 1
     )
+    page, nxt = split_page(rows, limit, lambda row: id_cursor(row[0].id))
+    now = utcnow()
+    return TokenList(items=[_token_out(t, u, now) for t, u in page], next_cursor=nxt)
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)

@@ -42,6 +42,8 @@ WINDOW = 900.0
 MAX_LOCK = 900.0
 HASHING = 1
 HASH_WAIT = 2.0
+#: Accounts and addresses counted before the old, unlocked ones are forgotten.
+MAX_KEYS = 100_000
 #: How long a refused attempt waits before its answer.
 TARPIT = 1.0
 
@@ -68,27 +70,13 @@ class LoginThrottle:
     """The counts and the hashing bound of one process."""
 
     def __init__(
-        self,
-        *,
-        account_free: int = ACCOUNT_FREE,
-        client_free: int = CLIENT_FREE,
-        window: float = WINDOW,
-        max_lock: float = MAX_LOCK,
-        hashing: int = HASHING,
-        hash_wait: float = HASH_WAIT,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
+        self, *, hash_wait: float = HASH_WAIT, clock: Callable[[], float] = time.monotonic
     ):
-        self.account_free = account_free
-        self.client_free = client_free
-        self.window = window
-        self.max_lock = max_lock
         self.hash_wait = hash_wait
         self._clock = clock
-        self._max_keys = max_keys
         self._failures: dict[str, _Failures] = {}
         self._lock = threading.Lock()
-        self._hashing = threading.BoundedSemaphore(hashing)
+        self._hashing = threading.BoundedSemaphore(HASHING)
 
     def check(self, username: str, client: str) -> None:
         """TooManyAttempts while the account or the address is locked."""
@@ -110,15 +98,15 @@ class LoginThrottle:
         with self._lock:
             self._prune(now)
             for key, free in (
-                (f"user:{username.casefold()}", self.account_free),
-                (f"client:{client}", self.client_free),
+                (f"user:{username.casefold()}", ACCOUNT_FREE),
+                (f"client:{client}", CLIENT_FREE),
             ):
                 f = self._failures.get(key)
-                if f is None or (now - f.first > self.window and f.locked_until <= now):
+                if f is None or (now - f.first > WINDOW and f.locked_until <= now):
                     f = self._failures[key] = _Failures(0, now)
                 f.count += 1
                 if f.count > free:
-                    f.locked_until = now + min(self.max_lock, 2.0 ** (f.count - free - 1))
+                    f.locked_until = now + min(MAX_LOCK, 2.0 ** (f.count - free - 1))
 
     def succeeded(self, username: str, client: str) -> None:
         """A right password: forget the account's and the address's failures."""
@@ -142,11 +130,9 @@ class LoginThrottle:
             self._hashing.release()
 
     def _prune(self, now: float) -> None:
-        if len(self._failures) < self._max_keys:
+        if len(self._failures) < MAX_KEYS:
             return
         for key in [
-            k
-            for k, f in self._failures.items()
-            if now - f.first > self.window and f.locked_until <= now
+            k for k, f in self._failures.items() if now - f.first > WINDOW and f.locked_until <= now
         ]:
             del self._failures[key]

@@ -30,7 +30,7 @@ def api(
 ) -> Iterator[tuple[TestClient, Database]]:
     """The app with the admin token preset, and its database: SQLite, then PostgreSQL."""
     if request.param == "postgres":
-        settings.database_url = request.getfixturevalue("pg_url")
+        settings.database_url = request.getfixturevalue("pg_demo_url")
     db = prepare_database(settings, demo_site)
     app = create_app(settings, site=demo_site, db=db)
     with TestClient(app, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as c:

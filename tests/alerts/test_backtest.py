@@ -16,14 +16,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from alerts.backtest import run_backtest
 from alerts.models import Alert
 from collectors.simulator.history import Progress, write_history
 from collectors.sinks.embedded import EmbeddedStore
 from config.settings import Settings
-from config.site import SITES_DIR, SiteConfig, load_site
+from config.site import SITES_DIR, SiteConfig
 from plantroom.app import prepare_database
 from plantroom.cli import main
+from plantroom.site import load_site
+from plantroom.wiring import run_backtest
 from workorders.orders.models import WorkOrder
 
 TZ = ZoneInfo("Asia/Shanghai")  # the demo site's

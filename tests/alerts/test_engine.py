@@ -19,6 +19,7 @@ from collectors.readings import Quality, Reading
 from config.profile import Point
 from config.site import SiteConfig
 from core.db import Database
+from plantroom.wiring import alert_engine
 from workorders.orders import repository, service
 from workorders.orders.models import WorkOrder
 
@@ -55,7 +56,7 @@ def pump_rules(site: SiteConfig) -> list[RuleConfig]:
 
 @pytest.fixture
 def engine(demo_site: SiteConfig, db: Database) -> AlertEngine:
-    return AlertEngine(demo_site, db, pump_rules(demo_site))
+    return alert_engine(demo_site, db, pump_rules(demo_site))
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def settings_for() -> Iterator[Callable[[Path], Database]]:
     made: list[Database] = []
 
     def make(folder: Path) -> Database:
-        from config.site import load_site
+        from plantroom.site import load_site
 
         s = Settings(data_dir=folder / "data", _env_file=None)  # type: ignore[call-arg]
         database = prepare_database(s, load_site(folder / "site"))
@@ -151,9 +152,9 @@ def test_firing_again_after_the_work_order_closed_opens_a_possible_recall(
 def test_pending_alert_survives_a_restart_and_fires_once_on_time(
     demo_site: SiteConfig, db: Database
 ) -> None:
-    first = AlertEngine(demo_site, db, pump_rules(demo_site))
+    first = alert_engine(demo_site, db, pump_rules(demo_site))
     first.process([amps(0, 30), amps(10, 30)])  # pending since t=0
-    restarted = AlertEngine(demo_site, db, pump_rules(demo_site))
+    restarted = alert_engine(demo_site, db, pump_rules(demo_site))
     assert restarted.process([amps(15, 30)]) == []  # 15 s < 20 s: still pending
     transitions = restarted.process([amps(20, 30), amps(25, 30)])
     assert [t.state for t in transitions] == ["firing"]
@@ -164,7 +165,7 @@ def test_two_engines_on_one_database_make_one_work_order(
     demo_site: SiteConfig, db: Database
 ) -> None:
     rules = pump_rules(demo_site)
-    a, b = AlertEngine(demo_site, db, rules), AlertEngine(demo_site, db, rules)
+    a, b = alert_engine(demo_site, db, rules), alert_engine(demo_site, db, rules)
     a.process([amps(0, 30)])
     b.process([amps(1, 30)])  # b resumes nothing (it loaded before a's alert existed)
     a.process([amps(20, 30)])
@@ -219,7 +220,7 @@ def test_keep_firing_for_holds_the_alert_through_a_short_dip(
 ) -> None:
     r = rule(id="amps", type="threshold", point="motor_current", above=26,
              select={"assets": ["pump-1"]}, keep_firing_for="60s")  # fmt: skip
-    engine = AlertEngine(demo_site, db, [r])
+    engine = alert_engine(demo_site, db, [r])
     engine.process([amps(0, 30), amps(10, 20), amps(40, 30), amps(50, 20)])
     assert [a.state for a in alerts(db)] == ["firing"]  # the dip at 10-40 s did not resolve it
     events = engine.process([amps(100, 20), amps(111, 20)])
@@ -233,7 +234,7 @@ def test_no_usable_reading_for_nodata_after_is_a_state_of_its_own(
 ) -> None:
     r = rule(id="amps", type="threshold", point="motor_current", above=26,
              select={"assets": ["pump-1"]}, nodata_after="60s")  # fmt: skip
-    engine = AlertEngine(demo_site, db, [r])
+    engine = alert_engine(demo_site, db, [r])
     engine.process([amps(0, 20)])
     gone = [amps(t, None, quality=Quality.unavailable) for t in range(10, 100, 10)]
     events = engine.process(gone)
@@ -249,7 +250,7 @@ def test_a_rule_that_cannot_evaluate_is_in_error_not_silently_ok(
 ) -> None:
     from alerts.rules import threshold
 
-    engine = AlertEngine(demo_site, db, pump_rules(demo_site))
+    engine = alert_engine(demo_site, db, pump_rules(demo_site))
 
     def broken(self: object, ts: float, value: float, active: bool) -> None:
         raise ZeroDivisionError("bad rule")
@@ -269,14 +270,14 @@ def test_meter_interval_opens_one_preventive_work_order_per_interval(
 ) -> None:
     r = rule(id="lift-service", type="meter_interval", point="trip_counter", every=50_000,
              select={"assets": ["lift-a1"]}, severity="info")  # fmt: skip
-    engine = AlertEngine(demo_site, db, [r])
+    engine = alert_engine(demo_site, db, [r])
     engine.process([lift(0, "trip_counter", 49_990), lift(10, "trip_counter", 49_999)])
     assert work_orders(db) == []
     engine.process([lift(20, "trip_counter", 50_002), lift(30, "trip_counter", 50_010)])
     (wo,) = work_orders(db)
     assert (wo.type, wo.priority, wo.alert_count) == ("preventive", "P4", 1)
     # A restart remembers the interval already served: no second order for the same 50,000.
-    AlertEngine(demo_site, db, [r]).process([lift(40, "trip_counter", 50_020)])
+    alert_engine(demo_site, db, [r]).process([lift(40, "trip_counter", 50_020)])
     assert len(work_orders(db)) == 1
 
 
@@ -317,7 +318,7 @@ def test_a_firing_source_inhibits_the_other_alerts_of_its_building(
                  select={"assets": mains}, severity="critical")  # fmt: skip
     amps_rule = rule(id="amps", type="threshold", point="motor_current", above=26,
                      select={"assets": ["pump-1"]})  # fmt: skip
-    engine = AlertEngine(
+    engine = alert_engine(
         demo_site, db, [power, amps_rule],
         alerting=Alerting(inhibit=[Inhibit(source="power-loss", scope="building")]),
     )  # fmt: skip
@@ -330,6 +331,7 @@ def test_a_firing_source_inhibits_the_other_alerts_of_its_building(
     assert pump_alert.inhibited_by == f"power-loss:{mains[0]}"
 
 
+@pytest.mark.slow
 def test_an_alert_storm_in_one_building_gives_one_parent_work_order(
     tmp_path: Path, settings_for: Callable[[Path], Database]
 ) -> None:
@@ -341,7 +343,7 @@ def test_an_alert_storm_in_one_building_gives_one_parent_work_order(
     db = settings_for(tmp_path)
     from alerts.config import Storm
 
-    engine = AlertEngine(
+    engine = alert_engine(
         site, db, [low], alerting=Alerting(storm=Storm(threshold=20, group_wait=60))
     )
     readings = [
@@ -364,7 +366,7 @@ def test_a_few_alerts_within_the_storm_window_get_a_work_order_each(
 ) -> None:
     from alerts.config import Storm
 
-    engine = AlertEngine(demo_site, db, alerting=Alerting(storm=Storm(threshold=5, group_wait=30)))
+    engine = alert_engine(demo_site, db, alerting=Alerting(storm=Storm(threshold=5, group_wait=30)))
     engine.process([amps(0, 30), amps(0, 30, "pump-2"), amps(20, 30), amps(20, 30, "pump-2")])
     assert work_orders(db) == []  # waiting out the window
     engine.tick(T0 + 51)
@@ -374,14 +376,14 @@ def test_a_few_alerts_within_the_storm_window_get_a_work_order_each(
 KILLED_WHILE_PENDING = """
 import os, sys, time
 sys.path.insert(0, {root!r})
-from alerts.engine import AlertEngine
+from plantroom.wiring import alert_engine
 from collectors.readings import Quality, Reading
-from config.site import load_site
+from plantroom.site import load_site
 from core.db import Database
 
 site = load_site({site!r})
 rules = [r for r in site.doc.rules if r.id == "pump-overcurrent"]
-engine = AlertEngine(site, Database({url!r}), rules)
+engine = alert_engine(site, Database({url!r}), rules)
 for t in (0, 5, 10):
     engine.process([Reading({t0!r} + t, "pump-1", "pump-1-drive", "motor_current", 30.0, "A",
                             Quality.good)])
@@ -390,6 +392,7 @@ time.sleep(60)  # killed here, with the alert pending
 """
 
 
+@pytest.mark.slow
 def test_an_engine_killed_while_pending_fires_once_on_time_after_restart(
     demo_site: SiteConfig, db: Database
 ) -> None:
@@ -408,7 +411,7 @@ def test_an_engine_killed_while_pending_fires_once_on_time_after_restart(
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     assert [a.state for a in alerts(db)] == ["pending"]
-    restarted = AlertEngine(demo_site, db, pump_rules(demo_site))
+    restarted = alert_engine(demo_site, db, pump_rules(demo_site))
     assert restarted.process([amps(15, 30)]) == []  # 15 s after the start: still pending
     events = restarted.process([amps(20, 30), amps(25, 30), amps(30, 30)])
     assert [(e.state, e.ts) for e in events] == [("firing", T0 + 20)]
@@ -428,7 +431,7 @@ def test_a_silent_gateway_source_inhibits_the_devices_behind_the_same_link(
                    select={"assets": ["a-main"]})  # fmt: skip
     low = rule(id="volts-low", type="threshold", point="voltage_l1", below=207,
                select={"assets": [behind[0], elsewhere[0]]})  # fmt: skip
-    engine = AlertEngine(
+    engine = alert_engine(
         demo_site, db, [gateway, low],
         alerting=Alerting(inhibit=[Inhibit(source="gateway-down", scope="link")]),
     )  # fmt: skip
@@ -467,7 +470,7 @@ def test_an_alert_during_a_maintenance_window_is_recorded_but_opens_nothing(
     index = SilenceIndex(demo_site)
     with db.session() as s:  # readings from March: load the silences of their time
         index.load(s, at=dt.datetime.fromtimestamp(T0, dt.UTC))
-    engine = AlertEngine(demo_site, db, pump_rules(demo_site), silenced=index.match)
+    engine = alert_engine(demo_site, db, pump_rules(demo_site), silenced=index.match)
     events = engine.process([amps(0, 30), amps(20, 30), amps(20, 30, "pump-2"),
                              amps(40, 30, "pump-2")])  # fmt: skip
     firing = {e.asset_id: e.silenced for e in events if e.state == "firing"}
@@ -486,9 +489,9 @@ def test_a_refire_at_a_higher_severity_raises_the_open_work_orders_priority(
     # The rule's severity was raised in site.yaml (minor -> critical) while its order was open.
     minor = rule(id="amps", type="threshold", point="motor_current", above=26,
                  select={"assets": ["pump-1"]}, severity="minor")  # fmt: skip
-    AlertEngine(demo_site, db, [minor]).process([amps(0, 30), amps(10, 20)])
+    alert_engine(demo_site, db, [minor]).process([amps(0, 30), amps(10, 20)])
     critical = minor.model_copy(update={"severity": "critical"})
-    AlertEngine(demo_site, db, [critical]).process([amps(20, 30)])
+    alert_engine(demo_site, db, [critical]).process([amps(20, 30)])
     (wo,) = work_orders(db)
     assert (wo.priority, wo.alert_count) == ("P1", 2)
 
@@ -508,7 +511,7 @@ def test_a_64_bit_counter_reaches_the_rules_exact(demo_site: SiteConfig, db: Dat
     assert [r.value for r in readings] == [2**53 + 3, 2**53 + 6]
     faults = rule(id="door-faults", type="counter_increase", point="door_fault_counter",
                   increase=3, within="1h", select={"assets": ["lift-a1"]})  # fmt: skip
-    events = AlertEngine(demo_site, db, [faults]).process(readings)
+    events = alert_engine(demo_site, db, [faults]).process(readings)
     assert [(e.state, e.value, type(e.value)) for e in events] == [
         ("pending", 3, int),
         ("firing", 3, int),

@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from alerts.engine import AlertEngine
 from alerts.events import AlertEvent
 from collectors.simulator.history import generate
-from config.site import SITES_DIR, SiteConfig, load_site
+from config.site import SITES_DIR, SiteConfig
 from core.db import Database
+from plantroom.site import load_site
+from plantroom.wiring import alert_engine
 from workorders.orders.models import WorkOrder
+
+pytestmark = pytest.mark.slow  # a simulated month through the engine: seconds each
 
 TZ = ZoneInfo("Asia/Shanghai")  # the demo site's
 #: Sunday 1 March 2026, midnight on site: the simulated month runs to 31 March.
@@ -71,7 +74,7 @@ def night_windows(after: dt.datetime, count: int) -> list[tuple[dt.datetime, dt.
 def test_a_month_with_a_mid_month_leak_opens_one_work_order_within_two_nights(
     leak_site: SiteConfig, db: Database
 ) -> None:
-    engine = AlertEngine(leak_site, db)
+    engine = alert_engine(leak_site, db)
     water = {ref.asset.asset.id for ref in leak_site.devices() if ref.profile.profile == "tuf2000m"}
     assert water == {"water-main"}
     events: list[AlertEvent] = []
@@ -108,13 +111,13 @@ def test_a_restart_between_the_leaking_nights_does_not_delay_the_work_order(
     leak_start = MONTH_START + LEAK_AFTER
     restart = (leak_start + dt.timedelta(hours=12)).timestamp()
     end = leak_start + dt.timedelta(days=3)
-    engine = AlertEngine(leak_site, db)
+    engine = alert_engine(leak_site, db)
     restarted = False
     for batch, _ in generate(leak_site, MONTH_START, end, step=STEP):
         water = [r for r in batch if r.asset == "water-main"]
         if not restarted and water[-1].ts >= restart:
             engine.process(r for r in water if r.ts < restart)
-            engine = AlertEngine(leak_site, db)  # a new process on the same database
+            engine = alert_engine(leak_site, db)  # a new process on the same database
             restarted = True
             water = [r for r in water if r.ts >= restart]
         engine.process(water)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
@@ -15,6 +16,8 @@ from core import audit
 from core.auth.models import Role
 from core.db import Database
 from tests.auth.accounts import bearer, make_user, sign_in
+
+pytestmark = pytest.mark.slow  # each test runs `plantroom` as processes
 
 
 def _plantroom(

@@ -52,6 +52,7 @@ def browser(app_client: TestClient, **kw: object) -> TestClient:
     return TestClient(app_client.app, follow_redirects=False, **kw)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_an_account_locks_after_five_wrong_passwords_and_backs_off(
     client: TestClient, db: Database, clock: Clock, hashes: list[str]
 ) -> None:
@@ -73,6 +74,7 @@ def test_an_account_locks_after_five_wrong_passwords_and_backs_off(
     assert [sign_in(b, "tech", f"again-{i}").status_code for i in range(5)] == [401] * 5
 
 
+@pytest.mark.slow
 def test_a_client_locks_after_twenty_failures_whatever_accounts_it_tries(
     client: TestClient, db: Database, clock: Clock
 ) -> None:

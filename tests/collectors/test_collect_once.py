@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from collectors.simulator.server import Simulator
-from config.site import load_site
 from plantroom.cli import main
+from plantroom.site import load_site
 from tests.collectors.sim import free_port
+
+pytestmark = pytest.mark.slow  # each test runs `plantroom simulate` or `collect` as a process
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "sites" / "demo" / "site.yaml"
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from collectors.poller import Collector, plan_device
 from collectors.readings import Quality, Reading
-from config.site import DeviceRef, SiteConfig, load_site, remap_ports
+from config.site import DeviceRef, SiteConfig, remap_ports
+from plantroom.site import load_site
 from tests.collectors.sim import port_map, simulator
 
 

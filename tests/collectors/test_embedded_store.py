@@ -262,6 +262,7 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+@pytest.mark.slow
 def test_readings_committed_before_a_sigkill_are_all_there_after_restart(tmp_path: Path) -> None:
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD.format(root=str(ROOT), data=str(tmp_path))],

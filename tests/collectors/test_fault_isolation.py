@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 
+import pytest
+
 from collectors.poller import Collector
 from collectors.readings import Quality, Reading
 from config.site import DeviceRef, SiteConfig, remap_ports
@@ -61,10 +63,19 @@ def run_collector(
     return asyncio.run(run())
 
 
-def test_faulty_devices_do_not_disturb_healthy_ones_on_the_same_links(
-    demo_site: SiteConfig,
-) -> None:
-    got, col, _ = run_collector(demo_site, 6.0)
+Run = tuple[dict[str, list[Reading]], Collector, dict[str, FaultProxy]]
+
+
+@pytest.fixture(scope="module")
+def six_seconds(demo_site: SiteConfig) -> Run:
+    """Six seconds of the collector among the faulty devices; the three tests below each check a
+    part of what that one run saw (their assertions read it and change nothing)."""
+    return run_collector(demo_site, 6.0)
+
+
+@pytest.mark.slow
+def test_faulty_devices_do_not_disturb_healthy_ones_on_the_same_links(six_seconds: Run) -> None:
+    got, col, _ = six_seconds
     for dev in HEALTHY:
         st = col.devices[dev]
         assert got[dev] and all(r.quality is Quality.good for r in got[dev]), dev
@@ -75,10 +86,11 @@ def test_faulty_devices_do_not_disturb_healthy_ones_on_the_same_links(
         assert all(r.quality is Quality.unavailable and r.value is None for r in got[dev]), dev
 
 
+@pytest.mark.slow
 def test_silent_devices_are_quarantined_but_one_answering_with_exceptions_is_not(
-    demo_site: SiteConfig,
+    six_seconds: Run,
 ) -> None:
-    _, col, proxies = run_collector(demo_site, 6.0)
+    _, col, proxies = six_seconds
     assert col.devices["a-lighting-meter"].quarantined  # times out
     assert col.devices["pump-2-drive"].quarantined  # drops the connection
     assert not col.devices["a-power-meter"].quarantined  # alive, says exception 4
@@ -87,8 +99,9 @@ def test_silent_devices_are_quarantined_but_one_answering_with_exceptions_is_not
     assert asked[2] < asked[1] / 2
 
 
-def test_late_replies_are_not_taken_for_the_next_devices_answer(demo_site: SiteConfig) -> None:
-    got, col, _ = run_collector(demo_site, 6.0)
+@pytest.mark.slow
+def test_late_replies_are_not_taken_for_the_next_devices_answer(six_seconds: Run) -> None:
+    got, col, _ = six_seconds
     link = col.links[col.devices["a-main-meter"].ref.device.link.key]
     assert link.stats.timeouts > 0  # the late unit timed out...
     voltages = [r.value for r in got["a-main-meter"] if r.point == "voltage_l1"]

@@ -24,8 +24,9 @@ from collectors.simulator.history import (
 )
 from collectors.sinks.embedded import EmbeddedStore
 from config.profile import Point
-from config.site import SITES_DIR, SiteConfig, load_site, remap_ports
+from config.site import SITES_DIR, SiteConfig, remap_ports
 from plantroom.cli import main
+from plantroom.site import load_site
 from tests.collectors.sim import port_map, simulator
 
 TZ = ZoneInfo("Asia/Shanghai")  # the demo site's

@@ -18,8 +18,11 @@ from collectors.planner import plan_profile
 from collectors.poller import Collector
 from collectors.readings import Quality, Reading
 from collectors.simulator.server import Simulator
-from config.site import DeviceRef, SiteConfig, load_site
+from config.site import DeviceRef, SiteConfig
+from plantroom.site import load_site
 from tests.conftest import need
+
+pytestmark = pytest.mark.slow  # each test starts socat for its serial line
 
 SITE_YAML = """\
 site: {{id: serial-test, name: Serial line test}}

@@ -6,6 +6,7 @@ import asyncio
 import re
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from collectors.readings import Quality
@@ -63,6 +64,7 @@ def test_metrics_page_reports_polls_per_device_and_requests_per_link(
         assert line.startswith("#") or SAMPLE.match(line), line
 
 
+@pytest.mark.slow  # three seconds of monitoring
 def test_device_silent_behind_its_gateway_counts_as_failing(
     settings: Settings, demo_site: SiteConfig, db: Database
 ) -> None:

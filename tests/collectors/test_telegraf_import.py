@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 from collectors.decode import decode_raw, to_engineering
-from collectors.telegraf import (
+from config.importers.telegraf import (
     TelegrafConfigError,
     TelegrafImport,
     cmd_import_telegraf,
@@ -40,7 +40,7 @@ from collectors.telegraf import (
     write_import,
 )
 from config.profile import Point
-from config.site import load_site
+from plantroom.site import load_site
 
 METER = """\
 [agent]

@@ -453,6 +453,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_plantroom_command_passes_the_demo_site(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("plantroom")
     if not exe.exists():
@@ -464,6 +465,7 @@ def test_plantroom_command_passes_the_demo_site(tmp_path: Path) -> None:
     assert "OK" in proc.stdout
 
 
+@pytest.mark.slow
 def test_python_m_plantroom_cli_reports_a_broken_site_and_exits_non_zero(
     tmp_path: Path,
 ) -> None:

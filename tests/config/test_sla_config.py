@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from config.site import SITES_DIR, load_site
+from config.site import SITES_DIR
 from config.yamlloc import ConfigError
+from plantroom.site import load_site
 from workorders.sla.config import (
     PaymentRule,
     SlaSection,

@@ -24,6 +24,7 @@ from core.db import Database
 from plantroom.app import create_app
 from plantroom.demo import Login, ensure_demo_users
 from tests.e2e.live import serving
+from workorders import intake
 from workorders.orders import service
 from workorders.orders.models import Origin, Priority
 
@@ -75,7 +76,7 @@ def seeded(live_app: LiveApp) -> Seeded:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with live_app.db.session() as s:
         # Opened in the order the alerts fired, as the alert engine would.
-        voltage, _ = service.open_from_alert(
+        voltage, _ = intake.open_from_alert(
             s,
             asset_id="b-main",
             rule_id="supply-voltage-low",
@@ -91,7 +92,7 @@ def seeded(live_app: LiveApp) -> Seeded:
             },
             at=now - dt.timedelta(minutes=30),
         )
-        pump, _ = service.open_from_alert(
+        pump, _ = intake.open_from_alert(
             s,
             asset_id="pump-1",
             rule_id="pump-overcurrent",
@@ -107,7 +108,7 @@ def seeded(live_app: LiveApp) -> Seeded:
             },
             at=now - dt.timedelta(minutes=12),
         )
-        lift, _ = service.open_from_alert(
+        lift, _ = intake.open_from_alert(
             s,
             asset_id="lift-b1",
             rule_id="lift-out-of-service",

@@ -10,7 +10,7 @@ from core.auth import service as auth
 from core.auth.models import Role
 from core.db import Database
 from tests.workorders.accounts import token_for as _token
-from workorders.orders import service
+from workorders import intake
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -171,7 +171,7 @@ def test_alert_work_order_shows_its_trigger_reading(client: TestClient, db: Data
         "ts": "2026-01-05T03:00:00+00:00",
     }
     with db.session() as s:
-        service.open_from_alert(
+        intake.open_from_alert(
             s,
             asset_id="pump-1",
             rule_id="pump-overcurrent",

@@ -141,6 +141,7 @@ def _operations(schema: Any) -> list[Any]:
     return sorted(ops, key=lambda op: op.label in LAST)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", list(EXAMPLES))
 def test_no_generated_request_gets_a_server_error(world: World, role: str) -> None:
     ops = _operations(_schema(world))
@@ -163,6 +164,7 @@ def test_no_generated_request_gets_a_server_error(world: World, role: str) -> No
     assert not untested, f"operations no case reached: {untested}"
 
 
+@pytest.mark.slow
 def test_no_boundary_case_gets_a_server_error(world: World) -> None:
     """schemathesis's coverage phase: for each operation, the deterministic cases at and just
     past every bound of its schema (lengths, ranges, enums, formats, missing and extra fields,

@@ -25,9 +25,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from alerts.config import Notifications, WebhookTarget
-from config.site import SITES_DIR, SiteConfig, load_site
+from config.site import SITES_DIR, SiteConfig
 from core.db import Database
 from plantroom.cli import check_config, main
+from plantroom.site import load_site
 from tests.notify_servers import Receiver
 from workorders.contractors import scorecard
 from workorders.contractors.models import ScorecardRevision
@@ -152,7 +153,7 @@ def sla_entries(db: Database, wo_id: int) -> list[tuple[str, str, str | None]]:
 
 def load_year(db: Database, site: SiteConfig, when: str) -> holiday_years.CaughtUp:
     """The site file gained the year: the service starts with its table and catches up."""
-    calendars.install(site.holidays)
+    calendars.install(site.doc.calendar.holidays)
     return holiday_years.catch_up(db, site, now=at(when))
 
 
@@ -212,7 +213,7 @@ def test_a_year_from_site_yaml_counts_its_holidays_and_its_make_up_sunday(
     site_2027: SiteConfig,
 ) -> None:
     opened = at("2027-02-04 14:00")  # Thursday, the day before the test Spring Festival
-    table = site_2027.holidays
+    table = site_2027.doc.calendar.holidays
     st = compute_sla(created_at=opened, policy=P3, changes=[], now=opened, holidays=table)
     assert st.response is not None and st.resolution is not None
     # response 7.5 h: 4 Feb 14:00-17:30 = 3.5 h; 5-11 Feb off (with the weekend);
@@ -239,8 +240,8 @@ def test_a_year_the_site_lists_replaces_the_bundled_one(tmp_path: Path) -> None:
     )
     site = load_site(write_site(tmp_path, text))
     assert calendars.BUNDLED.workday(dt.date(2026, 1, 4)) is True
-    assert site.holidays.workday(dt.date(2026, 1, 4)) is False
-    assert site.holidays.workday(dt.date(2026, 1, 1)) is True  # not listed off here
+    assert site.doc.calendar.holidays.workday(dt.date(2026, 1, 4)) is False
+    assert site.doc.calendar.holidays.workday(dt.date(2026, 1, 1)) is True  # not listed off here
 
 
 # --- provisional, then exact ----------------------------------------------------------------------
@@ -331,7 +332,7 @@ def test_sla_due_agrees_with_the_service(
     assert all((v["reason"] is None) == (not v["provisional"]) for v in printed.values())
 
     # the service, on the same site's table, stores the same instants
-    calendars.install(site.holidays)
+    calendars.install(site.doc.calendar.holidays)
     wo = stored(db, open_wo(db, site, opened.replace("T", " "), priority=prio, contractor=None))
     assert wo.response_due_at == dt.datetime.fromisoformat(rsp)
     assert wo.resolution_due_at == dt.datetime.fromisoformat(res)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from config.settings import Settings
 from config.site import SiteConfig
+from core.clientaddr import parse_proxies
 from core.db import Database
 from workorders.attachments import service as attachments
 from workorders.orders.models import Asset, Attachment, WorkOrder
@@ -245,6 +246,7 @@ def test_asking_spends_nothing() -> None:
     assert lim.take("a", "pump-1") == 0.0
 
 
+@pytest.mark.slow
 def test_an_invented_forwarded_address_does_not_buy_more_reports(
     public: TestClient, db: Database
 ) -> None:
@@ -260,11 +262,9 @@ def test_an_invented_forwarded_address_does_not_buy_more_reports(
     assert len(_work_orders(db)) == 2
 
 
-def test_a_trusted_proxy_passes_the_occupant_address_on(
-    public: TestClient, db: Database, settings: Settings
-) -> None:
-    settings.trusted_proxies = "127.0.0.0/8"
+def test_a_trusted_proxy_passes_the_occupant_address_on(public: TestClient, db: Database) -> None:
     proxy = TestClient(public.app, client=("127.0.0.1", 40000))  # the proxy is the peer
+    proxy.app.state.trusted_proxies = parse_proxies("127.0.0.0/8")  # type: ignore[attr-defined]
     proxy.app.state.report_limiter = RequestLimiter(  # type: ignore[attr-defined]
         per_client=1, per_asset=100, window=600, clock=FakeClock()
     )
@@ -275,6 +275,7 @@ def test_a_trusted_proxy_passes_the_occupant_address_on(
     assert codes == [303, 303, 429]
 
 
+@pytest.mark.slow
 def test_a_post_without_a_valid_form_spends_no_report(public: TestClient, db: Database) -> None:
     public.app.state.report_limiter = RequestLimiter(  # type: ignore[attr-defined]
         per_client=1, per_asset=100, window=600, clock=FakeClock()

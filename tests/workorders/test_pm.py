@@ -1,6 +1,6 @@
 """Preventive maintenance: calendar schedules open each work order once, on time, across restarts,
 downtime and racing generators; statutory templates; config errors; monthly compliance; the
-APScheduler wrapper. Time is a parameter throughout: nothing sleeps."""
+scheduled job. Time is a parameter throughout: nothing sleeps."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from config.site import SITES_DIR, SiteConfig, load_site
+from config.site import SITES_DIR, SiteConfig
 from config.yamlloc import ConfigError
 from core.db import Database
+from plantroom.site import load_site
 from workorders.orders import service
 from workorders.orders.models import WorkOrder
 from workorders.pm import service as pm
@@ -460,10 +462,13 @@ def test_compliance_for_a_month_with_one_on_time_one_late_and_one_not_done(
 # --- the scheduler ------------------------------------------------------------------------------
 
 
-def test_pm_scheduler_runs_once_at_start_and_stops_without_leaving_threads(
+def test_pm_job_runs_at_start_then_every_check_every_and_stops_without_leaving_threads(
     db: Database, demo_site: SiteConfig
 ) -> None:
     site = site_with(demo_site, LIFT_15D)
+    maintenance = site.doc.maintenance.model_copy(update={"check_every": 3600.0})
+    doc = site.doc.model_copy(update={"maintenance": maintenance})
+    site = SiteConfig(path=site.path, doc=doc, profiles=site.profiles)
     before = set(threading.enumerate())
     ran = threading.Event()
     outcomes: list[JobExecutionEvent] = []
@@ -472,11 +477,17 @@ def test_pm_scheduler_runs_once_at_start_and_stops_without_leaving_threads(
         outcomes.append(event)
         ran.set()
 
-    sched = pm.PmScheduler(db, site, every=3600, clock=lambda: at("2025-12-30"))
-    sched.scheduler.add_listener(listen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
-    with sched:
+    # The job as plantroom.scheduler declares it, on a scheduler of the same kind.
+    scheduler = BackgroundScheduler(timezone=dt.UTC)
+    pm.add_jobs(scheduler, db=db, site=site, clock=lambda: at("2025-12-30"))
+    job = scheduler.get_job(pm.JOB_ID)
+    assert job is not None and job.trigger.interval == dt.timedelta(hours=1)
+    scheduler.add_listener(listen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.start()
+    try:
         assert ran.wait(timeout=10), "the first pass did not run"
-    sched.stop()  # a second stop is harmless
+    finally:
+        scheduler.shutdown(wait=True)
     assert outcomes[0].exception is None and len(outcomes[0].retval) == 1
     assert dues(db) == ["2026-01-01"]
     left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]

@@ -350,6 +350,29 @@ def test_deactivated_webhook_gets_no_new_events(
     assert _deliveries(db) == [] and receiver.got == []
 
 
+def test_deliveries_wait_while_a_webhook_is_off_and_go_when_it_is_on_again(
+    db: Database, receiver: Receiver, dispatchers: list[WebhookDispatcher]
+) -> None:
+    hook_id = _hook(db, receiver.url())
+    _enqueue(db)
+    with db.session() as s:
+        hook = s.get(Webhook, hook_id)
+        assert hook is not None
+        webhooks.deactivate_hook(s, hook, who=ADMIN)
+    clock = Clock()
+    d = _dispatcher(dispatchers, db, clock)
+    assert d.deliver_due() == 0 and d.deliver_due(clock.advance(3600)) == 0
+    [row] = _deliveries(db)
+    assert row.attempts == 0 and row.delivered_at is None and row.failed_at is None
+    assert receiver.got == []
+    with db.session() as s:
+        hook = s.get(Webhook, hook_id)
+        assert hook is not None
+        webhooks.update_hook(s, hook, who=ADMIN, active=True)
+    assert d.deliver_due(utcnow()) == 1  # due at once, not at the next look
+    assert [r.headers["x-plantroom-delivery"] for r in receiver.got] == [str(row.id)]
+
+
 # --- the API ------------------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """REST routes for locations, asset changes, QR codes and asset history, under /api/v1.
 
-GET /api/v1/assets and GET /api/v1/assets/{id} live in workorders/routes.py; the routes here
-have more path segments or other methods, so the order the routers are included in does not
+GET /api/v1/assets and GET /api/v1/assets/{id} live in workorders/orders/routes.py; the routes
+here have more path segments or other methods, so the order the routers are included in does not
 matter.
 """
 
@@ -17,17 +17,14 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.auth.deps import CurrentPrincipal
-from core.auth.models import Role
-from core.auth.service import Principal
+from core.concurrency import etag
 from core.db import CommittingRoute, SessionDep
-from core.errors import AppError, Forbidden
 from core.jsonbody import JsonBody
+from core.pagination import IdCursor, id_cursor, read_id_cursor, split_page
 from workorders.assets import service as assets
 from workorders.orders.models import Asset, Location
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["assets"])
-#: Who may create, change and retire locations and assets.
-WRITERS = frozenset({Role.admin, Role.engineer})
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]*$"
 #: Names are free text in any language, but with no control characters (PostgreSQL refuses NUL).
@@ -38,26 +35,6 @@ AssetId = Annotated[
 ]
 Kind = Literal["site", "building", "floor", "room"]
 Criticality = Literal["low", "medium", "high", "critical"]
-
-
-def _writer(who: Principal) -> None:
-    if who.role not in WRITERS:
-        raise Forbidden(f"role {who.role} cannot change locations or assets")
-
-
-class BadCursor(AppError):
-    """The cursor is not one this API handed out."""
-
-    status_code = 400
-    error = "bad_cursor"
-
-
-def _cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not (cursor.isascii() and cursor.isdigit() and int(cursor) <= 2**31 - 1):
-        raise BadCursor("cursor must be a value from next_cursor")
-    return int(cursor)
 
 
 # --- shapes -------------------------------------------------------------------------------------
@@ -169,10 +146,6 @@ class AssetUpdate(JsonBody):
     active: bool | None = Field(default=None, description="true brings a retired asset back")
 
 
-#: PATCH fields that may be left out but not set to null.
-NOT_NULL = ("name", "brick_class", "location_id", "criticality", "active")
-
-
 class HistoryItem(BaseModel):
     """One work order in an asset's history."""
 
@@ -206,7 +179,7 @@ class AssetHistory(BaseModel):
 
 
 def _etag(loc: Location) -> str:
-    return f'"{loc.version}"'
+    return etag(loc.version)
 
 
 # --- locations ----------------------------------------------------------------------------------
@@ -219,20 +192,14 @@ def list_locations(
     parent_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
     kind: Kind | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
-    cursor: Annotated[
-        str | None, Query(min_length=1, max_length=20, description="next_cursor of the last page")
-    ] = None,
+    cursor: IdCursor = None,
 ) -> LocationPage:
     """Locations by id, filtered by parent and kind."""
     rows = assets.list_locations(
-        session, parent_id=parent_id, kind=kind, after_id=_cursor(cursor), limit=limit + 1
+        session, parent_id=parent_id, kind=kind, after_id=read_id_cursor(cursor), limit=limit + 1
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return LocationPage(
-        items=[LocationOut.model_validate(r) for r in rows],
-        next_cursor=str(rows[-1].id) if more and rows else None,
-    )
+    page, nxt = split_page(rows, limit, lambda loc: id_cursor(loc.id))
+    return LocationPage(items=[LocationOut.model_validate(r) for r in page], next_cursor=nxt)
 
 
 @router.get("/locations/{location_id}", response_model=LocationOut, tags=["locations"])
@@ -240,9 +207,7 @@ def get_location(
     location_id: LocationId, session: SessionDep, _who: CurrentPrincipal, response: Response
 ) -> LocationOut:
     """One location; its ETag is its version, for If-Match on PATCH and DELETE."""
-    loc = assets.get_location(session, location_id)
-    if loc is None:
-        raise assets.LocationNotFound(location_id)
+    loc = assets.location(session, location_id=location_id)
     response.headers["ETag"] = _etag(loc)
     return LocationOut.model_validate(loc)
 
@@ -257,7 +222,6 @@ def create_location(
     body: LocationCreate, session: SessionDep, who: CurrentPrincipal, response: Response
 ) -> LocationOut:
     """A new location one level below its parent (admin, engineer)."""
-    _writer(who)
     loc = assets.create_location(
         session, who=who, kind=body.kind, name=body.name, parent_id=body.parent_id, code=body.code
     )
@@ -275,11 +239,7 @@ def update_location(
     if_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> LocationOut:
     """Rename, re-code or move a location made through the API; site.yaml's answer 409."""
-    _writer(who)
     changes = body.model_dump(exclude_unset=True)
-    for key in ("name", "code"):
-        if key in changes and changes[key] is None:
-            raise AppError(f"{key} cannot be null", status_code=422)
     loc = assets.update_location(
         session, who=who, location_id=location_id, changes=changes, if_match=if_match
     )
@@ -297,7 +257,6 @@ def delete_location(
     if_match: Annotated[str | None, Header(max_length=200)] = None,
 ) -> Response:
     """Remove an empty location made through the API (409 while it holds anything)."""
-    _writer(who)
     assets.delete_location(session, who=who, location_id=location_id, if_match=if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -312,7 +271,6 @@ def _asset_out(a: Asset) -> AssetDetail:
 @router.post("/assets", response_model=AssetDetail, status_code=status.HTTP_201_CREATED)
 def create_asset(body: AssetCreate, session: SessionDep, who: CurrentPrincipal) -> AssetDetail:
     """A new asset in a building, floor or room (admin, engineer)."""
-    _writer(who)
     return _asset_out(assets.create_asset(session, who=who, fields=body.model_dump()))
 
 
@@ -326,11 +284,7 @@ def update_asset(
 ) -> AssetDetail:
     """Change an asset. For a site asset, site.yaml owns its configuration fields (409); it may
     be placed in a location made through the API, and retired or brought back."""
-    _writer(who)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)
-    nulls = [k for k in NOT_NULL if k in changes and changes[k] is None]
-    if nulls:
-        raise AppError(f"{', '.join(nulls)} cannot be null", status_code=422)
     site = getattr(request.app.state, "site", None)
     return _asset_out(
         assets.update_asset(session, who=who, asset_id=asset_id, changes=changes, site=site)
@@ -342,7 +296,6 @@ def retire_asset(asset_id: AssetId, session: SessionDep, who: CurrentPrincipal) 
     """Retire an asset (admin, engineer): it is not deleted. It stays readable at GET
     /assets/{asset_id} with `active: false`, keeps its history and its work orders, and takes no
     new work orders; retiring it again answers the same. The answer is the retired asset."""
-    _writer(who)
     return _asset_out(assets.retire_asset(session, who=who, asset_id=asset_id))
 
 
@@ -352,13 +305,13 @@ def asset_history(
     session: SessionDep,
     who: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[
-        str | None, Query(min_length=1, max_length=20, description="next_cursor of the last page")
-    ] = None,
+    cursor: IdCursor = None,
 ) -> AssetHistory:
     """The asset's work orders, newest first, with labor, parts and other costs summed over all
     of them. A contractor sees only its own work orders, in the items and in the totals."""
-    h = assets.history(session, who=who, asset_id=asset_id, limit=limit, after_id=_cursor(cursor))
+    h = assets.history(
+        session, who=who, asset_id=asset_id, limit=limit, after_id=read_id_cursor(cursor)
+    )
     return AssetHistory(
         asset_id=h.asset.id,
         items=[
@@ -374,7 +327,7 @@ def asset_history(
             )
             for w in h.items
         ],
-        next_cursor=str(h.next_after) if h.next_after is not None else None,
+        next_cursor=id_cursor(h.next_after) if h.next_after is not None else None,
         totals=CostTotals.model_validate(h.totals),
     )
 
@@ -396,13 +349,6 @@ def qr_code(url: str) -> segno.QRCode:
     return segno.make_qr(url, error="m")
 
 
-def _must_asset(session: SessionDep, asset_id: str) -> Asset:
-    a = assets.get_asset(session, asset_id)
-    if a is None:
-        raise assets.AssetNotFound(asset_id)
-    return a
-
-
 QR_HEADERS = {"Cache-Control": "private, max-age=3600"}
 
 
@@ -419,7 +365,7 @@ def asset_qr_svg(
     scale: Annotated[int, Query(ge=1, le=40)] = 8,
 ) -> Response:
     """A QR code (SVG) for the asset's public report page."""
-    a = _must_asset(session, asset_id)
+    a = assets.asset(session, asset_id=asset_id)
     buf = io.BytesIO()
     qr_code(public_page_url(request, a.id)).save(
         buf, kind="svg", scale=scale, border=4, title=a.name
@@ -440,7 +386,7 @@ def asset_qr_png(
     scale: Annotated[int, Query(ge=1, le=40)] = 8,
 ) -> Response:
     """A QR code (PNG) for the asset's public report page."""
-    a = _must_asset(session, asset_id)
+    a = assets.asset(session, asset_id=asset_id)
     buf = io.BytesIO()
     qr_code(public_page_url(request, a.id)).save(buf, kind="png", scale=scale, border=4)
     return Response(buf.getvalue(), media_type="image/png", headers=QR_HEADERS)

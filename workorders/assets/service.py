@@ -1,5 +1,5 @@
-"""Locations (site > building > floor > room) and assets: their rules, their SQL and the
-mirror of site.yaml into them.
+"""Locations (site > building > floor > room) and assets: who may change them, their rules and
+the mirror of site.yaml into them (their SQL is in repository.py).
 
 site.yaml owns what it declares. At start-up `sync_assets` (workorders.orders.service) re-copies
 each site asset's configuration fields and `sync_locations` here re-creates the site's locations and
@@ -18,15 +18,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.site import SiteConfig
 from core import audit
 from core.auth.models import Role
 from core.auth.service import Principal
-from core.errors import AppError, Conflict, NotFound
-from workorders.orders.models import Asset, LaborEntry, Location, OtherCost, PartLine, WorkOrder
+from core.concurrency import check_if_match
+from core.errors import AppError, Conflict, Forbidden, NotFound
+from workorders.assets import repository
+from workorders.assets.repository import all_locations, get_asset, get_location, location_by_code
+from workorders.orders.models import Asset, Location, WorkOrder
 
 #: Levels of the hierarchy, top first; a child is always exactly one level below its parent.
 KINDS = ("site", "building", "floor", "room")
@@ -41,6 +43,10 @@ SITE_OWNED_ASSET_FIELDS = (
     "parent_meter_id",
     "sub_item",
 )
+#: Who may create, change and retire locations and assets.
+WRITERS = frozenset({Role.admin, Role.engineer})
+#: Asset fields an edit may leave out but not set to null.
+NOT_NULL = ("name", "brick_class", "location_id", "criticality", "active")
 #: Fields the audit log records for an asset.
 ASSET_AUDITED = (*SITE_OWNED_ASSET_FIELDS, "building_id", "location", "location_id", "active")
 LOCATION_AUDITED = ("parent_id", "kind", "code", "name", "source")
@@ -73,128 +79,6 @@ class OwnedBySite(Conflict):
 
 class InUse(Conflict):
     """The location still holds other locations or assets."""
-
-
-class StaleVersion(AppError):
-    """The If-Match version is not the current one."""
-
-    status_code = 412
-    error = "precondition_failed"
-
-
-# --- SQL ----------------------------------------------------------------------------------------
-
-
-def get_location(session: Session, location_id: int) -> Location | None:
-    """One location."""
-    return session.get(Location, location_id)
-
-
-def location_by_code(session: Session, code: str) -> Location | None:
-    """The location with this code."""
-    return session.scalars(select(Location).where(Location.code == code)).one_or_none()
-
-
-def list_locations(
-    session: Session,
-    *,
-    parent_id: int | None = None,
-    kind: str | None = None,
-    after_id: int | None = None,
-    limit: int = 100,
-) -> list[Location]:
-    """Locations by id, filtered by parent and kind."""
-    stmt = select(Location).order_by(Location.id)
-    if parent_id is not None:
-        stmt = stmt.where(Location.parent_id == parent_id)
-    if kind is not None:
-        stmt = stmt.where(Location.kind == kind)
-    if after_id is not None:
-        stmt = stmt.where(Location.id > after_id)
-    return list(session.scalars(stmt.limit(limit)))
-
-
-def all_locations(session: Session) -> dict[int, Location]:
-    """Every location by id (the hierarchy is small: a compound's buildings, floors and rooms)."""
-    return {loc.id: loc for loc in session.scalars(select(Location))}
-
-
-def count_children(session: Session, location_id: int) -> int:
-    """How many locations sit directly below this one."""
-    stmt = select(func.count()).select_from(Location).where(Location.parent_id == location_id)
-    return int(session.scalar(stmt) or 0)
-
-
-def count_assets_in(session: Session, location_id: int) -> int:
-    """How many assets (active or retired) stand in this location."""
-    stmt = select(func.count()).select_from(Asset).where(Asset.location_id == location_id)
-    return int(session.scalar(stmt) or 0)
-
-
-def get_asset(session: Session, asset_id: str) -> Asset | None:
-    """One asset, active or retired."""
-    return session.get(Asset, asset_id)
-
-
-def assets_by_id(session: Session, ids: Sequence[str]) -> dict[str, Asset]:
-    """The assets with these ids."""
-    if not ids:
-        return {}
-    return {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(list(ids))))}
-
-
-def asset_workorders(
-    session: Session,
-    asset_id: str,
-    *,
-    contractor_id: int | None,
-    after_id: int | None,
-    limit: int,
-    created_by: str | None = None,
-) -> list[WorkOrder]:
-    """An asset's work orders, newest first; only a contractor's own when contractor_id is set,
-    only those raised by created_by when that is."""
-    stmt = select(WorkOrder).where(WorkOrder.asset_id == asset_id).order_by(WorkOrder.id.desc())
-    if contractor_id is not None:
-        stmt = stmt.where(WorkOrder.contractor_id == contractor_id)
-    if created_by is not None:
-        stmt = stmt.where(WorkOrder.created_by == created_by)
-    if after_id is not None:
-        stmt = stmt.where(WorkOrder.id < after_id)
-    return list(session.scalars(stmt.limit(limit)))
-
-
-def asset_cost_totals(
-    session: Session, asset_id: str, *, contractor_id: int | None, created_by: str | None = None
-) -> dict[str, float | int]:
-    """Work-order count and labor, parts and other costs summed over an asset's work orders."""
-    scope = [WorkOrder.asset_id == asset_id]
-    if contractor_id is not None:
-        scope.append(WorkOrder.contractor_id == contractor_id)
-    if created_by is not None:
-        scope.append(WorkOrder.created_by == created_by)
-    count = session.scalar(select(func.count()).select_from(WorkOrder).where(*scope))
-    labor = session.scalar(
-        select(func.coalesce(func.sum(LaborEntry.hours * LaborEntry.rate), 0.0))
-        .join(WorkOrder, WorkOrder.id == LaborEntry.workorder_id)
-        .where(*scope)
-    )
-    parts = session.scalar(
-        select(func.coalesce(func.sum(PartLine.quantity * PartLine.unit_cost), 0.0))
-        .join(WorkOrder, WorkOrder.id == PartLine.workorder_id)
-        .where(*scope)
-    )
-    other = session.scalar(
-        select(func.coalesce(func.sum(OtherCost.amount), 0.0))
-        .join(WorkOrder, WorkOrder.id == OtherCost.workorder_id)
-        .where(*scope)
-    )
-    return {
-        "work_orders": int(count or 0),
-        "labor": float(labor or 0.0),
-        "parts": float(parts or 0.0),
-        "other": float(other or 0.0),
-    }
 
 
 # --- the hierarchy ------------------------------------------------------------------------------
@@ -275,19 +159,37 @@ def _audit(
     )
 
 
-def check_version(current: int, if_match: str | None) -> None:
-    """412 when an If-Match header names another version than the current one."""
-    if if_match is None:
-        return
-    wanted = {t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")}
-    if "*" not in wanted and str(current) not in wanted:
-        raise StaleVersion(
-            f"the location is at version {current}; reload it and retry",
-            detail={"version": current},
-        )
+def _writer(who: Principal) -> None:
+    if who.role not in WRITERS:
+        raise Forbidden(f"role {who.role} cannot change locations or assets")
+
+
+def _no_nulls(changes: Mapping[str, Any], fields: Sequence[str]) -> None:
+    nulls = [k for k in fields if k in changes and changes[k] is None]
+    if nulls:
+        raise AppError(f"{', '.join(nulls)} cannot be null", status_code=422)
 
 
 # --- locations ----------------------------------------------------------------------------------
+
+
+def list_locations(
+    session: Session,
+    *,
+    parent_id: int | None = None,
+    kind: str | None = None,
+    after_id: int | None = None,
+    limit: int = 100,
+) -> list[Location]:
+    """Locations by id, filtered by parent and kind."""
+    return repository.list_locations(
+        session, parent_id=parent_id, kind=kind, after_id=after_id, limit=limit
+    )
+
+
+def location(session: Session, *, location_id: int) -> Location:
+    """One location; LocationNotFound (404) when there is none."""
+    return _must_location(session, location_id)
 
 
 def create_location(
@@ -299,15 +201,15 @@ def create_location(
     parent_id: int | None = None,
     code: str | None = None,
 ) -> Location:
-    """A new location made by a person, one level below its parent."""
+    """A new location made by a person (admin, engineer), one level below its parent."""
+    _writer(who)
     parent = _must_parent(session, parent_id)
     _check_parent(kind, parent)
     code = code or f"loc-{secrets.token_hex(4)}"
     if location_by_code(session, code) is not None:
         raise Conflict(f"location code '{code}' is already taken")
     loc = Location(kind=kind, name=name, code=code, parent_id=parent_id, source="api")
-    session.add(loc)
-    session.flush()
+    repository.add(session, loc)
     _audit(
         session,
         who,
@@ -329,9 +231,14 @@ def update_location(
     changes: Mapping[str, Any],
     if_match: str | None = None,
 ) -> Location:
-    """Rename, re-code or move a location made through the API (site ones belong to site.yaml)."""
+    """Rename, re-code or move a location made through the API (admin, engineer); site ones
+    belong to site.yaml. 412 when `if_match` (the If-Match header) names another version."""
+    _writer(who)
+    for key in ("name", "code"):
+        if key in changes and changes[key] is None:
+            raise AppError(f"{key} cannot be null", status_code=422)
     loc = _must_location(session, location_id)
-    check_version(loc.version, if_match)
+    check_if_match(if_match, loc.version, what="the location")
     if loc.source == "site" and changes:
         raise OwnedBySite(
             f"location '{loc.code}' comes from site.yaml and is re-synced at every start; "
@@ -369,15 +276,17 @@ def update_location(
 def delete_location(
     session: Session, *, who: Principal, location_id: int, if_match: str | None = None
 ) -> None:
-    """Remove an empty location made through the API."""
+    """Remove an empty location made through the API (admin, engineer)."""
+    _writer(who)
     loc = _must_location(session, location_id)
-    check_version(loc.version, if_match)
+    check_if_match(if_match, loc.version, what="the location")
     if loc.source == "site":
         raise OwnedBySite(
             f"location '{loc.code}' comes from site.yaml and would come back at the next start; "
             "remove it there"
         )
-    children, assets = count_children(session, loc.id), count_assets_in(session, loc.id)
+    children = repository.count_children(session, loc.id)
+    assets = repository.count_assets_in(session, loc.id)
     if children or assets:
         raise InUse(
             f"location '{loc.code}' still holds {children} location(s) and {assets} asset(s)",
@@ -393,8 +302,7 @@ def delete_location(
         after=None,
         version=loc.version,
     )
-    session.delete(loc)
-    session.flush()
+    repository.delete_location(session, loc)
 
 
 # --- assets -------------------------------------------------------------------------------------
@@ -418,14 +326,23 @@ def _place(asset: Asset, loc: Location, index: Mapping[int, Location]) -> None:
 def _refresh_asset_paths(session: Session) -> None:
     """Re-derive every placed asset's building and location text (after a location changed)."""
     index = all_locations(session)
-    for asset in session.scalars(select(Asset).where(Asset.location_id.is_not(None))):
+    for asset in repository.placed_assets(session):
         loc = index.get(asset.location_id or 0)
         if loc is not None and any(x.kind == "building" for x in ancestry(loc, index)):
             _place(asset, loc, index)
 
 
+def asset(session: Session, *, asset_id: str) -> Asset:
+    """One asset, active or retired; AssetNotFound (404) when there is none."""
+    found = get_asset(session, asset_id)
+    if found is None:
+        raise AssetNotFound(asset_id)
+    return found
+
+
 def create_asset(session: Session, *, who: Principal, fields: Mapping[str, Any]) -> Asset:
-    """A new asset made by a person, standing in a building, floor or room."""
+    """A new asset made by a person (admin, engineer), standing in a building, floor or room."""
+    _writer(who)
     asset_id = fields["id"]
     if get_asset(session, asset_id) is not None:
         raise Conflict(f"asset '{asset_id}' already exists (retired assets keep their id)")
@@ -440,8 +357,7 @@ def create_asset(session: Session, *, who: Principal, fields: Mapping[str, Any])
     if asset.criticality is None:
         asset.criticality = "medium"
     _place(asset, loc, all_locations(session))
-    session.add(asset)
-    session.flush()
+    repository.add(session, asset)
     _audit(
         session,
         who,
@@ -478,8 +394,11 @@ def update_asset(
     changes: Mapping[str, Any],
     site: SiteConfig | None = None,
 ) -> Asset:
-    """Edit an asset. A site asset's configuration fields belong to site.yaml (409); it may only
-    be placed in a location made through the API, or back where site.yaml puts it."""
+    """Edit an asset (admin, engineer). A site asset's configuration fields belong to site.yaml
+    (409); it may only be placed in a location made through the API, or back where site.yaml
+    puts it."""
+    _writer(who)
+    _no_nulls(changes, NOT_NULL)
     asset = get_asset(session, asset_id)
     if asset is None:
         raise AssetNotFound(asset_id)
@@ -529,7 +448,9 @@ def update_asset(
 
 
 def retire_asset(session: Session, *, who: Principal, asset_id: str) -> Asset:
-    """Retire an asset: it keeps its history and its QR page says so, but takes no new work."""
+    """Retire an asset (admin, engineer): it keeps its history and its QR page says so, but
+    takes no new work."""
+    _writer(who)
     asset = get_asset(session, asset_id)
     if asset is None:
         raise AssetNotFound(asset_id)
@@ -571,12 +492,12 @@ def history(
     scope = who.contractor_scope
     # A requester sees only what they raised, here as in the work-order API.
     mine = who.username if who.role is Role.requester else None
-    rows = asset_workorders(
+    rows = repository.asset_workorders(
         session, asset_id, contractor_id=scope, created_by=mine, after_id=after_id, limit=limit + 1
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    totals = asset_cost_totals(session, asset_id, contractor_id=scope, created_by=mine)
+    totals = repository.asset_cost_totals(session, asset_id, contractor_id=scope, created_by=mine)
     totals["total"] = round(
         float(totals["labor"]) + float(totals["parts"]) + float(totals["other"]), 2
     )
@@ -632,8 +553,7 @@ def sync_locations(session: Session, site: SiteConfig) -> int:
         if loc is None:
             loc = Location(kind=sl.kind, code=sl.code, name=sl.name, source="site")
             loc.parent_id = parent.id if parent else None
-            session.add(loc)
-            session.flush()
+            repository.add(session, loc)
         else:
             if loc.kind != sl.kind:
                 raise Conflict(
@@ -651,7 +571,7 @@ def sync_locations(session: Session, site: SiteConfig) -> int:
         n += 1
     session.flush()
     index = all_locations(session)
-    for asset in assets_by_id(session, list(places)).values():
+    for asset in repository.assets_by_id(session, list(places)).values():
         current = index.get(asset.location_id) if asset.location_id is not None else None
         if current is not None and current.source == "api":
             _place(asset, current, index)  # a hand placement wins; sync_assets reset its text

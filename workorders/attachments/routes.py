@@ -13,16 +13,13 @@ from fastapi import APIRouter, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.orm import Session
 
 from core.auth.deps import CurrentPrincipal
-from core.auth.models import Role
-from core.auth.service import Principal
 from core.db import CommittingRoute, SessionDep
-from core.errors import Forbidden, NotFound
+from core.errors import NotFound
 from workorders.attachments import service as attachments
-from workorders.orders.models import Attachment, WorkOrder
-from workorders.orders.routes import WorkOrderId, load_visible
+from workorders.orders.models import Attachment
+from workorders.orders.routes import WorkOrderId
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["attachments"])
 AttachmentId = Annotated[int, Path(ge=1, le=2_147_483_647, description="attachment id")]
@@ -79,13 +76,6 @@ def _out(att: Attachment) -> AttachmentOut:
     )
 
 
-def _may_attach(session: Session, wo_id: int, who: Principal) -> WorkOrder:
-    wo = load_visible(session, wo_id, who)
-    if who.role is Role.requester and wo.created_by != who.username:
-        raise Forbidden("a requester may attach files only to work orders they raised")
-    return wo
-
-
 @router.post(
     "/workorders/{wo_id}/attachments",
     response_model=AttachmentOut,
@@ -100,7 +90,7 @@ async def upload_attachment(
     wo_id: WorkOrderId, request: Request, session: SessionDep, who: CurrentPrincipal
 ) -> AttachmentOut:
     """Attach a photo or PDF (multipart field 'file'). Its type is judged by its content."""
-    wo = await run_in_threadpool(_may_attach, session, wo_id, who)
+    wo = await run_in_threadpool(lambda: attachments.attachable(session, who=who, wo_id=wo_id))
     settings = request.app.state.settings
     store = attachments.root(settings)
     form = await attachments.receive(
@@ -126,8 +116,7 @@ def list_attachments(
     wo_id: WorkOrderId, session: SessionDep, who: CurrentPrincipal
 ) -> list[AttachmentOut]:
     """The work order's attachments, oldest first."""
-    load_visible(session, wo_id, who)
-    return [_out(a) for a in attachments.list_for(session, wo_id)]
+    return [_out(a) for a in attachments.list_for(session, who=who, wo_id=wo_id)]
 
 
 @router.get(
@@ -151,10 +140,7 @@ def download_attachment(
     who: CurrentPrincipal,
 ) -> FileResponse:
     """The file, with its type and name. Photos open in the browser; PDFs download."""
-    load_visible(session, wo_id, who)
-    att = attachments.get_for(session, wo_id, att_id)
-    if att is None:
-        raise NotFound(f"attachment {att_id} not found on work order {wo_id}")
+    att = attachments.get_for(session, who=who, wo_id=wo_id, att_id=att_id)
     path = attachments.path_of(attachments.root(request.app.state.settings), att)
     if path is None:
         raise NotFound(f"the file of attachment {att_id} is missing from the store")

@@ -26,16 +26,20 @@ import python_multipart
 from fastapi import Request
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import parse_options_header
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import ClientDisconnect
 
+from config.settings import DEFAULT_ATTACHMENT_MAX_BYTES, Settings
 from core import audit
+from core.auth.models import Role
 from core.auth.service import Principal
-from core.errors import AppError
+from core.errors import AppError, Forbidden, NotFound
+from workorders.attachments import repository
+from workorders.orders import service as orders
 from workorders.orders.models import Attachment, WorkOrder, WorkOrderEvent
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+#: The upload limit unless PLANTROOM_ATTACHMENT_MAX_BYTES says otherwise.
+DEFAULT_MAX_BYTES = DEFAULT_ATTACHMENT_MAX_BYTES
 #: Room for multipart framing and part headers on top of the file and text fields.
 FRAMING_ALLOWANCE = 64 * 1024
 HEAD_BYTES = 32
@@ -128,13 +132,12 @@ def safe_filename(name: str, kind: FileKind) -> str:
     return (stem or "attachment") + kind.ext
 
 
-def max_bytes(settings: Any) -> int:
-    """The upload limit in force: settings.attachment_max_bytes when set, else 10 MB."""
-    value = getattr(settings, "attachment_max_bytes", None)
-    return int(value) if value else DEFAULT_MAX_BYTES
+def max_bytes(settings: Settings) -> int:
+    """The upload limit in force (PLANTROOM_ATTACHMENT_MAX_BYTES, 10 MB unless set)."""
+    return settings.attachment_max_bytes
 
 
-def root(settings: Any) -> Path:
+def root(settings: Settings) -> Path:
     """Where attachments are stored: <data_dir>/attachments."""
     return Path(settings.data_dir) / "attachments"
 
@@ -353,16 +356,28 @@ def check_type(f: ReceivedFile, allowed: Collection[FileKind] = ALLOWED) -> File
 # --- storing and recording ----------------------------------------------------------------------
 
 
-def list_for(session: Session, wo_id: int) -> list[Attachment]:
-    """A work order's attachments, oldest first."""
-    stmt = select(Attachment).where(Attachment.workorder_id == wo_id).order_by(Attachment.id)
-    return list(session.scalars(stmt))
+def attachable(session: Session, *, who: Principal, wo_id: int) -> WorkOrder:
+    """The work order a caller may attach a file to: one it may see, and for a requester one
+    they raised (403 otherwise)."""
+    wo = orders.get_visible(session, who=who, wo_id=wo_id)
+    if who.role is Role.requester and wo.created_by != who.username:
+        raise Forbidden("a requester may attach files only to work orders they raised")
+    return wo
 
 
-def get_for(session: Session, wo_id: int, att_id: int) -> Attachment | None:
-    """One attachment of this work order."""
-    stmt = select(Attachment).where(Attachment.id == att_id, Attachment.workorder_id == wo_id)
-    return session.scalars(stmt).one_or_none()
+def list_for(session: Session, *, who: Principal, wo_id: int) -> list[Attachment]:
+    """The attachments of a work order the caller may see, oldest first."""
+    orders.get_visible(session, who=who, wo_id=wo_id)
+    return repository.list_for(session, wo_id)
+
+
+def get_for(session: Session, *, who: Principal, wo_id: int, att_id: int) -> Attachment:
+    """One attachment of a work order the caller may see; 404 when it has no such one."""
+    orders.get_visible(session, who=who, wo_id=wo_id)
+    att = repository.get_for(session, wo_id, att_id)
+    if att is None:
+        raise NotFound(f"attachment {att_id} not found on work order {wo_id}")
+    return att
 
 
 def path_of(store: Path, att: Attachment) -> Path | None:

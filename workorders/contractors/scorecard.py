@@ -523,7 +523,7 @@ def note_reported(
     if not card.ended:
         return None
     after = figures(card)
-    report = session.get(ScorecardReport, (card.contractor_id, card.month))
+    report = sla_repository.scorecard_report(session, card.contractor_id, card.month)
     if report is None:
         session.add(
             ScorecardReport(
@@ -590,7 +590,7 @@ def revise_reported(
     for report in sla_repository.scorecard_reports(session):
         if months is not None and (report.contractor_id, report.month) not in months:
             continue
-        org = session.get(Organisation, report.contractor_id)
+        org = sla_repository.organisation(session, report.contractor_id)
         if org is None:
             continue
         card = scorecard(

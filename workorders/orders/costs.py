@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.auth.models import Role
+from core.auth.service import Principal
 from core.errors import Conflict, Forbidden
 from workorders.orders import repository, service
 from workorders.orders.models import LaborEntry, OtherCost, PartLine, Status, WorkOrder
@@ -184,3 +185,72 @@ def add_cost(
         organisation_id=organisation_id,
     )
     return line
+
+
+# --- on behalf of a caller of the API -----------------------------------------------------------
+
+
+def _bookable(session: Session, who: Principal, wo_id: int) -> WorkOrder:
+    """The work order a caller books against: requesters are refused before it is looked at."""
+    service.refuse_requester(who)
+    return service.get_visible(session, who=who, wo_id=wo_id)
+
+
+def book_labor(
+    session: Session,
+    *,
+    who: Principal,
+    wo_id: int,
+    hours: float,
+    rate: float,
+    worker: str | None = None,
+    worked_at: dt.datetime | None = None,
+    note: str = "",
+) -> LaborEntry:
+    """`add_labor` on behalf of a caller who may see the work order: hours worked by `worker`,
+    the caller unless named (then linked to the caller's account)."""
+    wo = _bookable(session, who, wo_id)
+    return add_labor(
+        session,
+        wo=wo,
+        worker=worker or who.username,
+        user_id=who.user_id if worker in (None, who.username) else None,
+        hours=hours,
+        rate=rate,
+        worked_at=worked_at,
+        note=note,
+        **service.acting(who),
+    )
+
+
+def book_part(
+    session: Session,
+    *,
+    who: Principal,
+    wo_id: int,
+    part: str,
+    quantity: float,
+    unit_cost: float,
+    part_number: str = "",
+    unit: str = "pcs",
+) -> PartLine:
+    """`add_part` on behalf of a caller who may see the work order."""
+    wo = _bookable(session, who, wo_id)
+    return add_part(
+        session,
+        wo=wo,
+        part=part,
+        part_number=part_number,
+        quantity=quantity,
+        unit=unit,
+        unit_cost=unit_cost,
+        **service.acting(who),
+    )
+
+
+def book_cost(
+    session: Session, *, who: Principal, wo_id: int, description: str, amount: float
+) -> OtherCost:
+    """`add_cost` on behalf of a caller who may see the work order."""
+    wo = _bookable(session, who, wo_id)
+    return add_cost(session, wo=wo, description=description, amount=amount, **service.acting(who))

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Numeric, Select, and_, cast, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from core.auth.models import Organisation, User
 from workorders.orders.models import (
     OPEN_STATES,
     Asset,
@@ -102,7 +103,7 @@ def list_(
 
 
 def list_statement(q: ListQuery) -> Select[WorkOrder]:
-    """The SELECT behind list_ (exports stream it)."""
+    """The SELECT behind list_."""
     desc = q.sort.startswith("-")
     key = SORTS[q.sort.lstrip("-")]
     stmt = select(WorkOrder).options(joinedload(WorkOrder.asset))
@@ -180,6 +181,16 @@ def alert_key(rule_id: str, asset_id: str) -> str:
 def add_event(session: Session, event: WorkOrderEvent) -> None:
     """Append a timeline entry."""
     session.add(event)
+
+
+def organisation(session: Session, org_id: int) -> Organisation | None:
+    """One organisation (a contractor, or the owner's own)."""
+    return session.get(Organisation, org_id)
+
+
+def user(session: Session, user_id: int) -> User | None:
+    """One user account."""
+    return session.get(User, user_id)
 
 
 def get_asset(session: Session, asset_id: str) -> Asset | None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import datetime as dt
 import io
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,14 +12,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from core import audit, changes
+from core import audit, changes, pagination
 from core.auth.deps import CurrentPrincipal
-from core.auth.models import Role
 from core.auth.service import Principal
-from core.concurrency import check_if_match, etag, none_match, set_etag
+from core.concurrency import etag, none_match, set_etag
 from core.db import CommittingRoute, Database, SessionDep, utcnow
-from core.errors import AppError, Forbidden, NotFound
+from core.errors import AppError, NotFound
 from core.isotime import instant
+from core.pagination import BadCursor as BadCursor  # workorders.webhooks.routes imports it here
 from core.pagination import Cursor
 from core.response_cache import CachedRoute, ResponseCache
 from workorders.orders import costs, repository, service
@@ -61,7 +59,6 @@ from workorders.orders.schemas import (
 from workorders.sla import service as sla_service
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["work orders"])
-CREATORS = {Role.admin, Role.engineer, Role.technician, Role.requester}
 #: Work-order ids are 32-bit database integers on PostgreSQL.
 WorkOrderId = Annotated[int, Path(ge=1, le=2_147_483_647, description="work order id")]
 #: Most rows one export returns; narrow the filters for more.
@@ -82,21 +79,6 @@ _CONCURRENCY: dict[int | str, dict[str, Any]] = {
     412: {"description": "If-Match named a version that is no longer current"},
     **_NOT_FOUND,
 }
-
-
-class BadCursor(AppError):
-    """The cursor is not one this API handed out."""
-
-    status_code = 400
-    error = "bad_cursor"
-
-
-def visible_scope(who: Principal) -> dict[str, Any]:
-    """What a caller may see: a contractor its own organisation's work, a requester its own."""
-    return {
-        "contractor_id": who.contractor_scope,
-        "created_by": who.username if who.role is Role.requester else None,
-    }
 
 
 def to_out(wo: WorkOrder, who: Principal) -> WorkOrderOut:
@@ -144,14 +126,6 @@ def to_out(wo: WorkOrder, who: Principal) -> WorkOrderOut:
     )
 
 
-def load_visible(session: Session, wo_id: int, who: Principal) -> WorkOrder:
-    """The work order if the caller may see it; else 404, whether or not it exists."""
-    wo = repository.get(session, wo_id, **visible_scope(who))
-    if wo is None:
-        raise service.WorkOrderNotFound(wo_id)
-    return wo
-
-
 def _detail(session: Session, wo: WorkOrder, who: Principal, response: Response) -> WorkOrderDetail:
     labor, parts, other = repository.cost_lines(session, wo.id)
     set_etag(response, wo.version)
@@ -193,28 +167,11 @@ def _clocks(session: Session, wo: WorkOrder) -> list[SlaClock]:
 
 def _reload(session: Session, wo_id: int, who: Principal, response: Response) -> WorkOrderDetail:
     session.expire_all()
-    return _detail(session, load_visible(session, wo_id, who), who, response)
+    return _detail(session, service.get_visible(session, who=who, wo_id=wo_id), who, response)
 
 
-def _acting(who: Principal) -> dict[str, Any]:
-    return {"actor": who.username, "role": who.role, "organisation_id": who.organisation_id}
-
-
-def _policy(
-    request: Request,
-    session: Session,
-    *,
-    priority: str,
-    contractor_id: int | None,
-    type_: str,
-) -> dict[str, Any] | None:
-    return sla_service.choose_policy(
-        request.app.state.site,
-        priority=priority,
-        contractor_id=contractor_id,
-        type_=type_,
-        session=session,
-    )
+def _if_match(request: Request) -> str | None:
+    return request.headers.get("if-match")
 
 
 # --- lists and exports --------------------------------------------------------------------------
@@ -222,15 +179,13 @@ def _policy(
 
 def _encode_cursor(sort: str, value: Any, wo_id: int) -> str:
     raw = value.isoformat() if isinstance(value, dt.datetime) else value
-    return base64.urlsafe_b64encode(json.dumps([sort, raw, wo_id]).encode()).decode().rstrip("=")
+    return pagination.encode([sort, raw, wo_id])
 
 
 def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
-    try:
-        got_sort, raw, wo_id = json.loads(
-            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        )
-        if got_sort != sort or type(wo_id) is not int or not 1 <= wo_id <= 2**31 - 1:
+    def read(values: Any) -> tuple[Any, int]:
+        got_sort, raw, wo_id = values
+        if got_sort != sort or type(wo_id) is not int or not 1 <= wo_id <= pagination.MAX_ID:
             raise ValueError(sort)
         name = sort.lstrip("-")
         if name in ("created_at", "updated_at", "due"):
@@ -243,10 +198,10 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         else:
             value = wo_id
         return value, wo_id
-    except (ValueError, TypeError, UnicodeDecodeError, OverflowError) as exc:
-        raise BadCursor(
-            "cursor must be a next_cursor value from a list with the same sort",
-        ) from exc
+
+    return pagination.decode(
+        cursor, read, message="cursor must be a next_cursor value from a list with the same sort"
+    )
 
 
 async def list_query(  # async: no I/O, so no hop to a worker thread
@@ -291,13 +246,7 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
                 value.astimezone(dt.UTC)
         except OverflowError:
             raise AppError(f"{name} is out of range", status_code=422) from None
-    scope = visible_scope(who)
-    if scope["contractor_id"] is not None:
-        if contractor_id is not None and contractor_id != scope["contractor_id"]:
-            contractor_id = -1  # another contractor's list is simply empty
-        else:
-            contractor_id = scope["contractor_id"]
-    return ListQuery(
+    query = ListQuery(
         statuses=statuses,
         priorities=[str(p) for p in priority] if priority else None,
         types=[str(t) for t in type_] if type_ else None,
@@ -305,13 +254,13 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
         asset_id=asset_id,
         contractor_id=contractor_id,
         assignee_id=assignee_id,
-        created_by=scope["created_by"],
         text=q,
         created_from=created_from,
         created_to=created_to,
         sort=sort,
         after=_decode_cursor(cursor, sort) if cursor else None,
     )
+    return service.visible_query(who, query)
 
 
 ListQueryDep = Annotated[ListQuery, Depends(list_query)]
@@ -402,8 +351,7 @@ EXPORT_COLUMNS = (
 )
 def export_workorders(session: SessionDep, who: CurrentPrincipal, query: ListQueryDep) -> Any:
     """The caller's visible work orders as CSV, with the same filters as the list."""
-    stmt = repository.list_statement(query).limit(EXPORT_LIMIT)
-    rows = list(session.scalars(stmt))
+    rows = repository.list_(session, query=query, limit=EXPORT_LIMIT)
 
     def lines() -> Iterator[str]:
         buf = io.StringIO()
@@ -442,7 +390,7 @@ def get_workorder(
     who: CurrentPrincipal,
 ) -> Any:
     """One work order with its timeline and costs; its ETag is its version."""
-    wo = load_visible(session, wo_id, who)
+    wo = service.get_visible(session, who=who, wo_id=wo_id)
     tag = etag(wo.version)
     if none_match(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
@@ -459,39 +407,21 @@ def create_workorder(
 ) -> WorkOrderDetail:
     """Raise a work order by hand (requesters raise requests). Send an Idempotency-Key when a
     retry might repeat it."""
-    if who.role not in CREATORS:
-        raise Forbidden(f"role {who.role} cannot create work orders")
-    requester = who.role is Role.requester
-    if requester and (body.assignee_id or body.contractor_id or body.checklist):
-        raise Forbidden("a requester cannot assign work or set a checklist")
-    if (body.assignee_id or body.contractor_id) and who.role not in (Role.admin, Role.engineer):
-        raise Forbidden(f"role {who.role} cannot assign work orders")
-    origin = Origin.request if requester else Origin(body.origin)
-    type_ = WorkOrderType.request if requester else body.type
-    wo = service.create(
+    wo = service.raise_by_hand(
         session,
+        who=who,
+        site=request.app.state.site,
         title=body.title,
         description=body.description,
         priority=body.priority,
         asset_id=body.asset_id,
-        origin=origin,
-        type_=type_,
+        origin=body.origin,
+        type_=body.type,
         checklist=body.checklist,
-        sla_policy=_policy(
-            request, session, priority=body.priority, contractor_id=body.contractor_id, type_=type_
-        ),
+        assignee_id=body.assignee_id,
+        contractor_id=body.contractor_id,
         at=body.at,
-        **_acting(who),
     )
-    if body.assignee_id or body.contractor_id:
-        service.assign(
-            session,
-            wo=wo,
-            assignee_id=body.assignee_id,
-            contractor_id=body.contractor_id,
-            at=body.at,
-            **_acting(who),
-        )
     response.headers["Location"] = f"/api/v1/workorders/{wo.id}"
     return _reload(session, wo.id, who, response)
 
@@ -506,20 +436,16 @@ def update_workorder(
     who: CurrentPrincipal,
 ) -> WorkOrderDetail:
     """Change fields. Send If-Match with the ETag you loaded: 412 if it changed since."""
-    wo = load_visible(session, wo_id, who)
-    check_if_match(request, wo.version)
     changes = body.model_dump(exclude_unset=True)
     changes = {k: (str(v) if k in ("priority", "type") else v) for k, v in changes.items()}
-    policy: Any = "keep"
-    if "priority" in changes or "type" in changes:
-        policy = _policy(
-            request,
-            session,
-            priority=changes.get("priority", wo.priority),
-            contractor_id=wo.contractor_id,
-            type_=changes.get("type", wo.type),
-        )
-    service.update(session, wo=wo, changes=changes, sla_policy=policy, **_acting(who))
+    service.edit(
+        session,
+        who=who,
+        wo_id=wo_id,
+        changes=changes,
+        if_match=_if_match(request),
+        site=request.app.state.site,
+    )
     return _reload(session, wo_id, who, response)
 
 
@@ -534,18 +460,17 @@ def change_status(
 ) -> WorkOrderDetail:
     """Move a work order to another state; 409 lists the allowed ones when it may not go there.
     on_hold needs a reason. `at` records when it happened, for changes synced late."""
-    wo = load_visible(session, wo_id, who)
-    check_if_match(request, wo.version)
-    service.change_status(
+    service.move(
         session,
-        wo=wo,
+        who=who,
+        wo_id=wo_id,
+        if_match=_if_match(request),
         target=body.status,
         note=body.note,
         reason=body.reason,
         at=body.at,
         cause_code=body.cause_code,
         resolution_code=body.resolution_code,
-        **_acting(who),
     )
     return _reload(session, wo_id, who, response)
 
@@ -560,28 +485,17 @@ def assign_workorder(
     who: CurrentPrincipal,
 ) -> WorkOrderDetail:
     """Give the work order to a person and/or a contractor."""
-    wo = load_visible(session, wo_id, who)
-    check_if_match(request, wo.version)
-    policy: Any = "keep"
-    if body.contractor_id != wo.contractor_id:
-        policy = _policy(
-            request, session, priority=wo.priority, contractor_id=body.contractor_id, type_=wo.type
-        )
-    service.assign(
+    service.hand_over(
         session,
-        wo=wo,
+        who=who,
+        wo_id=wo_id,
+        if_match=_if_match(request),
         assignee_id=body.assignee_id,
         contractor_id=body.contractor_id,
-        sla_policy=policy,
         at=body.at,
-        **_acting(who),
+        site=request.app.state.site,
     )
     return _reload(session, wo_id, who, response)
-
-
-def _worker(who: Principal) -> None:
-    if who.role is Role.requester:
-        raise Forbidden("a requester cannot change a work order; add a comment instead")
 
 
 @router.post(
@@ -598,8 +512,7 @@ def add_comment(
     who: CurrentPrincipal,
 ) -> WorkOrderDetail:
     """Add a comment to the timeline (no If-Match: comments never conflict)."""
-    wo = load_visible(session, wo_id, who)
-    service.comment(session, wo=wo, text=body.text, at=body.at, **_acting(who))
+    service.add_comment(session, who=who, wo_id=wo_id, text=body.text, at=body.at)
     return _reload(session, wo_id, who, response)
 
 
@@ -618,17 +531,15 @@ def record_check(
     who: CurrentPrincipal,
 ) -> WorkOrderDetail:
     """Record the result of checklist item `index` (from 0)."""
-    _worker(who)
-    wo = load_visible(session, wo_id, who)
-    check_if_match(request, wo.version)
-    service.check_item(
+    service.record_check(
         session,
-        wo=wo,
+        who=who,
+        wo_id=wo_id,
+        if_match=_if_match(request),
         index=index,
         done=body.done,
         result=body.result,
         at=body.at,
-        **_acting(who),
     )
     return _reload(session, wo_id, who, response)
 
@@ -647,18 +558,15 @@ def add_labor(
     who: CurrentPrincipal,
 ) -> WorkOrderDetail:
     """Book hours worked, at a rate."""
-    _worker(who)
-    wo = load_visible(session, wo_id, who)
-    costs.add_labor(
+    costs.book_labor(
         session,
-        wo=wo,
-        worker=body.worker or who.username,
-        user_id=who.user_id if body.worker in (None, who.username) else None,
+        who=who,
+        wo_id=wo_id,
+        worker=body.worker,
         hours=body.hours,
         rate=body.rate,
         worked_at=body.worked_at,
         note=body.note,
-        **_acting(who),
     )
     return _reload(session, wo_id, who, response)
 
@@ -673,17 +581,15 @@ def add_part(
     wo_id: WorkOrderId, body: PartIn, response: Response, session: SessionDep, who: CurrentPrincipal
 ) -> WorkOrderDetail:
     """Book parts or materials used."""
-    _worker(who)
-    wo = load_visible(session, wo_id, who)
-    costs.add_part(
+    costs.book_part(
         session,
-        wo=wo,
+        who=who,
+        wo_id=wo_id,
         part=body.part,
         part_number=body.part_number,
         quantity=body.quantity,
         unit=body.unit,
         unit_cost=body.unit_cost,
-        **_acting(who),
     )
     return _reload(session, wo_id, who, response)
 
@@ -698,9 +604,7 @@ def add_cost(
     wo_id: WorkOrderId, body: CostIn, response: Response, session: SessionDep, who: CurrentPrincipal
 ) -> WorkOrderDetail:
     """Book another cost."""
-    _worker(who)
-    wo = load_visible(session, wo_id, who)
-    costs.add_cost(session, wo=wo, description=body.description, amount=body.amount, **_acting(who))
+    costs.book_cost(session, who=who, wo_id=wo_id, description=body.description, amount=body.amount)
     return _reload(session, wo_id, who, response)
 
 
@@ -712,10 +616,7 @@ def workorder_audit(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[AuditOut]:
     """Who changed what and when, with the values before and after, oldest first."""
-    if who.role is Role.requester:
-        raise Forbidden("requesters cannot read the audit log")
-    load_visible(session, wo_id, who)
-    rows = audit.entries(session, entity="work_order", entity_id=wo_id, limit=limit)
+    rows = service.audit_trail(session, who=who, wo_id=wo_id, limit=limit)
     return [AuditOut.model_validate(r) for r in rows]
 
 

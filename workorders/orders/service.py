@@ -5,16 +5,21 @@ Services take a session and never commit; the caller's unit of work does.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import enum
 import functools
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alerts import repository as alerts_repo
 from config.site import SiteConfig
 from core import audit
-from core.auth.models import Organisation, Role, User
+from core.audit import AuditEntry
+from core.auth.models import Role
+from core.auth.service import Principal
+from core.concurrency import check_if_match
 from core.errors import AppError, Conflict, Forbidden, NotFound
 from workorders.orders import repository
 from workorders.orders.models import (
@@ -28,6 +33,7 @@ from workorders.orders.models import (
     WorkOrderEvent,
     WorkOrderType,
 )
+from workorders.sla import service as sla_service
 from workorders.webhooks import service as webhooks
 
 S = Status
@@ -53,6 +59,20 @@ ROLE_TARGETS: dict[Role, frozenset[Status]] = {
 }
 #: Two alerts on one asset and rule this close together suggest the first fix did not hold.
 RECALL_WINDOW = dt.timedelta(days=30)
+#: Who may raise a work order by hand (a requester raises requests).
+CREATORS = frozenset({Role.admin, Role.engineer, Role.technician, Role.requester})
+
+
+class _Keep(enum.Enum):
+    """The type of KEEP: one member, so that type checkers tell it from a policy."""
+
+    KEEP = "keep"
+
+
+#: An edit or an assignment that leaves the work order's SLA policy as it is.
+KEEP: Final = _Keep.KEEP
+#: A new SLA policy snapshot (sla.service.choose_policy), None for none, or KEEP.
+PolicyChange = dict[str, Any] | None | Literal[_Keep.KEEP]
 
 
 class WorkOrderNotFound(NotFound):
@@ -246,8 +266,6 @@ def recorded(
         action_at=action_at,
     )
     if wo.sla_policy or wo.response_due_at or wo.resolution_due_at:  # set, or just cleared
-        from workorders.sla import service as sla_service
-
         sla_service.refresh(session, wo, now=now or dt.datetime.now(dt.UTC))
     if event:
         webhooks.enqueue(
@@ -444,12 +462,13 @@ def update(
     actor: str,
     role: str,
     organisation_id: int | None = None,
-    sla_policy: dict[str, Any] | Literal["keep"] | None = "keep",
+    sla_policy: PolicyChange = KEEP,
 ) -> WorkOrder:
     """Edit a work order's fields; each field has roles allowed to change it (403 otherwise).
 
     `checklist` is a list of item texts: items kept by text keep their results. A new
-    `sla_policy` (chosen by the caller when priority changes) replaces the old one.
+    `sla_policy` (see `edit`: chosen again when the priority or the type changes) replaces the
+    old one; KEEP leaves it.
     """
     who = Role(role)
     refused = sorted(k for k in changes if who not in EDITABLE.get(k, frozenset()))
@@ -469,7 +488,7 @@ def update(
             old = {i["item"]: i for i in (wo.checklist or [])}
             value = [old.get(text, checklist_item(text)) for text in value] if value else None
         setattr(wo, key, value)
-    if sla_policy != "keep":
+    if sla_policy is not KEEP:
         wo.sla_policy = sla_policy
     wo.updated_at = dt.datetime.now(dt.UTC)
     session.add(_event(wo, "edited", actor, "", {"fields": sorted(changes)}))
@@ -496,7 +515,7 @@ def assign(
     actor: str,
     role: str,
     organisation_id: int | None = None,
-    sla_policy: dict[str, Any] | Literal["keep"] | None = "keep",
+    sla_policy: PolicyChange = KEEP,
     at: dt.datetime | None = None,
 ) -> WorkOrder:
     """Give a work order to a person and/or a contractor; a new one moves to assigned.
@@ -511,11 +530,11 @@ def assign(
     if who is Role.contractor and contractor_id != organisation_id:
         raise Forbidden("a contractor assigns only within its own organisation")
     if contractor_id is not None:
-        org = session.get(Organisation, contractor_id)
+        org = repository.organisation(session, contractor_id)
         if org is None or org.kind != "contractor" or not org.active:
             raise NotAssignable(f"organisation {contractor_id} is not an active contractor")
     if assignee_id is not None:
-        user = session.get(User, assignee_id)
+        user = repository.user(session, assignee_id)
         # A contractor learns nothing of people outside its own firm: they answer as missing.
         if who is Role.contractor and user is not None and user.organisation_id != organisation_id:
             user = None
@@ -534,7 +553,7 @@ def assign(
     snap = snapshot(wo)
     wo.assignee_id = assignee_id
     wo.contractor_id = contractor_id
-    if sla_policy != "keep":
+    if sla_policy is not KEEP:
         wo.sla_policy = sla_policy
     wo.updated_at = clock
     data = {"assignee_id": assignee_id, "contractor_id": contractor_id}
@@ -640,6 +659,269 @@ def check_item(
     return wo
 
 
+# --- on behalf of a caller of the API -----------------------------------------------------------
+
+
+def visible_scope(who: Principal) -> dict[str, Any]:
+    """What a caller may see: a contractor its own organisation's work, a requester its own."""
+    return {
+        "contractor_id": who.contractor_scope,
+        "created_by": who.username if who.role is Role.requester else None,
+    }
+
+
+def visible_query(who: Principal, query: repository.ListQuery) -> repository.ListQuery:
+    """A list's filters narrowed to what the caller may see: a contractor asking for another
+    contractor's work gets an empty list, a requester only what they raised."""
+    scope = visible_scope(who)
+    contractor_id = query.contractor_id
+    if scope["contractor_id"] is not None:
+        if contractor_id is not None and contractor_id != scope["contractor_id"]:
+            contractor_id = -1  # another contractor's list is simply empty
+        else:
+            contractor_id = scope["contractor_id"]
+    return dataclasses.replace(query, contractor_id=contractor_id, created_by=scope["created_by"])
+
+
+def get_visible(session: Session, *, who: Principal, wo_id: int) -> WorkOrder:
+    """The work order if the caller may see it; else 404, whether or not it exists."""
+    wo = repository.get(session, wo_id, **visible_scope(who))
+    if wo is None:
+        raise WorkOrderNotFound(wo_id)
+    return wo
+
+
+def refuse_requester(who: Principal) -> None:
+    """403 for a requester, who may raise and comment on work but change none of it."""
+    if who.role is Role.requester:
+        raise Forbidden("a requester cannot change a work order; add a comment instead")
+
+
+def acting(who: Principal) -> dict[str, Any]:
+    """The actor, role and organisation the services record a caller's changes under."""
+    return {"actor": who.username, "role": who.role, "organisation_id": who.organisation_id}
+
+
+def sla_terms(
+    session: Session,
+    site: sla_service.Policies,
+    *,
+    priority: str,
+    contractor_id: int | None,
+    type_: str,
+) -> dict[str, Any] | None:
+    """The SLA policy snapshot a work order of this priority, contractor and type is held to
+    under the site's policies: the one place work orders choose it (sla.service.choose_policy)."""
+    return sla_service.choose_policy(
+        site, priority=priority, contractor_id=contractor_id, type_=type_, session=session
+    )
+
+
+def raise_by_hand(
+    session: Session,
+    *,
+    who: Principal,
+    site: sla_service.Policies,
+    title: str,
+    description: str = "",
+    priority: Priority = Priority.P3,
+    asset_id: str | None = None,
+    origin: Origin = Origin.manual,
+    type_: str = "corrective",
+    checklist: list[str] | None = None,
+    assignee_id: int | None = None,
+    contractor_id: int | None = None,
+    at: dt.datetime | None = None,
+) -> WorkOrder:
+    """A work order raised through the API, under the site's SLA terms, and assigned when it
+    names someone. A requester raises a request, and may neither assign it nor set a checklist;
+    only admins and engineers assign."""
+    if who.role not in CREATORS:
+        raise Forbidden(f"role {who.role} cannot create work orders")
+    requester = who.role is Role.requester
+    if requester and (assignee_id or contractor_id or checklist):
+        raise Forbidden("a requester cannot assign work or set a checklist")
+    if (assignee_id or contractor_id) and who.role not in (Role.admin, Role.engineer):
+        raise Forbidden(f"role {who.role} cannot assign work orders")
+    origin = Origin.request if requester else Origin(origin)
+    type_ = WorkOrderType.request if requester else type_
+    wo = create(
+        session,
+        title=title,
+        description=description,
+        priority=priority,
+        asset_id=asset_id,
+        origin=origin,
+        type_=type_,
+        checklist=checklist,
+        sla_policy=sla_terms(
+            session, site, priority=priority, contractor_id=contractor_id, type_=type_
+        ),
+        at=at,
+        **acting(who),
+    )
+    if assignee_id or contractor_id:
+        assign(
+            session,
+            wo=wo,
+            assignee_id=assignee_id,
+            contractor_id=contractor_id,
+            at=at,
+            **acting(who),
+        )
+    return wo
+
+
+def report(
+    session: Session,
+    *,
+    site: sla_service.Policies,
+    title: str,
+    description: str,
+    asset_id: str,
+    reporter_contact: str | None,
+    actor: str,
+) -> WorkOrder:
+    """A problem reported by someone with no account (the public report page): a P3 request
+    under the site's SLA terms for requests."""
+    return create(
+        session,
+        title=title,
+        actor=actor,
+        description=description,
+        priority=Priority.P3,
+        asset_id=asset_id,
+        origin=Origin.request,
+        type_="request",
+        reporter_contact=reporter_contact,
+        role=actor,
+        sla_policy=sla_terms(
+            session, site, priority=Priority.P3, contractor_id=None, type_="request"
+        ),
+    )
+
+
+def edit(
+    session: Session,
+    *,
+    who: Principal,
+    wo_id: int,
+    changes: dict[str, Any],
+    if_match: str | None,
+    site: sla_service.Policies,
+) -> WorkOrder:
+    """`update` on behalf of a caller who may see the work order, guarded by If-Match (412);
+    a new priority or type puts it under the site's SLA terms for them."""
+    wo = get_visible(session, who=who, wo_id=wo_id)
+    check_if_match(if_match, wo.version)
+    policy: PolicyChange = KEEP
+    if "priority" in changes or "type" in changes:
+        policy = sla_terms(
+            session,
+            site,
+            priority=changes.get("priority", wo.priority),
+            contractor_id=wo.contractor_id,
+            type_=changes.get("type", wo.type),
+        )
+    return update(session, wo=wo, changes=changes, sla_policy=policy, **acting(who))
+
+
+def move(
+    session: Session,
+    *,
+    who: Principal,
+    wo_id: int,
+    if_match: str | None,
+    target: str,
+    note: str = "",
+    reason: str | None = None,
+    at: dt.datetime | None = None,
+    cause_code: str | None = None,
+    resolution_code: str | None = None,
+) -> WorkOrder:
+    """`change_status` on behalf of a caller who may see the work order, guarded by If-Match."""
+    wo = get_visible(session, who=who, wo_id=wo_id)
+    check_if_match(if_match, wo.version)
+    return change_status(
+        session,
+        wo=wo,
+        target=target,
+        note=note,
+        reason=reason,
+        at=at,
+        cause_code=cause_code,
+        resolution_code=resolution_code,
+        **acting(who),
+    )
+
+
+def hand_over(
+    session: Session,
+    *,
+    who: Principal,
+    wo_id: int,
+    if_match: str | None,
+    assignee_id: int | None,
+    contractor_id: int | None,
+    at: dt.datetime | None,
+    site: sla_service.Policies,
+) -> WorkOrder:
+    """`assign` on behalf of a caller who may see the work order, guarded by If-Match; a new
+    contractor puts it under the site's SLA terms for that contractor."""
+    wo = get_visible(session, who=who, wo_id=wo_id)
+    check_if_match(if_match, wo.version)
+    policy: PolicyChange = KEEP
+    if contractor_id != wo.contractor_id:
+        policy = sla_terms(
+            session, site, priority=wo.priority, contractor_id=contractor_id, type_=wo.type
+        )
+    return assign(
+        session,
+        wo=wo,
+        assignee_id=assignee_id,
+        contractor_id=contractor_id,
+        sla_policy=policy,
+        at=at,
+        **acting(who),
+    )
+
+
+def add_comment(
+    session: Session, *, who: Principal, wo_id: int, text: str, at: dt.datetime | None
+) -> WorkOrderEvent:
+    """`comment` on behalf of a caller who may see the work order (no If-Match: comments never
+    conflict)."""
+    wo = get_visible(session, who=who, wo_id=wo_id)
+    return comment(session, wo=wo, text=text, at=at, **acting(who))
+
+
+def record_check(
+    session: Session,
+    *,
+    who: Principal,
+    wo_id: int,
+    if_match: str | None,
+    index: int,
+    done: bool | None,
+    result: str,
+    at: dt.datetime | None,
+) -> WorkOrder:
+    """`check_item` on behalf of a caller who may see the work order, guarded by If-Match;
+    requesters are refused before the work order is looked at."""
+    refuse_requester(who)
+    wo = get_visible(session, who=who, wo_id=wo_id)
+    check_if_match(if_match, wo.version)
+    return check_item(session, wo=wo, index=index, done=done, result=result, at=at, **acting(who))
+
+
+def audit_trail(session: Session, *, who: Principal, wo_id: int, limit: int) -> list[AuditEntry]:
+    """Who changed what on a work order the caller may see, oldest first; not for requesters."""
+    if who.role is Role.requester:
+        raise Forbidden("requesters cannot read the audit log")
+    get_visible(session, who=who, wo_id=wo_id)
+    return audit.entries(session, entity="work_order", entity_id=wo_id, limit=limit)
+
+
 class FixNotProven(Conflict):
     """Verifying an alert's work order before the signal has stayed back in range long enough."""
 
@@ -650,8 +932,6 @@ def _check_fix_held(session: Session, wo: WorkOrder, now: dt.datetime) -> None:
     if wo.origin != Origin.alert or not wo.rule_id or not wo.asset_id:
         return
     verify_for = float((wo.trigger or {}).get("verify_for") or 0)
-    from alerts import repository as alerts_repo  # alerts import this module, not the reverse
-
     live = alerts_repo.live_for(session, wo.rule_id, wo.asset_id)
     if live is not None and live.state in ("pending", "firing", "nodata", "error"):
         raise FixNotProven(
@@ -668,165 +948,6 @@ def _check_fix_held(session: Session, wo: WorkOrder, now: dt.datetime) -> None:
             f"{wo.rule_id} has been back in range for {held:.0f} s of the {verify_for:.0f} s "
             "needed before this work order can be verified"
         )
-
-
-def open_parent(
-    session: Session, *, title: str, priority: str, trigger: dict[str, Any], at: dt.datetime
-) -> WorkOrder:
-    """A parent work order standing for many alerts at once (an alert storm)."""
-    wo = WorkOrder(
-        title=title,
-        priority=priority,
-        origin=Origin.alert,
-        type="corrective",
-        trigger=trigger,
-        alert_count=0,
-        status=Status.new,
-        created_at=at,
-        updated_at=at,
-        created_by="alerts",
-    )
-    session.add(wo)
-    session.add(_event(wo, "created", "alerts", title, {"trigger": trigger}, ts=at))
-    session.flush()
-    return wo
-
-
-def link_alert(
-    session: Session,
-    wo: WorkOrder,
-    *,
-    title: str,
-    priority: str,
-    data: dict[str, Any],
-    at: dt.datetime,
-) -> None:
-    """Count one more alert against a parent work order, on its timeline."""
-    wo.alert_count += 1
-    wo.updated_at = at
-    if _rank(priority) < _rank(wo.priority):
-        wo.priority = priority
-    session.add(_event(wo, "alert_linked", "alerts", title, data, ts=at))
-
-
-def open_from_alert(
-    session: Session,
-    *,
-    asset_id: str,
-    rule_id: str,
-    title: str,
-    priority: str,
-    trigger: dict[str, Any],
-    at: dt.datetime,
-    type_: str = "corrective",
-    sla_policy: dict[str, Any] | None = None,
-) -> tuple[WorkOrder, bool]:
-    """Open the work order for an alert, or add the re-fire to the one already open.
-
-    Returns (work order, created). The unique dedup key makes the database the referee when
-    two engines race: the loser re-reads and updates the winner's work order.
-    """
-    existing = repository.open_for(session, asset_id, rule_id)
-    if existing is None:
-        recall = repository.last_closed_for(session, asset_id, rule_id)
-        wo = WorkOrder(
-            title=title,
-            priority=priority,
-            asset_id=asset_id,
-            rule_id=rule_id,
-            origin=Origin.alert,
-            type=type_,
-            trigger=trigger,
-            alert_count=1,
-            dedup_key=repository.alert_key(rule_id, asset_id),
-            sla_policy=sla_policy,
-            status=Status.new,
-            created_at=at,
-            updated_at=at,
-            created_by="alerts",
-        )
-        note = ""
-        if recall is not None and recall.closed_at and at - recall.closed_at <= RECALL_WINDOW:
-            note = f"possible recall: work order {recall.id} closed {recall.closed_at:%Y-%m-%d}"
-            wo.description = note
-        try:
-            with session.begin_nested():
-                session.add(wo)
-                session.add(
-                    _event(
-                        wo,
-                        "created",
-                        "alerts",
-                        title,
-                        {"trigger": trigger, "recall": bool(note)},
-                        ts=at,
-                    )
-                )
-                session.flush()
-            recorded(
-                session,
-                wo,
-                action="create",
-                actor="alerts",
-                before=None,
-                event="workorder.created",
-                now=at,
-            )
-            return wo, True
-        except IntegrityError:
-            existing = repository.open_for(session, asset_id, rule_id)
-            if existing is None:
-                raise
-    existing.alert_count += 1
-    existing.updated_at = at
-    if _rank(priority) < _rank(existing.priority):
-        existing.priority = priority
-    reopened = existing.status == S.resolved
-    snap = snapshot(existing) if reopened else None
-    if reopened:
-        # The fix did not hold: the alert fired again before the work order was verified.
-        existing.status = S.in_progress
-        existing.resolved_at = None
-        session.add(
-            _event(
-                existing,
-                "reopened",
-                "alerts",
-                "alert fired again after resolve",
-                {"trigger": trigger},
-                ts=at,
-            )
-        )
-    session.add(_event(existing, "alert_refired", "alerts", title, {"trigger": trigger}, ts=at))
-    if reopened:
-        # The reopen is a status change: the SLA's resolution clock runs again from here.
-        data = {"from": str(S.resolved), "to": str(S.in_progress)}
-        session.add(_event(existing, "status", "alerts", "alert fired again", data, ts=at))
-        recorded(
-            session,
-            existing,
-            action="status",
-            actor="alerts",
-            before=snap,
-            event="workorder.status",
-            change=data,
-            now=at,
-        )
-    else:
-        session.flush()
-    return existing, False
-
-
-def note_alert_cleared(
-    session: Session, *, wo_id: int, rule_id: str, value: float | None, at: dt.datetime
-) -> None:
-    """Add 'the signal is back in range' to an alert's work order."""
-    wo = repository.get_bare(session, wo_id)
-    if wo is None:
-        return
-    session.add(
-        _event(wo, "alert_cleared", "alerts", f"{rule_id} back in range", {"value": value}, ts=at)
-    )
 
 
 def _rank(priority: str) -> int:

@@ -2,7 +2,7 @@
 occurrence exactly once, and PM compliance per month.
 
 Schedules are configured in site.yaml under ``maintenance:`` (shapes and the statutory templates
-in workorders/pm_models.py). Every ``maintenance.check_every`` (15 min by default) and once at
+in workorders/pm/models.py). Every ``maintenance.check_every`` (15 min by default) and once at
 start, ``generate_due`` looks at each (schedule, asset) pair and opens a preventive work order
 for every occurrence whose generation time, due minus ``lead_time``, has come.
 
@@ -51,25 +51,16 @@ from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.site import SiteConfig
 from core.db import Database, utcnow
 from workorders.orders import service
-from workorders.orders.models import (
-    FINAL_STATES,
-    Asset,
-    Origin,
-    Status,
-    WorkOrder,
-    WorkOrderEvent,
-)
+from workorders.orders.models import Origin, Status, WorkOrder, WorkOrderEvent
+from workorders.pm import repository
 from workorders.pm.models import TEMPLATES, Schedule
 
 log = logging.getLogger(__name__)
@@ -85,10 +76,6 @@ Grace = Literal["due_date", "smrp"]
 def pm_key(schedule_id: str, asset_id: str, due: dt.datetime) -> str:
     """The unique key of one occurrence of a schedule on an asset."""
     return f"pm:{schedule_id}:{asset_id}:{due.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ}"
-
-
-def _prefix(schedule_id: str, asset_id: str) -> str:
-    return f"pm:{schedule_id}:{asset_id}:"
 
 
 def _schedule_of(key: str) -> str:
@@ -110,46 +97,6 @@ class Due:
     def key(self) -> str:
         """Its pm_key."""
         return pm_key(self.schedule.id, self.asset_id, self.due)
-
-
-# --- queries ------------------------------------------------------------------------------------
-
-
-def _latest(session: Session, schedule_id: str, asset_id: str) -> WorkOrder | None:
-    """The PM work order of this schedule and asset with the latest due date."""
-    stmt = (
-        select(WorkOrder)
-        .where(WorkOrder.pm_key.startswith(_prefix(schedule_id, asset_id), autoescape=True))
-        .order_by(WorkOrder.due_at.desc(), WorkOrder.id.desc())
-        .limit(1)
-    )
-    return session.scalars(stmt).one_or_none()
-
-
-def _open(session: Session, schedule_id: str, asset_id: str) -> WorkOrder | None:
-    """A PM work order of this schedule and asset that is not final yet, if any."""
-    stmt = (
-        select(WorkOrder)
-        .where(
-            WorkOrder.pm_key.startswith(_prefix(schedule_id, asset_id), autoescape=True),
-            WorkOrder.status.not_in([str(s) for s in FINAL_STATES]),
-        )
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
-
-
-def _exists(session: Session, key: str) -> bool:
-    return session.scalars(select(WorkOrder.id).where(WorkOrder.pm_key == key)).first() is not None
-
-
-def _due_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[WorkOrder]:
-    stmt = (
-        select(WorkOrder)
-        .where(WorkOrder.pm_key.is_not(None), WorkOrder.due_at >= start, WorkOrder.due_at < end)
-        .order_by(WorkOrder.due_at, WorkOrder.id)
-    )
-    return list(session.scalars(stmt))
 
 
 # --- generation ---------------------------------------------------------------------------------
@@ -181,7 +128,7 @@ def _calendar(
 def _fixed(
     session: Session, sched: Schedule, tz: ZoneInfo, asset_id: str, now: dt.datetime
 ) -> tuple[list[dt.datetime], list[dt.datetime]]:
-    latest = _latest(session, sched.id, asset_id)
+    latest = repository.latest(session, sched.id, asset_id)
     after = latest.due_at if latest is not None else None
     past, ahead = _calendar(sched, tz, after, now)
     keep = past[-sched.catch_up :]
@@ -192,9 +139,9 @@ def _fixed(
 def _floating(
     session: Session, sched: Schedule, tz: ZoneInfo, asset_id: str, now: dt.datetime
 ) -> tuple[list[dt.datetime], list[dt.datetime]]:
-    if _open(session, sched.id, asset_id) is not None:
+    if repository.open_one(session, sched.id, asset_id) is not None:
         return [], []
-    latest = _latest(session, sched.id, asset_id)
+    latest = repository.latest(session, sched.id, asset_id)
     if latest is None or latest.due_at is None:
         past, ahead = _calendar(sched, tz, None, now)
         return (past[-1:] or ahead[:1]), []
@@ -214,14 +161,12 @@ def plan_due(
     *,
     site: SiteConfig,
     now: dt.datetime,
-    schedules: Iterable[Schedule] | None = None,
 ) -> list[Due]:
     """The occurrences whose work orders should exist by ``now`` and do not yet."""
     tz = _site_tz(site)
-    schedules = site.doc.maintenance.schedules if schedules is None else schedules
-    known = set(session.scalars(select(Asset.id)))
+    known = repository.asset_ids(session)
     out: list[Due] = []
-    for sched in schedules:
+    for sched in site.doc.maintenance.schedules:
         if not sched.enabled:
             continue
         refs = [
@@ -318,7 +263,7 @@ def create_due(
                 session.add(event)
                 session.flush()
         except IntegrityError:
-            if not _exists(session, d.key):
+            if not repository.exists(session, d.key):
                 raise
             log.info("%s was opened by another generator", d.key)
             continue
@@ -341,10 +286,9 @@ def generate_due(
     *,
     site: SiteConfig,
     now: dt.datetime,
-    schedules: Iterable[Schedule] | None = None,
 ) -> list[WorkOrder]:
     """Open every PM work order due for generation by ``now`` that does not exist yet."""
-    dues = plan_due(session, site=site, now=now, schedules=schedules)
+    dues = plan_due(session, site=site, now=now)
     return create_due(session, dues, tz=_site_tz(site), now=now)
 
 
@@ -429,7 +373,7 @@ def pm_compliance(
     schedules = {s.id: s for s in site.doc.maintenance.schedules}
     overall = Compliance(None)
     rows: dict[str, Compliance] = {}
-    for wo in _due_between(session, start, end):
+    for wo in repository.due_between(session, start, end):
         if wo.pm_key is None or wo.due_at is None:  # the query asks for both
             continue
         sid = _schedule_of(wo.pm_key)
@@ -453,15 +397,13 @@ def add_jobs(
     *,
     db: Database,
     site: SiteConfig,
-    every: float | None = None,
     clock: Callable[[], dt.datetime] = utcnow,
 ) -> None:
     """Declare the PM job on an APScheduler scheduler: every ``maintenance.check_every`` and
     once at start; missed runs coalesce into one (a pass catches up by itself)."""
-    seconds = every if every is not None else site.doc.maintenance.check_every
     scheduler.add_job(
         lambda: run_once(db, site, now=clock()),
-        IntervalTrigger(seconds=seconds, timezone=dt.UTC),
+        IntervalTrigger(seconds=site.doc.maintenance.check_every, timezone=dt.UTC),
         id=JOB_ID,
         name="preventive maintenance: open due work orders",
         next_run_time=dt.datetime.now(dt.UTC),
@@ -470,36 +412,3 @@ def add_jobs(
         misfire_grace_time=None,
         replace_existing=True,
     )
-
-
-class PmScheduler:
-    """Runs the PM generator in a background thread of its own APScheduler."""
-
-    def __init__(
-        self,
-        db: Database,
-        site: SiteConfig,
-        *,
-        every: float | None = None,
-        clock: Callable[[], dt.datetime] = utcnow,
-    ):
-        self.scheduler = BackgroundScheduler(
-            timezone=dt.UTC, executors={"default": ThreadPoolExecutor(max_workers=1)}
-        )
-        add_jobs(self.scheduler, db=db, site=site, every=every, clock=clock)
-
-    def start(self) -> None:
-        """Start; the first pass runs at once."""
-        self.scheduler.start()
-
-    def stop(self) -> None:
-        """Stop, waiting for a pass in progress to finish; no thread is left behind."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
-
-    def __enter__(self) -> PmScheduler:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -36,6 +36,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -262,8 +263,9 @@ class CalendarSection(_Strict):
         default_factory=dict
     )
 
-    def table(self) -> HolidayTable:
-        """The holiday table these arrangements make, over the bundled package."""
+    @cached_property
+    def holidays(self) -> HolidayTable:
+        """Official working days: these arrangements over the bundled package's."""
         return HolidayTable(a.arrangement(y) for y, a in self.arrangements.items())
 
 

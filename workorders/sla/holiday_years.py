@@ -70,7 +70,7 @@ def coverage_warnings(
 ) -> list[CoverageWarning]:
     """Why the holiday calendar may not cover the site's business-hours SLA clocks, as of `now`:
     none when no policy runs on business hours."""
-    table = holidays or site.holidays
+    table = holidays or site.doc.calendar.holidays
     business = [(i, p) for i, p in enumerate(site.doc.sla.policies) if p.calendar == "business"]
     if not business:
         return []
@@ -165,7 +165,7 @@ def on_start(db: Database, site: SiteConfig, *, now: dt.datetime) -> CaughtUp:
     for w in warnings:
         log.warning("Holiday calendar: %s", w)
     done = catch_up(db, site, now=now)
-    table = site.holidays
+    table = site.doc.calendar.holidays
     with db.session() as s:
         lacking = {w.missing_year for w in warnings} | sla_repository.provisional_years(s)
         for year in sorted(y for y in lacking if table.source(y) is None):

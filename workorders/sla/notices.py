@@ -1,7 +1,7 @@
 """Site notices: news for the site's notification targets that belongs to no work order (a
 holiday year nobody has loaded, a reported scorecard revised). Each is posted once per key,
-whatever restarts happen, and told to every target by workorders.sla.notify, with a cursor per
-target like the SLA warnings and breaches."""
+whatever restarts happen, and queued in the outbox in the same transaction for every target
+(workorders.sla.notify), like the SLA warnings and breaches."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
+from workorders.sla import notify
 
 
 class SiteNotice(Base):
@@ -55,12 +56,16 @@ def post(
     try:
         with session.begin_nested():
             session.add(notice)
+            session.flush()
+            notify.tell_notice(
+                session,
+                key=key,
+                kind=kind,
+                severity=severity,
+                message=message,
+                data=data,
+                at=notice.created_at,
+            )
     except IntegrityError:  # another process posted it meanwhile
         return False
     return True
-
-
-def after(session: Session, notice_id: int, limit: int) -> list[SiteNotice]:
-    """Notices past a cursor, oldest first."""
-    stmt = select(SiteNotice).where(SiteNotice.id > notice_id).order_by(SiteNotice.id).limit(limit)
-    return list(session.scalars(stmt))

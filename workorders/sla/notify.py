@@ -1,78 +1,119 @@
-"""SLA warnings and breaches told to the site's notification targets.
+"""SLA warnings and breaches, and site notices, told to the site's notification targets.
 
 The SLA service puts every warning and breach on the work order's timeline (kinds 'sla_warning'
-and 'sla_breach'), in the transaction of the change or sweep that found it, and queues it for
-the registered webhooks. This job also tells the people on the site's alert notification list
-(`alerting.notifications` in site.yaml: e-mail addresses and webhooks), one message per event:
-a breach as severity major, a warning as minor, each target getting what its `min_severity`
-admits.
+and 'sla_breach'), in the transaction of the change or sweep that found it, and in that same
+transaction `tell_sla_event` writes a notice to the outbox (core.outbox); site notices
+(workorders.sla.notices: a holiday year nobody has loaded, a reported scorecard revised) are
+written the same way by `tell_notice`. The root's outbox dispatcher then:
 
-Nothing is lost and nothing is sent twice in normal operation: each target has a cursor in
-`notification_cursors`, the id of the last timeline event it was told about, advanced in the
-database after each event is delivered. A target that fails is tried again on the next run from
-the same event (a crash between sending and advancing sends that one event again). A target
-that refuses an event for good (a 4xx, an SMTP 5xx) has it logged as an error and skipped, so
-one bad event cannot block the rest. A target added to site.yaml starts from the events after
-its first run; it is not sent the history.
+- fans each notice out to the people on the site's alert notification list
+  (`alerting.notifications` in site.yaml: e-mail addresses and webhooks), one message per
+  target whose `min_severity` admits it (a breach is told as severity major, a warning as
+  minor), in the transaction that marks the notice done;
+- sends each target its messages one at a time, oldest first. One that fails is tried again
+  with backoff (5 s doubling to 5 min) until the target takes it, and holds back that target's
+  later ones meanwhile: a target that was down gets every notice, in order, when it is back.
+  One refused for good (a 4xx, an SMTP 5xx) is failed and logged as an error, so it cannot block
+  the rest.
 
-Site notices (workorders.sla.notices: a holiday year nobody has loaded, a reported scorecard
-revised) go to the same targets with a cursor of their own per target. They are few and each
-still matters, so a new target is told the standing ones.
+A target added to site.yaml gets the notices written after it was added; it is not sent the
+history.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import logging
-import time
+from collections.abc import Callable
 from typing import Any
 
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import BigInteger, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from alerts.config import EmailTarget, Notifications, WebhookTarget
-from alerts.notify import (
-    PermanentFailure,
-    describe,
-    new_mail,
-    post_json,
-    send_mail,
-    severity_rank,
-)
+from alerts.notify import new_mail, post_json, send_mail, severity_rank, target_keys
 from alerts.rules.base import Severity
-from config.site import SiteConfig
-from core.db import Base, Database
-from workorders.orders.models import WorkOrder, WorkOrderEvent
-from workorders.sla import notices
+from core import outbox
+from core.db import Database, utcnow
+from workorders.orders.models import WorkOrder
 
-log = logging.getLogger(__name__)
-
-JOB_ID = "sla-notify"
-EVERY = 30.0
+#: Outbox kind of a notice for the whole notification list: fanned out to the targets.
+NOTICE = "notice"
+#: Outbox kind of one notice for one target.
+NOTICE_TARGET = "notice.target"
+#: The target of a NOTICE message: everyone on the list.
+EVERYONE = "*"
 #: Timeline events told, and the severity each is told as.
 KINDS = {"sla_breach": Severity.major, "sla_warning": Severity.minor}
-#: Events handled per target and run.
-BATCH = 200
-#: Webhook document version.
+#: A failed message is tried again after 5 s, doubling up to 5 min, until it is taken.
+RETRY_BASE = 5.0
+RETRY_CAP = 300.0
+#: Document version.
 VERSION = 1
 
 Target = WebhookTarget | EmailTarget
 
 
-class NotificationCursor(Base):
-    """How far along the timeline a notification target has been told."""
+# --- writing, in the transaction of the change ---------------------------------------------------
 
-    __tablename__ = "notification_cursors"
 
-    target: Mapped[str] = mapped_column(String(300), primary_key=True)
-    last_event_id: Mapped[int] = mapped_column(BigInteger)
+def tell_sla_event(
+    session: Session,
+    *,
+    wo: WorkOrder,
+    kind: str,
+    message: str,
+    data: dict[str, Any],
+    at: dt.datetime,
+) -> None:
+    """Queue a warning or breach just put on wo's timeline for the notification targets."""
+    payload = {
+        "kind": kind,
+        "severity": str(KINDS[kind]),
+        "message": message,
+        "at": at.isoformat(),
+        "clock": data.get("clock"),
+        "policy": data.get("policy"),
+        "due_at": data.get("due_at"),
+        "workorder": {
+            "id": wo.id,
+            "title": wo.title,
+            "priority": str(wo.priority),
+            "status": str(wo.status),
+            "asset_id": wo.asset_id,
+            "contractor_id": wo.contractor_id,
+        },
+    }
+    outbox.enqueue(session, kind=NOTICE, target=EVERYONE, topic=kind, payload=payload)
+
+
+def tell_notice(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    severity: str,
+    message: str,
+    data: dict[str, Any] | None,
+    at: dt.datetime,
+) -> None:
+    """Queue a site notice for the notification targets (once per key)."""
+    payload = {
+        "kind": kind,
+        "severity": severity,
+        "message": message,
+        "at": at.isoformat(),
+        "data": data or {},
+    }
+    outbox.enqueue(
+        session, kind=NOTICE, target=EVERYONE, topic=kind, payload=payload, dedup_key=key
+    )
+
+
+# --- sending -------------------------------------------------------------------------------------
 
 
 class SlaNotifier:
-    """Tells the site's notification targets of new SLA warnings and breaches."""
+    """The site's notification targets as outbox channels for notices (`channels`, which the
+    root's dispatcher serves); `run_once` sends what is due with these channels alone."""
 
     def __init__(
         self,
@@ -81,119 +122,65 @@ class SlaNotifier:
         *,
         site_name: str = "",
         public_url: str | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
     ):
         self.db = db
-        self.targets: list[Target] = [*notifications.webhooks, *notifications.email]
+        self.targets: dict[str, Target] = target_keys(
+            [*notifications.webhooks, *notifications.email]
+        )
         self.public_url = (public_url or "").rstrip("/")
         self.site_name = site_name
+        self.clock = clock
 
-    def run_once(self) -> None:
-        """Tell each target the events and the site notices past its cursors."""
-        for target in self.targets:
-            self._tell(target)
-            self._tell_notices(target)
+    def channels(self) -> list[outbox.Channel]:
+        """The fan-out of notices to targets, and the sending to one target."""
+        return [
+            outbox.Channel(kind=NOTICE, fan_out=self.fan_out),
+            outbox.Channel(
+                kind=NOTICE_TARGET,
+                send=self.send,
+                ordered=True,
+                base_backoff=RETRY_BASE,
+                max_backoff=RETRY_CAP,
+                describe=lambda key: key,
+            ),
+        ]
 
-    def _tell_notices(self, target: Target) -> None:
-        name = f"notice {describe(target)}"[:300]
-        with self.db.session() as s:
-            row = s.get(NotificationCursor, name)
-            if row is None:
-                s.add(NotificationCursor(target=name, last_event_id=0))
-            after = row.last_event_id if row is not None else 0
-            pending = [
-                (n.id, Severity(n.severity), self._notice(n))
-                for n in notices.after(s, after, BATCH)
-            ]
-        self._send(target, name, pending, "Site notice")
+    def run_once(self, now: dt.datetime | None = None) -> int:
+        """Fan out and send every notice due now (default: the clock); returns how many messages
+        were tried."""
+        return outbox.Dispatcher(self.db, self.channels(), clock=self.clock).deliver_all(now)
 
-    def _notice(self, n: notices.SiteNotice) -> dict[str, Any]:
-        return {
-            "version": VERSION,
-            "site": self.site_name,
-            "kind": n.kind,
-            "severity": n.severity,
-            "message": n.message,
-            "at": n.created_at.isoformat(),
-            "data": n.data or {},
-        }
+    def fan_out(self, m: outbox.Message) -> list[outbox.Envelope]:
+        """One message per target whose min_severity admits the notice."""
+        rank = severity_rank(str(m.payload.get("severity", "")))
+        return [
+            outbox.Envelope(NOTICE_TARGET, key, m.payload, topic=m.topic)
+            for key, target in self.targets.items()
+            if rank <= severity_rank(target.min_severity)
+        ]
 
-    def _tell(self, target: Target) -> None:
-        name = f"sla {describe(target)}"[:300]
-        with self.db.session() as s:
-            after = _cursor(s, name)
-            rows = s.execute(
-                select(WorkOrderEvent, WorkOrder)
-                .join(WorkOrder, WorkOrder.id == WorkOrderEvent.workorder_id)
-                .where(WorkOrderEvent.id > after, WorkOrderEvent.kind.in_(list(KINDS)))
-                .order_by(WorkOrderEvent.id)
-                .limit(BATCH)
-            ).all()
-            events = [(ev.id, KINDS[ev.kind], self._message(ev, wo)) for ev, wo in rows]
-        self._send(target, name, events, "SLA notification")
-
-    def _send(
-        self,
-        target: Target,
-        cursor: str,
-        items: list[tuple[int, Severity, dict[str, Any]]],
-        what: str,
-    ) -> None:
-        """Deliver each item the target's min_severity admits, advancing its cursor after
-        each; stop at the first failure that may pass (the next run starts from it)."""
-        for item_id, severity, message in items:
-            if severity_rank(severity) <= severity_rank(target.min_severity):
-                try:
-                    self._deliver(target, message)
-                except PermanentFailure as exc:
-                    log.error("%s to %s refused, skipped: %s", what, describe(target), exc)
-                except Exception as exc:
-                    log.warning(
-                        "%s to %s failed, trying again next run: %s", what, describe(target), exc
-                    )
-                    return
-            with self.db.session() as s:
-                s.get_one(NotificationCursor, cursor).last_event_id = item_id
-
-    def _deliver(self, target: Target, message: dict[str, Any]) -> None:
+    def send(self, m: outbox.Message, now: dt.datetime) -> int | None:
+        """Deliver one notice to its target."""
+        target = self.targets.get(m.target)
+        if target is None:
+            # Another process (or this one, once its site.yaml names it again) may know it.
+            raise outbox.Hold(f"{m.target} is not among alerting.notifications", retry_in=300)
+        doc = self.document(m.payload)
         if isinstance(target, WebhookTarget):
-            asyncio.run(post_json(target, message))
-        else:
-            mail = new_mail(target, _subject(message), _body(message), time.time())
-            send_mail(target, mail)
+            return post_json(target, doc)
+        send_mail(target, new_mail(target, _subject(doc), _body(doc), now.timestamp()))
+        return None
 
-    def _message(self, ev: WorkOrderEvent, wo: WorkOrder) -> dict[str, Any]:
-        data = ev.data or {}
-        return {
-            "version": VERSION,
-            "site": self.site_name,
-            "kind": ev.kind,
-            "severity": str(KINDS[ev.kind]),
-            "message": ev.message,
-            "at": ev.ts.isoformat(),
-            "clock": data.get("clock"),
-            "policy": data.get("policy"),
-            "due_at": data.get("due_at"),
-            "workorder": {
-                "id": wo.id,
-                "title": wo.title,
-                "priority": wo.priority,
-                "status": wo.status,
-                "asset_id": wo.asset_id,
-                "contractor_id": wo.contractor_id,
-                "url": f"{self.public_url}/ui/workorders/{wo.id}" if self.public_url else None,
-            },
-        }
-
-
-def _cursor(s: Session, name: str) -> int:
-    """The target's cursor; a new target starts after the newest event there is."""
-    row = s.get(NotificationCursor, name)
-    if row is None:
-        newest = s.scalar(select(func.max(WorkOrderEvent.id))) or 0
-        row = NotificationCursor(target=name, last_event_id=newest)
-        s.add(row)
-        s.flush()
-    return row.last_event_id
+    def document(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """What a webhook receives (and an email says): the notice with the site's name, and a
+        link to the work order when there is one."""
+        doc = {"version": VERSION, "site": self.site_name, **payload}
+        wo = payload.get("workorder")
+        if isinstance(wo, dict):
+            url = f"{self.public_url}/ui/workorders/{wo['id']}" if self.public_url else None
+            doc["workorder"] = {**wo, "url": url}
+        return doc
 
 
 def _subject(m: dict[str, Any]) -> str:
@@ -218,35 +205,3 @@ def _body(m: dict[str, Any]) -> str:
     if wo["url"]:
         lines.append(f"  {wo['url']}")
     return "\n".join(lines) + "\n"
-
-
-def add_jobs(
-    scheduler: BaseScheduler,
-    *,
-    db: Database,
-    site: SiteConfig,
-    public_url: str | None = None,
-    every: float = EVERY,
-) -> SlaNotifier | None:
-    """Declare the notification job (every 30 s, and once at start) when the site names any
-    notification target."""
-    notifier = SlaNotifier(
-        db,
-        site.doc.alerting.notifications,
-        site_name=site.doc.site.name,
-        public_url=public_url,
-    )
-    if not notifier.targets:
-        return None
-    scheduler.add_job(
-        notifier.run_once,
-        IntervalTrigger(seconds=every, timezone=dt.UTC),
-        id=JOB_ID,
-        name="SLA: tell the notification targets",
-        next_run_time=dt.datetime.now(dt.UTC),
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        replace_existing=True,
-    )
-    return notifier

@@ -199,6 +199,11 @@ def contractor(session: Session, org_id: int) -> Organisation | None:
     return org if org is not None and org.kind == "contractor" else None
 
 
+def organisation(session: Session, org_id: int) -> Organisation | None:
+    """One organisation, whatever its kind."""
+    return session.get(Organisation, org_id)
+
+
 def organisation_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
     """Organisation ids by name, for the names that exist."""
     wanted = sorted(set(names))
@@ -227,6 +232,11 @@ def scorecard_reports(session: Session) -> list[ScorecardReport]:
     """Every reported month, by contractor and month."""
     stmt = select(ScorecardReport).order_by(ScorecardReport.contractor_id, ScorecardReport.month)
     return list(session.scalars(stmt))
+
+
+def scorecard_report(session: Session, contractor_id: int, month: str) -> ScorecardReport | None:
+    """The figures of one contractor's month as last reported, if they were."""
+    return session.get(ScorecardReport, (contractor_id, month))
 
 
 def scorecard_revisions(

@@ -38,7 +38,7 @@ class CalendarOut(BaseModel):
 def get_calendar(request: Request, who: CurrentPrincipal) -> CalendarOut:
     """The years of official holiday arrangements known (any signed-in user)."""
     site: SiteConfig = request.app.state.site
-    table = site.holidays
+    table = site.doc.calendar.holidays
     return CalendarOut(
         last_known_year=table.last_known_year,
         years=[CalendarYear(year=y, source=src) for y, src in table.years()],

@@ -5,8 +5,9 @@ crossing a threshold while nobody touches the work order.
 The clocks themselves are the pure `workorders.sla.clock.compute_sla`. This module stores its result
 in the work order's SLA columns and turns newly crossed thresholds into timeline entries
 (kind 'sla_warning' or 'sla_breach', data {'clock': 'response' | 'resolution', ...}, stamped at
-the instant the threshold was crossed) and webhook deliveries ('workorder.sla_warning',
-'workorder.sla_breach').
+the instant the threshold was crossed), notices for the site's notification targets
+(workorders.sla.notify) and webhook deliveries ('workorder.sla_warning', 'workorder.sla_breach'),
+all in the transaction that found them.
 
 Versions
     WorkOrder.version is the mapper's version_id_col, used for ETag/If-Match. A flush of a
@@ -54,6 +55,7 @@ from config.site import SiteConfig
 from core import audit
 from core.db import Database, utcnow
 from workorders.orders.models import OPEN_STATES, Status, WorkOrder, WorkOrderEvent, WorkOrderType
+from workorders.sla import notify as sla_notify
 from workorders.sla import repository as sla_repository
 from workorders.sla.clock import (
     ClockName,
@@ -89,8 +91,6 @@ SLA_COLUMNS = (
     "sla_paused_seconds",
     "sla_provisional",
 )
-#: Called after the sweep commits, once per new breach (alerts.notify wiring lives with the lead).
-Notify = Callable[[SlaEvent, WorkOrder], None]
 Policies = SiteConfig | SlaSection | Sequence[SlaPolicy]
 _Key = tuple[str, str]  # (kind, clock)
 
@@ -182,7 +182,11 @@ def due_times(
     if policy is None:
         return None, None
     st = compute_sla(
-        created_at=opened, policy=policy, changes=[], now=opened, holidays=site.holidays
+        created_at=opened,
+        policy=policy,
+        changes=[],
+        now=opened,
+        holidays=site.doc.calendar.holidays,
     )
     return policy, st
 
@@ -364,7 +368,11 @@ def _record(
         "policy": policy.name,
         "due_at": due.isoformat() if due else None,
     }
-    session.add(_timeline(wo, f"sla_{e.kind}", _message(e, policy, due), data, e.at))
+    message = _message(e, policy, due)
+    session.add(_timeline(wo, f"sla_{e.kind}", message, data, e.at))
+    sla_notify.tell_sla_event(
+        session, wo=wo, kind=f"sla_{e.kind}", message=message, data=data, at=e.at
+    )
     webhooks.enqueue(
         session,
         event=f"workorder.sla_{e.kind}",
@@ -482,20 +490,14 @@ def _crossed_by_now(wo: WorkOrder, now: dt.datetime) -> set[_Key] | None:
     return out
 
 
-def sweep(
-    db: Database,
-    *,
-    now: dt.datetime | None = None,
-    notify: Notify | None = None,
-    horizon: dt.timedelta = SWEEP_HORIZON,
-) -> int:
+def sweep(db: Database, *, now: dt.datetime | None = None) -> int:
     """The periodic job: refresh each open work order whose stored clocks have crossed a
-    threshold not yet on its timeline, each in its own unit of work; then notify each new
-    breach. Returns how many warnings and breaches it recorded."""
+    threshold not yet on its timeline, each in its own unit of work. Returns how many warnings
+    and breaches it recorded (workorders.sla.notify tells the site's targets about them)."""
     now = now or utcnow()
     with db.session() as s:
         todo: list[int] = []
-        candidates = sla_repository.sweep_candidates(s, now + horizon)
+        candidates = sla_repository.sweep_candidates(s, now + SWEEP_HORIZON)
         due: dict[int, set[_Key] | None] = {}
         for wo in candidates:
             try:
@@ -523,15 +525,6 @@ def sweep(
             log.exception("SLA sweep: work order %s could not be refreshed", wo_id)
             continue
         n += len(fresh)
-        if notify is None:
-            continue
-        for e in fresh:
-            if e.kind != "breach":
-                continue
-            try:
-                notify(e, found)
-            except Exception:
-                log.exception("SLA sweep: notifying the breach of work order %s failed", wo_id)
     return n
 
 
@@ -539,15 +532,13 @@ def add_jobs(
     scheduler: BaseScheduler,
     *,
     db: Database,
-    notify: Notify | None = None,
-    every: float = SWEEP_EVERY,
     clock: Callable[[], dt.datetime] = utcnow,
 ) -> None:
-    """Declare the SLA sweep on an APScheduler scheduler: every `every` seconds (60) and once
+    """Declare the SLA sweep on an APScheduler scheduler: every SWEEP_EVERY seconds and once
     at start; missed runs coalesce into one (a sweep catches up by itself)."""
     scheduler.add_job(
-        lambda: sweep(db, now=clock(), notify=notify),
-        IntervalTrigger(seconds=every, timezone=dt.UTC),
+        lambda: sweep(db, now=clock()),
+        IntervalTrigger(seconds=SWEEP_EVERY, timezone=dt.UTC),
         id=JOB_ID,
         name="SLA: record warnings and breaches",
         next_run_time=dt.datetime.now(dt.UTC),

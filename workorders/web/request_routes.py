@@ -28,8 +28,8 @@ from core.auth.throttle import TARPIT
 from core.clientaddr import request_client
 from core.db import CommittingRoute, SessionDep
 from workorders.attachments import service as attachments
-from workorders.orders import service
-from workorders.orders.models import Asset, Origin, Priority, WorkOrder
+from workorders.orders import repository, service
+from workorders.orders.models import Asset, WorkOrder
 from workorders.web.i18n import LANGS, pick_lang
 from workorders.web.ratelimit import RequestLimiter
 
@@ -244,7 +244,7 @@ def _not_found(request: Request) -> Response:
 def _asset(session: Session, asset_id: str) -> Asset | None:
     # Anything but an id (a NUL byte, say) names no asset; PostgreSQL would refuse to look.
     ok = len(asset_id) <= 100 and ASSET_ID.fullmatch(asset_id)
-    return session.get(Asset, asset_id) if ok else None
+    return repository.get_asset(session, asset_id) if ok else None
 
 
 def _active_asset(session: Session, asset_id: str) -> Asset | None:
@@ -271,24 +271,16 @@ def _open_report(
     store: Path,
     site: Any,
 ) -> WorkOrder:
-    from workorders.sla import service as sla_service  # it imports the service's neighbours
-
     first = description.splitlines()[0].strip() if description.strip() else ""
     snippet = first if len(first) <= 100 else first[:99] + "…"
-    wo = service.create(
+    wo = service.report(
         session,
+        site=site,
         title=f"Occupant report: {snippet}",
-        actor=OCCUPANT,
         description=description,
-        priority=Priority.P3,
         asset_id=asset.id,
-        origin=Origin.request,
-        type_="request",
         reporter_contact=contact or None,
-        role=OCCUPANT,
-        sla_policy=sla_service.choose_policy(
-            site, priority=Priority.P3, contractor_id=None, type_="request"
-        ),
+        actor=OCCUPANT,
     )
     if photo is not None:
         upload, kind = photo

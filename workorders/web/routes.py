@@ -26,7 +26,7 @@ from core.errors import AppError
 from workorders.orders import repository, service
 from workorders.orders.models import OPEN_STATES, HoldReason, WorkOrder
 from workorders.orders.repository import ListQuery
-from workorders.orders.routes import WorkOrderId, visible_scope
+from workorders.orders.routes import WorkOrderId
 from workorders.web.i18n import LANGS, pick_lang, translator
 
 HERE = Path(__file__).resolve().parent
@@ -159,12 +159,8 @@ def workorders_page(request: Request, session: SessionDep) -> Response:
         return _to_login()
     who = principal_of(user)
     tz = ZoneInfo(request.app.state.site.doc.site.timezone)
-    scope = visible_scope(who)
-    rows = repository.list_(
-        session,
-        query=ListQuery(statuses=[str(s) for s in OPEN_STATES], **scope),
-        limit=200,
-    )
+    query = service.visible_query(who, ListQuery(statuses=[str(s) for s in OPEN_STATES]))
+    rows = repository.list_(session, query=query, limit=200)
     rows.sort(key=lambda w: (w.priority, -w.id))
     items = []
     for w in rows:
@@ -247,7 +243,7 @@ def change_status(
     if not csrf_ok(request, csrf):
         return HTMLResponse("CSRF check failed: reload the page and try again.", status_code=403)
     who = principal_of(user)
-    wo = repository.get(session, wo_id, **visible_scope(who))
+    wo = repository.get(session, wo_id, **service.visible_scope(who))
     if wo is None:
         return HTMLResponse("Work order not found.", status_code=404)
     try:

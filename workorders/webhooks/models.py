@@ -1,14 +1,18 @@
-"""Webhook subscriptions and their outbox of deliveries."""
+"""Webhook subscriptions and their deliveries (outbox messages of kind 'webhook')."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from core.db import Base, UTCDateTime, utcnow
+from core.outbox_models import OutboxMessage
+
+#: The outbox kind of webhook deliveries.
+KIND = "webhook"
 
 
 class Webhook(Base):
@@ -27,21 +31,32 @@ class Webhook(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class WebhookDelivery(Base):
-    """One event for one webhook: written in the same transaction as the change (an outbox),
-    then sent and retried with backoff until delivered or out of attempts."""
+class WebhookDelivery(OutboxMessage):
+    """One event for one webhook: an outbox message of kind 'webhook' (core.outbox), written in
+    the same transaction as the change, then sent and retried with backoff until delivered or
+    out of attempts. Its target is the webhook's id, its topic the event."""
 
-    __tablename__ = "webhook_deliveries"
+    __mapper_args__ = {"polymorphic_identity": KIND}  # noqa: RUF012  (read once, by the mapper)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), index=True)
-    event: Mapped[str] = mapped_column(String(50))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    #: Set when it ran out of attempts.
-    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    last_status: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The event, e.g. 'workorder.status' (stored as the message's topic).
+    event: Mapped[str] = synonym("topic")
+
+    def __init__(
+        self,
+        *,
+        webhook_id: int,
+        event: str,
+        payload: dict[str, Any],
+        next_attempt_at: dt.datetime | None = None,
+    ):
+        super().__init__(
+            target=str(webhook_id),
+            topic=event,
+            payload=payload,
+            next_attempt_at=next_attempt_at or utcnow(),
+        )
+
+    @property
+    def webhook_id(self) -> int:
+        """The webhook it goes to."""
+        return int(self.target)

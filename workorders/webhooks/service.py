@@ -1,8 +1,8 @@
-"""Webhooks on work-order events: an outbox written in the caller's transaction.
+"""Webhooks on work-order events: deliveries written to the outbox in the caller's transaction.
 
-`enqueue` only adds rows; a dispatcher (workorders/webhook_dispatch.py) sends them after the
-commit, so a rolled-back change never fires a webhook and a committed one always does, at least
-once.
+`enqueue` only adds outbox messages of kind 'webhook' (core.outbox); the dispatcher sends them
+after the commit with the webhook channel (workorders/webhooks/dispatch.py), so a rolled-back
+change never fires a webhook and a committed one always does, at least once.
 
 What a receiver gets: a POST whose JSON body is ::
 
@@ -31,19 +31,19 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi.encoders import jsonable_encoder
-from sqlalchemy import event as sa_event
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, outbox, outbox_repository
 from core.auth.service import Principal
 from core.db import utcnow
 from core.errors import Conflict, NotFound
-from workorders.webhooks.models import Webhook, WebhookDelivery
+from workorders.webhooks import repository
+from workorders.webhooks.models import KIND, Webhook, WebhookDelivery
+from workorders.webhooks.repository import DeliveryStatus
 
 #: Every event a webhook can subscribe to.
 EVENTS = (
@@ -60,7 +60,6 @@ EVENTS = (
 TEST_EVENT = "webhook.test"
 #: Webhook columns the audit log records; never the secret.
 AUDITED = ("url", "events", "active")
-DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
 class WebhookNotFound(NotFound):
@@ -104,43 +103,15 @@ def new_secret() -> str:
 
 # --- queueing -----------------------------------------------------------------------------------
 
-#: Called after a commit that queued deliveries: running dispatchers register here to wake up.
-_wakers: list[Callable[[], None]] = []
-
-
-def add_waker(fn: Callable[[], None]) -> None:
-    """Have fn() called after any commit that queued a delivery."""
-    _wakers.append(fn)
-
-
-def remove_waker(fn: Callable[[], None]) -> None:
-    """Undo add_waker."""
-    if fn in _wakers:
-        _wakers.remove(fn)
-
-
-def _wake_all(_session: Session) -> None:
-    for fn in list(_wakers):
-        fn()
-
-
-def _wake_after_commit(session: Session) -> None:
-    # One listener per session: a spurious wake-up after a later commit costs one empty claim.
-    if not session.info.get("webhooks_wake"):
-        session.info["webhooks_wake"] = True
-        sa_event.listen(session, "after_commit", _wake_all)
-
 
 def enqueue(session: Session, *, event: str, payload: dict[str, Any]) -> int:
     """Queue event for every active webhook that wants it; returns how many deliveries."""
     data = jsonable_encoder(payload)
     n = 0
-    for hook in active_hooks(session):
+    for hook in repository.active_hooks(session):
         if "*" in hook.events or event in hook.events:
-            session.add(WebhookDelivery(webhook_id=hook.id, event=event, payload=data))
+            outbox.enqueue(session, kind=KIND, target=str(hook.id), topic=event, payload=data)
             n += 1
-    if n:
-        _wake_after_commit(session)
     return n
 
 
@@ -149,17 +120,17 @@ def enqueue(session: Session, *, event: str, payload: dict[str, Any]) -> int:
 
 def active_hooks(session: Session) -> list[Webhook]:
     """Every active webhook."""
-    return list(session.scalars(select(Webhook).where(Webhook.active.is_(True))))
+    return repository.active_hooks(session)
 
 
 def all_hooks(session: Session) -> list[Webhook]:
     """Every webhook, active or not, oldest first."""
-    return list(session.scalars(select(Webhook).order_by(Webhook.id)))
+    return repository.all_hooks(session)
 
 
 def get_hook(session: Session, hook_id: int) -> Webhook:
     """One webhook, or 404."""
-    hook = session.get(Webhook, hook_id)
+    hook = repository.hook(session, hook_id)
     if hook is None:
         raise WebhookNotFound(hook_id)
     return hook
@@ -167,7 +138,7 @@ def get_hook(session: Session, hook_id: int) -> Webhook:
 
 def get_delivery(session: Session, hook_id: int, delivery_id: int) -> WebhookDelivery:
     """One delivery of one webhook, or 404."""
-    d = session.get(WebhookDelivery, delivery_id)
+    d = repository.delivery(session, delivery_id)
     if d is None or d.webhook_id != hook_id:
         raise DeliveryNotFound(hook_id, delivery_id)
     return d
@@ -182,17 +153,7 @@ def deliveries(
     after_id: int | None = None,
 ) -> list[WebhookDelivery]:
     """A webhook's deliveries, newest first; after_id continues a previous page."""
-    D = WebhookDelivery
-    stmt = select(D).where(D.webhook_id == hook_id).order_by(D.id.desc()).limit(limit)
-    if status == "pending":
-        stmt = stmt.where(D.delivered_at.is_(None), D.failed_at.is_(None))
-    elif status == "delivered":
-        stmt = stmt.where(D.delivered_at.is_not(None))
-    elif status == "failed":
-        stmt = stmt.where(D.failed_at.is_not(None))
-    if after_id is not None:
-        stmt = stmt.where(D.id < after_id)
-    return list(session.scalars(stmt))
+    return repository.deliveries(session, hook_id, status=status, limit=limit, after_id=after_id)
 
 
 def status_of(d: WebhookDelivery) -> DeliveryStatus:
@@ -262,6 +223,10 @@ def update_hook(
     if audit.snapshot(hook, AUDITED) != before:
         session.flush()
         _audit(session, who, hook, "update", before)
+        if hook.active and not before["active"]:
+            # Its pending deliveries waited while it was off: send them now.
+            outbox_repository.due_now(session, kind=KIND, target=str(hook.id), at=utcnow())
+            outbox.wake_after_commit(session)
     return hook
 
 
@@ -290,12 +255,10 @@ def redeliver(session: Session, hook: Webhook, original: WebhookDelivery) -> Web
             f"delivery {original.id} is still pending; it is retried by itself",
             detail={"next_attempt_at": original.next_attempt_at.isoformat()},
         )
-    copy = WebhookDelivery(
-        webhook_id=hook.id, event=original.event, payload=original.payload, next_attempt_at=utcnow()
-    )
+    copy = WebhookDelivery(webhook_id=hook.id, event=original.event, payload=original.payload)
     session.add(copy)
     session.flush()
-    _wake_after_commit(session)
+    outbox.wake_after_commit(session)
     return copy
 
 
@@ -306,14 +269,13 @@ def send_test(session: Session, hook: Webhook, *, who: Principal) -> WebhookDeli
         webhook_id=hook.id,
         event=TEST_EVENT,
         payload={"webhook_id": hook.id, "requested_by": who.username},
-        next_attempt_at=utcnow(),
     )
     session.add(d)
     session.flush()
-    _wake_after_commit(session)
+    outbox.wake_after_commit(session)
     return d
 
 
 def backoff(attempts: int, base: float, cap: float) -> dt.timedelta:
     """The wait after the attempts-th failed attempt: base × 2^(attempts-1), at most cap."""
-    return dt.timedelta(seconds=min(cap, base * 2 ** max(0, min(attempts - 1, 60))))
+    return outbox.backoff(attempts, base, cap)

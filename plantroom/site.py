@@ -1,0 +1,20 @@
+"""The whole site.yaml the program knows: the topology (config) with every domain's sections,
+assembled here at the root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.site import SiteConfig
+from config.site import load_site as load_document
+from workorders.site import WorkordersSiteFile
+
+#: Every section of site.yaml; the rightmost domain's document extends those to its left.
+SiteDocument = WorkordersSiteFile
+#: A loaded site with every section.
+Site = SiteConfig[SiteDocument]
+
+
+def load_site(path: Path | str) -> Site:
+    """Load site.yaml with every domain's sections and checks; ConfigError names file:line."""
+    return load_document(path, SiteDocument)
