@@ -2,15 +2,22 @@
 """Set up a virtual environment on first use, then run the demo or the tests.
 
     python3 run.py demo [plantroom demo options]
-    python3 run.py test [pytest options]
+    python3 run.py test [pytest options]     every test (what CI runs)
+    python3 run.py quick [pytest options]    all but the `slow` and `browser` tests
 
 The environment lives in .venv/ and is reinstalled when pyproject.toml changes, or when
 urllib3-future has taken the place of urllib3 in it.
+
+The tests run in parallel (pytest-xdist, one worker per core, at most 4; `-n 0` turns that off).
+InfluxDB and PostgreSQL that are installed but neither running on the tests' default ports nor
+named by PLANTROOM_TEST_INFLUX_URL / PLANTROOM_TEST_DATABASE_URL are started for the run on free
+loopback ports, with throw-away data, and stopped afterwards (scripts/services.py).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -18,9 +25,18 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
+
+#: What `quick` leaves out: tests that start processes or take seconds, and the browser tests.
+QUICK = ["-m", "not slow and not browser"]
+#: pytest-xdist: a worker per core, at most 4 (more would crowd the one PostgreSQL and InfluxDB).
+#: Each worker is handed one test at a time as it frees up (`load` scheduling, chunks of 1), and
+#: tests/conftest.py puts the `slow` tests first: the long ones are spread over the workers early
+#: and the run ends on short ones, with no worker left holding a queue behind a long test.
+PARALLEL = ["-n", "auto", "--maxprocesses", "4", "--dist", "load", "--maxschedchunk", "1"]
 
 # grafana-client needs niquests, which runs on urllib3-future. That fork's wheel on PyPI installs
 # itself over the `urllib3` package, and its .pth file copies itself back at every interpreter
@@ -118,17 +134,43 @@ def _urllib3_overriders() -> list[str]:
     return sorted(set(out.split()))
 
 
+def _services() -> ModuleType:
+    """scripts/services.py (the throw-away test servers), shared with .ci/services.sh."""
+    spec = importlib.util.spec_from_file_location("services", ROOT / "scripts" / "services.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _parallel(args: list[str]) -> list[str]:
+    """PARALLEL, unless the pytest options already say how many workers (or no xdist)."""
+    for i, arg in enumerate(args):
+        if arg.startswith(("-n", "--numprocesses")) or (
+            arg == "-p" and args[i + 1 : i + 2] == ["no:xdist"]
+        ):
+            return []
+    return PARALLEL
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"demo", "test"}:
+    if not argv or argv[0] not in {"demo", "test", "quick"}:
         print(__doc__)
         return 2
     py = ensure_env("" if argv[0] == "demo" else "dev")
     os.chdir(ROOT)
     if argv[0] == "demo":
-        cmd = [str(py), "-m", "plantroom.cli", "demo", *argv[1:]]
-    else:
-        cmd = [str(py), "-m", "pytest", *argv[1:]]
-    proc = subprocess.Popen(cmd)
+        return _run([str(py), "-m", "plantroom.cli", "demo", *argv[1:]], dict(os.environ))
+    args = argv[1:]
+    # `quick`'s -m comes first: a -m among the options given wins.
+    cmd = [str(py), "-m", "pytest", *_parallel(args), *(QUICK if argv[0] == "quick" else []), *args]
+    with _services().for_tests() as added:
+        return _run(cmd, {**os.environ, **added})
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> int:
+    """Run cmd to its end, passing on the signals this process gets; its exit status."""
+    proc = subprocess.Popen(cmd, env=env)
 
     def forward(sig: int, _frame: object) -> None:
         # Ctrl-C reaches the child from the terminal too; passing it on is harmless and covers a

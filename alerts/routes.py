@@ -20,11 +20,11 @@ from alerts.rules import Selector, Severity
 from alerts.silences import MAX_SILENCE, InvalidSilence, SilenceIndex, check_silence, rule_assets
 from config.site import SiteConfig
 from config.units import Duration
-from core.auth.deps import CurrentPrincipal
+from core.auth.deps import role_check
 from core.auth.models import Role
 from core.auth.service import Principal
-from core.db import CommittingRoute, SessionDep, utcnow
-from core.errors import Conflict, Forbidden, NotFound
+from core.db import MAX_ID, CommittingRoute, SessionDep, utcnow
+from core.errors import Conflict, NotFound
 from core.isotime import instant
 from core.jsonbody import JsonBody
 from core.pagination import IdCursor, id_cursor, read_id_cursor, split_page
@@ -32,8 +32,6 @@ from core.pagination import IdCursor, id_cursor, read_id_cursor, split_page
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["alerts"])
 READERS = {Role.admin, Role.engineer, Role.technician}
 SILENCERS = {Role.admin, Role.engineer}
-#: Ids are 32-bit database integers on PostgreSQL.
-MAX_ID = 2_147_483_647
 AlertId = Annotated[int, Path(ge=1, le=MAX_ID, description="alert id")]
 SilenceId = Annotated[int, Path(ge=1, le=MAX_ID, description="silence id")]
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -60,9 +58,16 @@ def _site(request: Request) -> SiteConfig:
 SiteDep = Annotated[SiteConfig, Depends(_site)]
 
 
-def _require(who: Principal, roles: set[Role], what: str) -> None:
-    if who.role not in roles:
-        raise Forbidden(f"role {who.role} cannot {what}")
+#: Who may do what: each route takes the caller through one of these.
+ListAlerts = Annotated[Principal, Depends(role_check(READERS, "list alerts"))]
+ReadAlerts = Annotated[Principal, Depends(role_check(READERS, "read alerts"))]
+AcknowledgeAlerts = Annotated[Principal, Depends(role_check(READERS, "acknowledge alerts"))]
+CreateSilences = Annotated[Principal, Depends(role_check(SILENCERS, "create silences"))]
+ListSilences = Annotated[Principal, Depends(role_check(READERS, "list silences"))]
+ReadSilences = Annotated[Principal, Depends(role_check(READERS, "read silences"))]
+ExpireSilences = Annotated[Principal, Depends(role_check(SILENCERS, "expire silences"))]
+ListRules = Annotated[Principal, Depends(role_check(READERS, "list rules"))]
+ReadRules = Annotated[Principal, Depends(role_check(READERS, "read rules"))]
 
 
 # --- alerts -------------------------------------------------------------------------------------
@@ -133,7 +138,7 @@ def _load_alert(session: SessionDep, alert_id: int) -> Alert:
 @router.get("/alerts", response_model=AlertList)
 def list_alerts(
     session: SessionDep,
-    who: CurrentPrincipal,
+    who: ListAlerts,
     state: Annotated[list[AlertState] | None, Query(description="repeatable")] = None,
     rule_id: Annotated[str | None, Query(max_length=100, pattern=ID_PATTERN)] = None,
     asset_id: Annotated[str | None, Query(max_length=100, pattern=ID_PATTERN)] = None,
@@ -146,7 +151,6 @@ def list_alerts(
     cursor: IdCursor = None,
 ) -> AlertList:
     """Alerts, newest first."""
-    _require(who, READERS, "list alerts")
     rows = repository.list_(
         session,
         states=[str(s) for s in state] if state else None,
@@ -163,9 +167,8 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut)
-def get_alert(alert_id: AlertId, session: SessionDep, who: CurrentPrincipal) -> AlertOut:
+def get_alert(alert_id: AlertId, session: SessionDep, who: ReadAlerts) -> AlertOut:
     """One alert."""
-    _require(who, READERS, "read alerts")
     return AlertOut.model_validate(_load_alert(session, alert_id))
 
 
@@ -174,9 +177,8 @@ def get_alert(alert_id: AlertId, session: SessionDep, who: CurrentPrincipal) -> 
     response_model=AlertOut,
     responses={409: {"description": "the alert is over (resolved or inactive)"}},
 )
-def acknowledge_alert(alert_id: AlertId, session: SessionDep, who: CurrentPrincipal) -> AlertOut:
+def acknowledge_alert(alert_id: AlertId, session: SessionDep, who: AcknowledgeAlerts) -> AlertOut:
     """Say someone is on it. Acknowledging again keeps the first acknowledgement."""
-    _require(who, READERS, "acknowledge alerts")
     alert = _load_alert(session, alert_id)
     if alert.active_key is not None and alert.acknowledged_at is None:
         repository.acknowledge(session, alert.id, by=who.username, at=utcnow())
@@ -280,10 +282,9 @@ def _load_silence(session: SessionDep, silence_id: int) -> Silence:
     responses={422: {"description": "the reason names each field that is wrong"}},
 )
 def create_silence(
-    body: SilenceCreate, session: SessionDep, who: CurrentPrincipal, site: SiteDep
+    body: SilenceCreate, session: SessionDep, who: CreateSilences, site: SiteDep
 ) -> SilenceOut:
     """Silence matching alerts for a while: they are recorded but open no work order."""
-    _require(who, SILENCERS, "create silences")
     now = utcnow()
     starts_at = body.starts_at or now
     if (body.ends_at is None) == (body.duration is None):
@@ -319,7 +320,7 @@ def create_silence(
 @router.get("/silences", response_model=SilenceList, tags=["silences"])
 def list_silences(
     session: SessionDep,
-    who: CurrentPrincipal,
+    who: ListSilences,
     active: Annotated[
         bool | None,
         Query(description="true: running and scheduled ones; false: ended or expired ones"),
@@ -328,7 +329,6 @@ def list_silences(
     cursor: IdCursor = None,
 ) -> SilenceList:
     """Silences, newest first."""
-    _require(who, READERS, "list silences")
     now = utcnow()
     rows = repository.list_silences(
         session,
@@ -342,9 +342,8 @@ def list_silences(
 
 
 @router.get("/silences/{silence_id}", response_model=SilenceOut, tags=["silences"])
-def get_silence(silence_id: SilenceId, session: SessionDep, who: CurrentPrincipal) -> SilenceOut:
+def get_silence(silence_id: SilenceId, session: SessionDep, who: ReadSilences) -> SilenceOut:
     """One silence."""
-    _require(who, READERS, "read silences")
     return _silence_out(_load_silence(session, silence_id), utcnow())
 
 
@@ -354,9 +353,8 @@ def get_silence(silence_id: SilenceId, session: SessionDep, who: CurrentPrincipa
     tags=["silences"],
     responses={409: {"description": "the silence is over already"}},
 )
-def expire_silence(silence_id: SilenceId, session: SessionDep, who: CurrentPrincipal) -> SilenceOut:
+def expire_silence(silence_id: SilenceId, session: SessionDep, who: ExpireSilences) -> SilenceOut:
     """End a silence now (or cancel one still to come)."""
-    _require(who, SILENCERS, "expire silences")
     silence = _load_silence(session, silence_id)
     now = utcnow()
     if not repository.expire_silence(session, silence.id, by=who.username, at=now):
@@ -409,9 +407,8 @@ def _summary(enabled: bool, counts: dict[str, int]) -> RuleSummary:
 
 
 @router.get("/rules", response_model=list[RuleOut], tags=["rules"])
-def list_rules(session: SessionDep, who: CurrentPrincipal, site: SiteDep) -> list[RuleOut]:
+def list_rules(session: SessionDep, who: ListRules, site: SiteDep) -> list[RuleOut]:
     """Every rule of the site, in site order, with its live alerts and silences."""
-    _require(who, READERS, "list rules")
     return _rules(session, site)
 
 
@@ -419,11 +416,10 @@ def list_rules(session: SessionDep, who: CurrentPrincipal, site: SiteDep) -> lis
 def get_rule(
     rule_id: Annotated[str, Path(max_length=100)],
     session: SessionDep,
-    who: CurrentPrincipal,
+    who: ReadRules,
     site: SiteDep,
 ) -> RuleOut:
     """One rule with its live alerts and silences."""
-    _require(who, READERS, "read rules")
     for r in _rules(session, site, only=rule_id):
         return r
     raise NotFound(f"rule '{rule_id}' not found")

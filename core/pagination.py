@@ -16,13 +16,12 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 
+from core.db import MAX_ID
 from core.errors import AppError
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Ids are 32-bit database integers on PostgreSQL.
-MAX_ID = 2_147_483_647
 #: What a cursor of a list in id order that is not one the API handed out is told.
 ID_CURSOR_MESSAGE = "cursor must be a value from next_cursor"
 

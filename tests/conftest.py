@@ -179,8 +179,9 @@ def pg_templates(
     except psycopg.OperationalError as exc:
         need(
             "PostgreSQL",
-            f"Start one with `source .ci/services.sh`, run the tests with `python3 run.py test`, "
-            f"or set PLANTROOM_TEST_DATABASE_URL ({exc.__class__.__name__}).",
+            f"Install it (apt-get install postgresql) and run the tests with `python3 run.py "
+            f"test`, or start one with `source .ci/services.sh`, or set "
+            f"PLANTROOM_TEST_DATABASE_URL ({exc.__class__.__name__}).",
         )
     templates = PostgresTemplates(
         admin,
@@ -221,8 +222,9 @@ def influx_url() -> str:
     except httpx.HTTPError as exc:
         need(
             "InfluxDB 1.x",
-            f"Start one with `source .ci/services.sh` or set "
-            f"PLANTROOM_TEST_INFLUX_URL ({exc.__class__.__name__}).",
+            f"Install it (apt-get install influxdb) and run the tests with `python3 run.py test`, "
+            f"or start one with `source .ci/services.sh`, or set PLANTROOM_TEST_INFLUX_URL "
+            f"({exc.__class__.__name__}).",
         )
     return url
 

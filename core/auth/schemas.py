@@ -17,10 +17,8 @@ from core.auth.service import (
     USERNAME_MAX,
     Scope,
 )
+from core.db import MAX_ID
 from core.jsonbody import JsonBody
-
-#: Ids are 32-bit database integers on PostgreSQL.
-MAX_ID = 2_147_483_647
 
 
 class _In(JsonBody):

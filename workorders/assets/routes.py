@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.auth.deps import CurrentPrincipal
 from core.concurrency import etag
-from core.db import CommittingRoute, SessionDep
+from core.db import MAX_ID, CommittingRoute, SessionDep
 from core.jsonbody import JsonBody
 from core.pagination import IdCursor, id_cursor, read_id_cursor, split_page
 from workorders.assets import service as assets
@@ -29,7 +29,7 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_./-]*$"
 #: Names are free text in any language, but with no control characters (PostgreSQL refuses NUL).
 NAME_PATTERN = r"^[^\x00-\x1f\x7f]+$"
-LocationId = Annotated[int, Path(ge=1, le=2_147_483_647, description="location id")]
+LocationId = Annotated[int, Path(ge=1, le=MAX_ID, description="location id")]
 AssetId = Annotated[
     str, Path(min_length=1, max_length=100, pattern=ID_PATTERN, description="asset id")
 ]
@@ -69,7 +69,7 @@ class LocationCreate(JsonBody):
 
     kind: Kind
     name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
-    parent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    parent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     code: str | None = Field(
         default=None,
         max_length=100,
@@ -85,7 +85,7 @@ class LocationUpdate(JsonBody):
 
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_PATTERN)
     code: str | None = Field(default=None, max_length=100, pattern=CODE_PATTERN)
-    parent_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    parent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class AssetDetail(BaseModel):
@@ -120,7 +120,7 @@ class AssetCreate(JsonBody):
     id: str = Field(min_length=1, max_length=100, pattern=ID_PATTERN)
     name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
     brick_class: str = Field(max_length=80, pattern=r"^[A-Z][A-Za-z_]*$")
-    location_id: int = Field(ge=1, le=2_147_483_647)
+    location_id: int = Field(ge=1, le=MAX_ID)
     install_date: dt.date | None = None
     expected_life_years: float | None = Field(default=None, gt=0, le=1000)
     replacement_cost: float | None = Field(default=None, ge=0, le=1e12)
@@ -136,7 +136,7 @@ class AssetUpdate(JsonBody):
 
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_PATTERN)
     brick_class: str | None = Field(default=None, max_length=80, pattern=r"^[A-Z][A-Za-z_]*$")
-    location_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    location_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     install_date: dt.date | None = None
     expected_life_years: float | None = Field(default=None, gt=0, le=1000)
     replacement_cost: float | None = Field(default=None, ge=0, le=1e12)
@@ -189,7 +189,7 @@ def _etag(loc: Location) -> str:
 def list_locations(
     session: SessionDep,
     _who: CurrentPrincipal,
-    parent_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     kind: Kind | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
     cursor: IdCursor = None,

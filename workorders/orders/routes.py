@@ -16,10 +16,9 @@ from core import audit, changes, pagination
 from core.auth.deps import CurrentPrincipal
 from core.auth.service import Principal
 from core.concurrency import etag, none_match, set_etag
-from core.db import CommittingRoute, Database, SessionDep, utcnow
+from core.db import MAX_ID, CommittingRoute, Database, SessionDep, utcnow
 from core.errors import AppError, NotFound
 from core.isotime import instant
-from core.pagination import BadCursor as BadCursor  # workorders.webhooks.routes imports it here
 from core.pagination import Cursor
 from core.response_cache import CachedRoute, ResponseCache
 from workorders.orders import costs, repository, service
@@ -60,7 +59,7 @@ from workorders.sla import service as sla_service
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["work orders"])
 #: Work-order ids are 32-bit database integers on PostgreSQL.
-WorkOrderId = Annotated[int, Path(ge=1, le=2_147_483_647, description="work order id")]
+WorkOrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="work order id")]
 #: Most rows one export returns; narrow the filters for more.
 EXPORT_LIMIT = 50_000
 #: Printable characters only: PostgreSQL refuses NUL in text, which must be a 422, not a 500.
@@ -216,7 +215,7 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
         str | None,
         Query(max_length=10, pattern=r"^(me|[1-9]\d{0,8})$", description="'me', or a user id"),
     ] = None,
-    contractor_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    contractor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     q: Annotated[
         str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="text in the title")
     ] = None,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from core.db import MAX_ID
 from core.isotime import instant
 from core.jsonbody import JsonBody
 from workorders.orders.models import HoldReason, Origin, Priority, Status, WorkOrderType
@@ -221,8 +222,8 @@ class WorkOrderCreate(_In):
     asset_id: str | None = Field(default=None, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
     origin: Origin = Field(default=Origin.manual, description="manual or request")
     checklist: list[str] = Field(default_factory=list, max_length=100)
-    contractor_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    assignee_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    contractor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    assignee_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     at: ActionTime | None = Field(default=None, description="When it was raised (offline)")
 
     @field_validator("checklist")
@@ -284,8 +285,8 @@ class StatusChange(_In):
 class Assignment(_In):
     """Who takes a work order: a person, a contractor, or both."""
 
-    assignee_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
-    contractor_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    assignee_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    contractor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     at: ActionTime | None = None
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from core.auth.deps import AdminPrincipal
-from core.db import CommittingRoute, SessionDep
-from workorders.orders.routes import BadCursor
+from core.db import MAX_ID, CommittingRoute, SessionDep
+from core.pagination import IdCursor, id_cursor, read_id_cursor, split_page
 from workorders.webhooks import service as webhooks
 from workorders.webhooks.models import WebhookDelivery
 from workorders.webhooks.schemas import (
@@ -22,9 +22,8 @@ from workorders.webhooks.schemas import (
 )
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["webhooks"])
-_MAX_ID = 2_147_483_647  # ids are 32-bit integers on PostgreSQL
-HookId = Annotated[int, Path(ge=1, le=_MAX_ID, description="webhook id")]
-DeliveryId = Annotated[int, Path(ge=1, le=_MAX_ID, description="delivery id")]
+HookId = Annotated[int, Path(ge=1, le=MAX_ID, description="webhook id")]
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID, description="delivery id")]
 
 
 #: Admins only, with a token holding the 'admin' scope; 403 for everyone else.
@@ -102,24 +101,14 @@ def list_deliveries(
     who: Admin,
     status_: Annotated[webhooks.DeliveryStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[
-        str | None, Query(min_length=1, max_length=20, description="next_cursor of the last page")
-    ] = None,
+    cursor: IdCursor = None,
 ) -> DeliveryList:
     """A webhook's deliveries, newest first, optionally only pending, delivered or failed."""
-    after: int | None = None
-    if cursor is not None:
-        if not (cursor.isascii() and cursor.isdigit() and int(cursor) <= _MAX_ID):
-            raise BadCursor("cursor must be a value from next_cursor")
-        after = int(cursor)
+    after = read_id_cursor(cursor)
     webhooks.get_hook(session, hook_id)
     rows = webhooks.deliveries(session, hook_id, status=status_, limit=limit + 1, after_id=after)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return DeliveryList(
-        items=[delivery_out(d) for d in rows],
-        next_cursor=str(rows[-1].id) if more and rows else None,
-    )
+    page, next_cursor = split_page(rows, limit, lambda d: id_cursor(d.id))
+    return DeliveryList(items=[delivery_out(d) for d in page], next_cursor=next_cursor)
 
 
 @router.post(
