@@ -110,7 +110,7 @@ def test_metrics_on_the_api_port_need_an_admin_or_a_metrics_token(
 ) -> None:
     # The page names devices and their Modbus gateways' addresses: not for anyone who asks.
     from core.auth.models import Role
-    from tests.auth.accounts import bearer, make_token, make_user
+    from tests.core.auth.accounts import bearer, make_token, make_user
 
     client.app.state.metrics = lambda: "plantroom_x 1\n"  # type: ignore[attr-defined]
     assert client.get("/metrics", headers={"Authorization": ""}).status_code == 401

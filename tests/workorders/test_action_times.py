@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from core.auth.models import Role
 from core.db import Database
-from tests.auth.accounts import bearer, make_token, make_user
+from tests.core.auth.accounts import bearer, make_token, make_user
 from workorders.orders.models import WorkOrder
 from workorders.sla.repository import organisation_ids
 

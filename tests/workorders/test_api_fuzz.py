@@ -41,7 +41,7 @@ from schemathesis import GenerationMode
 from schemathesis.generation.case import Case
 
 from core.db import Database
-from tests.auth.accounts import sign_in
+from tests.core.auth.accounts import sign_in
 from tests.workorders.authz_world import ASSET, RULE, World, build_world, openapi
 
 #: Cases per operation and generation mode, for each caller.

@@ -30,7 +30,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.db import Database
-from tests.auth.accounts import sign_in
+from tests.core.auth.accounts import sign_in
 from tests.workorders.authz_world import (
     ASSET,
     FOREIGN_WO,

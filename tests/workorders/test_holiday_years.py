@@ -531,7 +531,7 @@ def test_the_tablet_card_says_provisional(
     client: TestClient, db: Database, demo_site: SiteConfig
 ) -> None:
     from core.auth.models import Role
-    from tests.auth.accounts import make_user, sign_in
+    from tests.core.auth.accounts import make_user, sign_in
 
     make_user(db, "tech", Role.technician, password="tablet-password")
     wo_id = open_wo(db, demo_site, "2026-12-31 16:00", contractor=None)

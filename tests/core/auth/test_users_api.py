@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core import audit
 from core.auth.models import Role, User
 from core.db import Database
-from tests.auth.accounts import bearer, make_token, make_user
+from tests.core.auth.accounts import bearer, make_token, make_user
 
 
 def test_admin_creates_a_user_with_an_argon2id_password(client: TestClient, db: Database) -> None:

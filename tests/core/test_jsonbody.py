@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, Field, ValidationError
 from core.auth.models import Role
 from core.db import Database
 from core.jsonbody import JsonBody
-from tests.auth.accounts import bearer, make_token, make_user
+from tests.core.auth.accounts import bearer, make_token, make_user
 
 
 class Body(JsonBody):

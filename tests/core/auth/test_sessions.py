@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from config.settings import Settings
 from core.auth.models import Role
 from core.db import Database
-from tests.auth.accounts import bearer, make_token, make_user, sign_in
+from tests.core.auth.accounts import bearer, make_token, make_user, sign_in
 
 PASSWORD = "tablet-password"
 

@@ -1,4 +1,4 @@
-"""Account helpers for the tests in tests/auth."""
+"""Account helpers for the tests in tests/core/auth."""
 
 from __future__ import annotations
 

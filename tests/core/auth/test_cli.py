@@ -15,7 +15,7 @@ from config.settings import Settings
 from core import audit
 from core.auth.models import Role
 from core.db import Database
-from tests.auth.accounts import bearer, make_user, sign_in
+from tests.core.auth.accounts import bearer, make_user, sign_in
 
 pytestmark = pytest.mark.slow  # each test runs `plantroom` as processes
 

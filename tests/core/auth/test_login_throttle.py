@@ -14,7 +14,7 @@ from core.auth import service
 from core.auth.models import Role
 from core.auth.throttle import LoginThrottle
 from core.db import Database
-from tests.auth.accounts import make_user, sign_in
+from tests.core.auth.accounts import make_user, sign_in
 
 PASSWORD = "the-right-password"
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 import plantroom.models as models
 from core.auth.models import ApiToken, Role
 from core.db import Database
-from tests.auth.accounts import bearer, make_token, make_user
+from tests.core.auth.accounts import bearer, make_token, make_user
 
 
 def test_read_only_token_may_read_but_not_change(client: TestClient, db: Database) -> None:
