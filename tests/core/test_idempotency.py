@@ -28,8 +28,8 @@ from core.db import Database
 from core.idempotency import clear_unfinished
 from core.idempotency_models import IdempotencyRecord
 from plantroom.app import create_app
-from tests.core.auth.accounts import make_user, sign_in
 from tests.conftest import ADMIN_TOKEN
+from tests.core.auth.accounts import make_user, sign_in
 from workorders.orders.models import Attachment, LaborEntry
 
 
