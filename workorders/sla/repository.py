@@ -22,6 +22,11 @@ SLA_KINDS = ("sla_warning", "sla_breach", "sla_withdrawn")
 _CHUNK = 500
 
 
+def work_order(session: Session, wo_id: int) -> WorkOrder | None:
+    """The work order with this id, or None."""
+    return session.get(WorkOrder, wo_id)
+
+
 def status_events(session: Session, wo_id: int) -> list[WorkOrderEvent]:
     """The status changes of one work order, oldest first (not its other timeline entries)."""
     stmt = (

@@ -424,7 +424,7 @@ def recompute(
     for i, wo_id in enumerate(ids, 1):
         try:
             with db.session() as s:
-                wo = s.get(WorkOrder, wo_id)
+                wo = sla_repository.work_order(s, wo_id)
                 if wo is None:
                     continue
                 before = (wo.response_due_at, wo.resolution_due_at)
@@ -514,7 +514,7 @@ def sweep(db: Database, *, now: dt.datetime | None = None) -> int:
     for wo_id in todo:
         try:
             with db.session() as s:
-                found = s.get(WorkOrder, wo_id)
+                found = sla_repository.work_order(s, wo_id)
                 if found is None:
                     continue
                 fresh = refresh(s, found, now=now)
