@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 
 from collectors.simulator.server import Simulator
@@ -13,6 +14,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_offset(base: int = 15020, count: int = 4) -> int:
+    """An offset that moves ports base..base+count-1 (the demo simulator's) to free ones below
+    the kernel's ephemeral range (32768 up), where no outgoing connection of another test or
+    xdist worker can be given one of them meanwhile."""
+    rng = random.Random()
+    for _ in range(200):
+        offset = rng.randrange(1000, 32768 - base - count)
+        try:
+            for port in range(base + offset, base + offset + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return offset
+    raise RuntimeError(f"no {count} free ports in a row below 32768")
 
 
 def port_map(site: SiteConfig) -> dict[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,10 +14,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.collectors.sim import free_port
+from tests.collectors.sim import free_offset, free_port
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _listening(port: int) -> bool:
+    """Whether something accepts connections on this loopback port."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -42,7 +52,7 @@ def test_demo_opens_an_alert_work_order_and_stops_cleanly(tmp_path: Path) -> Non
             "--data-dir",
             str(tmp_path / "data"),
             "--sim-port-offset",
-            str(free_port() % 1000 + 20000),
+            str(free_offset()),
         ],
         env,
         log,
@@ -81,12 +91,12 @@ def test_mbpoll_reads_the_simulated_meter_voltage_as_a_float(tmp_path: Path) -> 
         if os.environ.get("CI"):
             pytest.fail("CI: mbpoll is missing (apt-get install mbpoll)")
         pytest.skip("mbpoll is not installed: apt-get install mbpoll")
-    offset = free_port() % 1000 + 30000
+    offset = free_offset()
     log = tmp_path / "sim.log"
     proc = _start(["simulate", "--port-offset", str(offset)], dict(os.environ), log)
     try:
         deadline = time.monotonic() + 30
-        while "a-main-meter" not in log.read_text() and time.monotonic() < deadline:
+        while not _listening(15020 + offset) and time.monotonic() < deadline:
             time.sleep(0.2)
         # -a unit 1, -r register 1 (mbpoll counts from 1, so PDU address 0), -t 3:float input
         # register float, -B big-endian words (ABCD), -1 poll once.
@@ -112,9 +122,10 @@ def test_mbpoll_reads_the_simulated_meter_voltage_as_a_float(tmp_path: Path) -> 
             capture_output=True,
             text=True,
             timeout=30,
-        ).stdout
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)
-    value = float(out.split("[1]:")[1].split()[0])
+    assert "[1]:" in out.stdout, f"mbpoll: {out.stdout}{out.stderr}\nsimulator: {log.read_text()}"
+    value = float(out.stdout.split("[1]:")[1].split()[0])
     assert 200.0 <= value <= 250.0
