@@ -41,8 +41,8 @@ from core.db import Database
 
 #: Seconds of history per engine batch: one query of the store, one progress report.
 CHUNK = 3600.0
-#: More rows than any backtest stores, for the repository's list queries.
-_ALL = 1_000_000_000
+#: More rows than any backtest stores, for the repositories' list queries.
+ALL_ROWS = 1_000_000_000
 
 _RULES = TypeAdapter(list[RuleConfig])
 
@@ -451,7 +451,7 @@ def _count(outcomes: dict[str, RuleOutcome], events: list[AlertEvent]) -> None:
 def _collect(db: Database, result: BacktestResult, workspace: Workspace) -> None:
     """Read the alerts and work orders the engine stored into the result."""
     with db.session() as s:
-        alerts = repository.list_(s, limit=_ALL)
+        alerts = repository.list_(s, limit=ALL_ROWS)
         result.alerts = [
             WouldBeAlert(
                 id=a.id,

@@ -390,7 +390,7 @@ def load_site(path: Path | str, model: type[S] = SiteFile) -> SiteConfig[S]:  # 
                 problems += exc.problems
                 broken.add(f.stem)
     cfg = SiteConfig(path=path, doc=site, profiles=profiles, broken_profiles=frozenset(broken))
-    problems += _site_checks(doc, cfg, broken)
+    problems += _site_checks(doc, cfg)
     for klass in reversed(model.__mro__):
         own = klass.__dict__.get("site_problems")
         if own is not None and klass is not SiteFile:
@@ -400,8 +400,8 @@ def load_site(path: Path | str, model: type[S] = SiteFile) -> SiteConfig[S]:  # 
     return cfg
 
 
-def _site_checks(doc: LocatedDoc, cfg: SiteConfig[Any], broken: set[str]) -> list[Problem]:
-    # Profiles in `broken` exist but failed to load; their own errors are already reported.
+def _site_checks(doc: LocatedDoc, cfg: SiteConfig[Any]) -> list[Problem]:
+    # Broken profiles exist but failed to load; their own errors are already reported.
     problems: list[Problem] = []
     ids: dict[str, str] = {}
 
@@ -422,7 +422,7 @@ def _site_checks(doc: LocatedDoc, cfg: SiteConfig[Any], broken: set[str]) -> lis
             for di, d in enumerate(a.devices):
                 dpath = (*apath, "devices", di)
                 unique("device", d.id, (*dpath, "id"))
-                if d.profile not in cfg.profiles and d.profile not in broken:
+                if d.profile not in cfg.profiles and d.profile not in cfg.broken_profiles:
                     known = ", ".join(sorted(cfg.profiles)) or "none"
                     problems.append(
                         doc.problem(

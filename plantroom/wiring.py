@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from alerts.backtest import BacktestResult, History, WouldBeWorkOrder
+from alerts.backtest import ALL_ROWS, BacktestResult, History, WouldBeWorkOrder
 from alerts.backtest import run_backtest as replay
 from alerts.engine import AlertEngine
 from alerts.rules import RuleConfig
@@ -21,9 +21,6 @@ from plantroom.app import prepare_database
 from plantroom.site import Site
 from workorders.intake import Intake
 from workorders.orders import repository as wo_repository
-
-#: More rows than any backtest stores, for the repository's list queries.
-_ALL = 1_000_000_000
 
 
 def alert_engine(
@@ -69,7 +66,7 @@ class BacktestWorkspace:
                 opened_at=wo.created_at,
                 alert_count=wo.alert_count,
             )
-            for wo in reversed(wo_repository.list_(session, limit=_ALL))
+            for wo in reversed(wo_repository.list_(session, limit=ALL_ROWS))
         ]
 
 

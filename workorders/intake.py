@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 from alerts.intake import Raised
 from workorders.orders import repository
 from workorders.orders.models import OPEN_STATES, Origin, Status, WorkOrder
-from workorders.orders.service import RECALL_WINDOW, _event, _rank, recorded, snapshot
+from workorders.orders.service import (
+    RECALL_WINDOW,
+    priority_rank,
+    recorded,
+    snapshot,
+    timeline_event,
+)
 from workorders.site import WorkordersSite
 from workorders.sla import service as sla_service
 
@@ -122,7 +128,7 @@ def open_parent(
         created_by="alerts",
     )
     session.add(wo)
-    session.add(_event(wo, "created", "alerts", title, {"trigger": trigger}, ts=at))
+    session.add(timeline_event(wo, "created", "alerts", title, {"trigger": trigger}, ts=at))
     session.flush()
     return wo
 
@@ -139,9 +145,9 @@ def link_alert(
     """Count one more alert against a parent work order, on its timeline."""
     wo.alert_count += 1
     wo.updated_at = at
-    if _rank(priority) < _rank(wo.priority):
+    if priority_rank(priority) < priority_rank(wo.priority):
         wo.priority = priority
-    session.add(_event(wo, "alert_linked", "alerts", title, data, ts=at))
+    session.add(timeline_event(wo, "alert_linked", "alerts", title, data, ts=at))
 
 
 def open_from_alert(
@@ -188,7 +194,7 @@ def open_from_alert(
             with session.begin_nested():
                 session.add(wo)
                 session.add(
-                    _event(
+                    timeline_event(
                         wo,
                         "created",
                         "alerts",
@@ -214,7 +220,7 @@ def open_from_alert(
                 raise
     existing.alert_count += 1
     existing.updated_at = at
-    if _rank(priority) < _rank(existing.priority):
+    if priority_rank(priority) < priority_rank(existing.priority):
         existing.priority = priority
     reopened = existing.status == S.resolved
     snap = snapshot(existing) if reopened else None
@@ -223,7 +229,7 @@ def open_from_alert(
         existing.status = S.in_progress
         existing.resolved_at = None
         session.add(
-            _event(
+            timeline_event(
                 existing,
                 "reopened",
                 "alerts",
@@ -232,11 +238,13 @@ def open_from_alert(
                 ts=at,
             )
         )
-    session.add(_event(existing, "alert_refired", "alerts", title, {"trigger": trigger}, ts=at))
+    session.add(
+        timeline_event(existing, "alert_refired", "alerts", title, {"trigger": trigger}, ts=at)
+    )
     if reopened:
         # The reopen is a status change: the SLA's resolution clock runs again from here.
         data = {"from": str(S.resolved), "to": str(S.in_progress)}
-        session.add(_event(existing, "status", "alerts", "alert fired again", data, ts=at))
+        session.add(timeline_event(existing, "status", "alerts", "alert fired again", data, ts=at))
         recorded(
             session,
             existing,
@@ -260,5 +268,7 @@ def note_alert_cleared(
     if wo is None:
         return
     session.add(
-        _event(wo, "alert_cleared", "alerts", f"{rule_id} back in range", {"value": value}, ts=at)
+        timeline_event(
+            wo, "alert_cleared", "alerts", f"{rule_id} back in range", {"value": value}, ts=at
+        )
     )

@@ -60,7 +60,7 @@ def _booked(
     set_committed_value(wo, "cost_total", total)
     set_committed_value(wo, "updated_at", now)
     session.add(
-        service._event(
+        service.timeline_event(
             wo,
             kind,
             actor,

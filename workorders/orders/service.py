@@ -157,7 +157,7 @@ def _allowed(status: str, role: str) -> tuple[str, ...]:
     return tuple(str(s) for s in sorted(nxt, key=order.index))
 
 
-def _event(
+def timeline_event(
     wo: WorkOrder,
     kind: str,
     actor: str,
@@ -166,6 +166,7 @@ def _event(
     ts: dt.datetime | None = None,
     received_at: dt.datetime | None = None,
 ) -> WorkOrderEvent:
+    """A timeline entry on the work order (added to the session by the caller)."""
     ev = WorkOrderEvent(kind=kind, actor=actor, message=message, data=data)
     if ts is not None:
         ev.ts = ts
@@ -320,10 +321,10 @@ def create(
         status=Status.assigned if (assignee_id or contractor_id) else Status.new,
     )
     session.add(wo)
-    session.add(_event(wo, "created", actor, title, ts=when, received_at=now))
+    session.add(timeline_event(wo, "created", actor, title, ts=when, received_at=now))
     if wo.status == Status.assigned:
         data = {"from": str(Status.new), "to": str(Status.assigned)}
-        session.add(_event(wo, "status", actor, "", data, ts=when, received_at=now))
+        session.add(timeline_event(wo, "status", actor, "", data, ts=when, received_at=now))
     recorded(
         session,
         wo,
@@ -417,7 +418,7 @@ def change_status(
     data: dict[str, Any] = {"from": before, "to": target}
     if target == S.on_hold:
         data["reason"] = reason
-    session.add(_event(wo, "status", actor, note, data, ts=when, received_at=clock))
+    session.add(timeline_event(wo, "status", actor, note, data, ts=when, received_at=clock))
     recorded(
         session,
         wo,
@@ -491,7 +492,7 @@ def update(
     if sla_policy is not KEEP:
         wo.sla_policy = sla_policy
     wo.updated_at = dt.datetime.now(dt.UTC)
-    session.add(_event(wo, "edited", actor, "", {"fields": sorted(changes)}))
+    session.add(timeline_event(wo, "edited", actor, "", {"fields": sorted(changes)}))
     recorded(
         session,
         wo,
@@ -557,11 +558,11 @@ def assign(
         wo.sla_policy = sla_policy
     wo.updated_at = clock
     data = {"assignee_id": assignee_id, "contractor_id": contractor_id}
-    session.add(_event(wo, "assigned", actor, "", data, ts=when, received_at=clock))
+    session.add(timeline_event(wo, "assigned", actor, "", data, ts=when, received_at=clock))
     if wo.status == S.new and (assignee_id or contractor_id):
         wo.status = S.assigned
         moved = {"from": "new", "to": "assigned"}
-        session.add(_event(wo, "status", actor, "", moved, ts=when, received_at=clock))
+        session.add(timeline_event(wo, "status", actor, "", moved, ts=when, received_at=clock))
     recorded(
         session,
         wo,
@@ -591,7 +592,7 @@ def comment(
     """Add a comment to the timeline."""
     clock = dt.datetime.now(dt.UTC)
     when = action_time(at, clock, not_before=wo.created_at, since="the work order was created")
-    ev = _event(wo, "comment", actor, text, ts=when, received_at=clock)
+    ev = timeline_event(wo, "comment", actor, text, ts=when, received_at=clock)
     session.add(ev)
     session.flush()
     audit.record(
@@ -950,7 +951,8 @@ def _check_fix_held(session: Session, wo: WorkOrder, now: dt.datetime) -> None:
         )
 
 
-def _rank(priority: str) -> int:
+def priority_rank(priority: str) -> int:
+    """0 for P1, the most urgent, and up."""
     return list(Priority).index(Priority(priority))
 
 
