@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         site = load_site(SITES_DIR / "demo")
         db = prepare_database(settings, site)
         try:
-            ensure_demo_users(db)
+            ensure_demo_users(db, site, first_job=False)
             seed(db)
             with serving(create_app(settings, site=site, db=db)) as base_url:
                 for path in shoot(base_url, args.out_dir):
