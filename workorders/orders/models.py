@@ -82,6 +82,8 @@ class Location(Base):
     #: Stable identifier, unique: the site's or building's id from site.yaml, or one given by hand.
     code: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: The name in Simplified Chinese (site.yaml's name_zh), when given.
+    name_zh: Mapped[str | None] = mapped_column(String(200))
     #: 'site' when mirrored from site.yaml (re-synced at start), 'api' when made by a person.
     source: Mapped[str] = mapped_column(String(10), default="api")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -101,6 +103,10 @@ class Asset(Base):
     building_id: Mapped[str] = mapped_column(String(100))
     building_name: Mapped[str] = mapped_column(String(200))
     location: Mapped[str] = mapped_column(String(400), default="")
+    #: name, building_name and location in Simplified Chinese (site.yaml's name_zh), when given.
+    name_zh: Mapped[str | None] = mapped_column(String(200))
+    building_name_zh: Mapped[str | None] = mapped_column(String(200))
+    location_zh: Mapped[str | None] = mapped_column(String(400))
     install_date: Mapped[dt.date | None] = mapped_column(Date)
     expected_life_years: Mapped[float | None] = mapped_column(Float)
     replacement_cost: Mapped[float | None] = mapped_column(Float)
@@ -174,6 +180,10 @@ class WorkOrder(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Resolved while its alert still fired: the fix is not proven until the alert clears.
+    awaiting_proof: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When an unproven fix reopens by itself (the rule's proof_window after the resolve).
+    proof_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
