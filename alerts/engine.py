@@ -573,6 +573,7 @@ class AlertEngine:
                 "rule": rule.describe(),
                 "detail": v.detail,
                 "verify_for": rule.verify_for,
+                "proof_window": rule.proof_window,
             },
             at=_utc(ts),
             type_=type_,

@@ -39,6 +39,24 @@ def get(session: Session, alert_id: int) -> Alert | None:
     return session.get(Alert, alert_id)
 
 
+def latest_for_workorder(
+    session: Session, rule_id: str, asset_id: str, workorder_id: int
+) -> Alert | None:
+    """The newest alert of this rule on this asset that raised or updated this work order (found
+    through the indexed rule and asset: alerts.workorder_id has no index of its own)."""
+    stmt = (
+        select(Alert)
+        .where(
+            Alert.rule_id == rule_id,
+            Alert.asset_id == asset_id,
+            Alert.workorder_id == workorder_id,
+        )
+        .order_by(Alert.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
 def recent(session: Session, limit: int = 100) -> list[Alert]:
     """Newest alerts first."""
     return list(session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)))

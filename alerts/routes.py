@@ -379,6 +379,7 @@ class RuleOut(BaseModel):
 
     id: str
     name: str
+    name_zh: str | None = Field(default=None, description="The name in Simplified Chinese")
     type: str
     severity: Severity
     point: str
@@ -447,6 +448,7 @@ def _rules(session: SessionDep, site: SiteConfig, only: str | None = None) -> li
             RuleOut(
                 id=rule.id,
                 name=rule.name,
+                name_zh=rule.name_zh,
                 type=rule.type,
                 severity=rule.severity,
                 point=rule.point,

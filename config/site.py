@@ -5,9 +5,15 @@ file:line:field.
 config describes the topology only. Each domain owns its own sections of site.yaml: it extends
 the document model to its left with its fields and its cross-section checks (collectors.site:
 ``simulation``; alerts.config: ``rules`` and ``alerting``; workorders.site: ``sla``,
-``contractors``, ``maintenance`` and ``calendar``), and the root (plantroom.site) loads the
-document the whole program knows. A check is a ``site_problems`` classmethod on the model that
-declares the section; the loader runs every one along the model's bases, topology first.
+``contractors``, ``maintenance``, ``calendar``, ``codes`` and ``assignment``), and the root
+(plantroom.site) loads the document the whole program knows. A check is a ``site_problems``
+classmethod on the model that declares the section; the loader runs every one along the model's
+bases, topology first. What only the database can tell (a username) is checked against it later,
+and reported at file:line through ``SiteConfig.problem``.
+
+Buildings, floors, rooms and assets (and the site) may carry ``name_zh``, their name in
+Simplified Chinese; an asset's ``location_zh`` is built from them as ``location`` is from the
+names, in English where a part has none.
 """
 
 from __future__ import annotations
@@ -15,20 +21,30 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from config.profile import Profile
+from config.profile import Point, Profile
 from config.units import Duration
-from config.yamlloc import ConfigError, LocatedDoc, Problem, load_located, pydantic_problems
+from config.yamlloc import (
+    ConfigError,
+    LocatedDoc,
+    Path_,
+    Problem,
+    format_path,
+    load_located,
+    pydantic_problems,
+)
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 SITES_DIR = Path(__file__).resolve().parent / "sites"
 ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+#: A name in Simplified Chinese beside the English one (optional; shown by the zh-CN UI).
+NameZh = Annotated[str | None, Field(default=None, min_length=1, max_length=200)]
 
 
 class _Strict(BaseModel):
@@ -117,6 +133,7 @@ class Asset(_Strict):
 
     id: str = Field(pattern=ID)
     name: str
+    name_zh: NameZh = None
     brick_class: str = Field(alias="class", pattern=r"^[A-Z][A-Za-z_]*$")
     install_date: dt.date | None = None
     expected_life_years: float | None = Field(default=None, gt=0)
@@ -135,6 +152,7 @@ class Room(_Strict):
 
     id: str = Field(pattern=ID)
     name: str
+    name_zh: NameZh = None
     assets: list[Asset] = Field(default_factory=list)
 
 
@@ -143,6 +161,7 @@ class Floor(_Strict):
 
     id: str = Field(pattern=ID)
     name: str
+    name_zh: NameZh = None
     rooms: list[Room] = Field(default_factory=list)
     assets: list[Asset] = Field(default_factory=list)
 
@@ -152,6 +171,7 @@ class Building(_Strict):
 
     id: str = Field(pattern=ID)
     name: str
+    name_zh: NameZh = None
     floor_area_m2: float = Field(gt=0)
     occupants: int = Field(ge=0)
     floors: list[Floor] = Field(default_factory=list)
@@ -163,6 +183,7 @@ class SiteInfo(_Strict):
 
     id: str = Field(pattern=ID)
     name: str
+    name_zh: NameZh = None
     timezone: str = "Asia/Shanghai"
 
 
@@ -195,6 +216,17 @@ class AssetRef:
     asset: Asset
     building: Building
     location: str
+    #: The location in Simplified Chinese: each part's name_zh, else its name; None when no
+    #: part has a name_zh.
+    location_zh: str | None = None
+
+
+def zh_path(parts: list[tuple[str, str | None]]) -> str | None:
+    """'A / B / C' of (name, name_zh) parts in Chinese, English where a part has no name_zh;
+    None when none has one."""
+    if not any(zh for _, zh in parts):
+        return None
+    return " / ".join(zh or name for name, zh in parts)
 
 
 @dataclass(frozen=True)
@@ -215,6 +247,15 @@ class SiteConfig(Generic[D]):
     profiles: dict[str, Profile]
     #: Profiles that exist but failed to load (their own errors are reported already).
     broken_profiles: frozenset[str] = frozenset()
+    #: The parsed file with the line of every key, to locate problems found after loading.
+    located: LocatedDoc | None = field(default=None, repr=False, compare=False)
+
+    def problem(self, where: Path_, message: str) -> Problem:
+        """A problem at file:line:field of site.yaml, found after loading (e.g. against the
+        database)."""
+        if self.located is not None:
+            return self.located.problem(where, message)
+        return Problem(str(self.path), 0, format_path(where), message)
 
     @cached_property
     def asset_ids(self) -> frozenset[str]:
@@ -242,6 +283,20 @@ class SiteConfig(Generic[D]):
             for p in self.profiles[d.profile].points
         )
 
+    @cached_property
+    def asset_points(self) -> dict[str, list[Point]]:
+        """Each asset's points, by its id: those its devices' profiles define (enabled or not,
+        so that past readings stay readable), in profile order; a name two devices share is
+        listed once, as the first device defines it."""
+        out: dict[str, list[Point]] = {}
+        for ref in self.assets():
+            points: dict[str, Point] = {}
+            for d in ref.asset.devices:
+                for p in self.profiles[d.profile].points if d.profile in self.profiles else []:
+                    points.setdefault(p.name, p)
+            out[ref.asset.id] = list(points.values())
+        return out
+
     def unresolved_assets(self) -> list[AssetRef]:
         """Assets with a device whose profile is missing or broken: their points are unknown."""
         return [
@@ -253,14 +308,17 @@ class SiteConfig(Generic[D]):
     def assets(self) -> Iterator[AssetRef]:
         """Every asset with its building and location path."""
         for b in self.doc.buildings:
+            bp = [(b.name, b.name_zh)]
             for a in b.assets:
-                yield AssetRef(a, b, b.name)
+                yield AssetRef(a, b, b.name, zh_path(bp))
             for f in b.floors:
+                fp = [*bp, (f.name, f.name_zh)]
                 for a in f.assets:
-                    yield AssetRef(a, b, f"{b.name} / {f.name}")
+                    yield AssetRef(a, b, f"{b.name} / {f.name}", zh_path(fp))
                 for r in f.rooms:
+                    rp = [*fp, (r.name, r.name_zh)]
                     for a in r.assets:
-                        yield AssetRef(a, b, f"{b.name} / {f.name} / {r.name}")
+                        yield AssetRef(a, b, f"{b.name} / {f.name} / {r.name}", zh_path(rp))
 
     def devices(self) -> list[DeviceRef]:
         """Every enabled device, with its asset and profile."""
@@ -389,7 +447,9 @@ def load_site(path: Path | str, model: type[S] = SiteFile) -> SiteConfig[S]:  # 
             except ConfigError as exc:
                 problems += exc.problems
                 broken.add(f.stem)
-    cfg = SiteConfig(path=path, doc=site, profiles=profiles, broken_profiles=frozenset(broken))
+    cfg = SiteConfig(
+        path=path, doc=site, profiles=profiles, broken_profiles=frozenset(broken), located=doc
+    )
     problems += _site_checks(doc, cfg)
     for klass in reversed(model.__mro__):
         own = klass.__dict__.get("site_problems")

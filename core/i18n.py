@@ -31,9 +31,10 @@ def catalog(lang: str) -> dict[str, str]:
     for po in sorted(folder.glob("*.po")):
         with po.open("rb") as fh:
             for message in read_po(fh, locale="zh_CN"):
-                if message.id and isinstance(message.id, str) and message.string:
-                    if not message.fuzzy:
-                        merged[message.id] = str(message.string)
+                if isinstance(message.id, str) and message.id and message.string:
+                    if message.fuzzy:
+                        continue
+                    merged[message.id] = str(message.string)
     return merged
 
 

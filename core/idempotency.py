@@ -7,9 +7,12 @@ order or a second labor entry. The client sends a unique `Idempotency-Key` with 
 the first answer under that key is stored for KEEP and replayed for any repeat.
 
 - Keys are per caller: the authenticated identity (the user behind the bearer token or the
-  signed session), so callers never see each other's answers, and a replay after a fresh
+  live signed session), so callers never see each other's answers, and a replay after a fresh
   sign-in or a language toggle (a new Cookie header, the same person) still finds its answer.
-  Requests without valid credentials are not deduplicated (they are refused anyway).
+  Requests without valid credentials are not deduplicated (they are refused anyway): no
+  bearer token or live session, or a session's request without its CSRF token (in the
+  X-CSRF-Token header, or a form's `csrf` field). So a refusal for a stale CSRF token is never
+  stored, and the retry with the new session's token runs.
 - The same key with a different method, path or content is refused with 422: it is a client
   bug. Content is compared as sent, not as bytes: JSON by its parsed value (spacing and key
   order do not matter), forms and uploads by their fields and files' bytes (a new multipart
@@ -39,7 +42,13 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.auth.deps import MAX_TOKEN_LENGTH, read_session
+from core.auth.deps import (
+    CSRF_HEADER,
+    MAX_TOKEN_LENGTH,
+    cookie_session,
+    read_session,
+    tokens_match,
+)
 from core.db import Database
 from core.errors import AppError
 from core.idempotency_models import IdempotencyRecord
@@ -63,26 +72,32 @@ CREDENTIAL_FIELDS = frozenset({"csrf"})
 MAX_BODY = 12 * 1024 * 1024
 
 
-async def _caller(scope: Scope) -> str | None:
-    """Who is calling, as a key: the user behind a valid bearer token or session cookie; None
-    without valid credentials."""
+async def _caller(scope: Scope, form_csrf: str | None) -> str | None:
+    """Who is calling, as a key: the user behind a valid bearer token, or behind a live session
+    cookie when the request carries the session's CSRF token as its endpoint takes it (the
+    X-CSRF-Token header; outside /api/ also the form's field, `form_csrf`); None without valid
+    credentials."""
     request = Request(scope)
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() == "bearer" and token and len(token) <= MAX_TOKEN_LENGTH:
+    auth = request.headers.get("authorization")
+    if auth is not None:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+            return None
         app = scope["app"]
         try:
             who = await app.state.tokens.principal(request, token, app.state.settings.admin_token)
         except AppError:
             return None
         return _key(f"user:{who.user_id}" if who.user_id is not None else f"name:{who.username}")
-    if auth:
+    if read_session(request) is None:
         return None
-    session = read_session(request)
-    uid = session.get("uid") if session else None
-    if isinstance(uid, int) and not isinstance(uid, bool):
-        return _key(f"user:{uid}")
-    return None
+    who, csrf = await cookie_session(request)
+    # The API takes the token in its header only (core.auth.deps); the UI's forms in a field.
+    api = scope["path"].startswith("/api/")
+    given = [request.headers.get(CSRF_HEADER), None if api else form_csrf]
+    if who is None or who.user_id is None or not any(tokens_match(csrf, g) for g in given if g):
+        return None
+    return _key(f"user:{who.user_id}")
 
 
 def _key(identity: str) -> str:
@@ -90,12 +105,13 @@ def _key(identity: str) -> str:
     return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def _fingerprint(scope: Scope, body: bytes) -> str:
+async def _fingerprint(scope: Scope, body: bytes) -> tuple[str, str | None]:
     """A hash of what was sent: JSON by value, forms and uploads by fields and file bytes,
-    anything else by its bytes."""
+    anything else by its bytes; and a form's CSRF field, if it has one."""
     headers = Headers(scope=scope)
     ctype = headers.get("content-type", "").split(";")[0].strip().lower()
     canonical: object = None
+    csrf: str | None = None
     if ctype == "application/json" or ctype.endswith("+json"):
         try:
             canonical = ["json", json.loads(body)]
@@ -104,15 +120,18 @@ async def _fingerprint(scope: Scope, body: bytes) -> str:
     elif ctype == "application/x-www-form-urlencoded":
         fields = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
         canonical = ["form", sorted((k, v) for k, v in fields if k not in CREDENTIAL_FIELDS)]
+        csrf = next((v for k, v in fields if k == "csrf"), None)
     elif ctype == "multipart/form-data":
-        canonical = await _multipart(headers, body)
+        parsed = await _multipart(headers, body)
+        if parsed is not None:
+            canonical, csrf = parsed
     if canonical is None:
-        return hashlib.sha256(b"raw:" + body).hexdigest()
+        return hashlib.sha256(b"raw:" + body).hexdigest(), csrf
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), csrf
 
 
-async def _multipart(headers: Headers, body: bytes) -> list[object] | None:
+async def _multipart(headers: Headers, body: bytes) -> tuple[list[object], str | None] | None:
     async def stream() -> AsyncGenerator[bytes, None]:
         yield body
         yield b""
@@ -122,6 +141,7 @@ async def _multipart(headers: Headers, body: bytes) -> list[object] | None:
     except (MultiPartException, ValueError):
         return None
     items: list[object] = []
+    csrf: str | None = None
     try:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
@@ -130,9 +150,11 @@ async def _multipart(headers: Headers, body: bytes) -> list[object] | None:
                 items.append([name, "file", value.filename or "", value.content_type or "", digest])
             elif name not in CREDENTIAL_FIELDS:
                 items.append([name, "field", value])
+            elif name == "csrf" and csrf is None:
+                csrf = value
     finally:
         await form.close()
-    return ["multipart", sorted(items, key=lambda i: json.dumps(i, ensure_ascii=False))]
+    return ["multipart", sorted(items, key=lambda i: json.dumps(i, ensure_ascii=False))], csrf
 
 
 async def _send_json(send: Send, status: int, error: str, message: str) -> None:
@@ -163,18 +185,8 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         raw_key = dict(scope["headers"]).get(HEADER.encode())
-        caller = await _caller(scope) if raw_key is not None else None
-        if raw_key is None or caller is None:
+        if raw_key is None:
             await self.app(scope, receive, send)
-            return
-        key = raw_key.decode("latin-1").strip()
-        if not key or len(key) > MAX_KEY or not key.isprintable():
-            await _send_json(
-                send,
-                400,
-                "bad_idempotency_key",
-                f"Idempotency-Key must be 1-{MAX_KEY} printable characters",
-            )
             return
 
         chunks: list[bytes] = []
@@ -194,11 +206,25 @@ class IdempotencyMiddleware:
         if more or size > MAX_BODY:
             await self.app(scope, _replay_receive(body, receive, more), send)
             return
+        # The body is read first: a form's CSRF field is part of a session caller's credentials.
+        fingerprint, form_csrf = await _fingerprint(scope, body)
+        caller = await _caller(scope, form_csrf)
+        if caller is None:
+            await self.app(scope, _replay_receive(body, receive, False), send)
+            return
+        key = raw_key.decode("latin-1").strip()
+        if not key or len(key) > MAX_KEY or not key.isprintable():
+            await _send_json(
+                send,
+                400,
+                "bad_idempotency_key",
+                f"Idempotency-Key must be 1-{MAX_KEY} printable characters",
+            )
+            return
 
         path = scope["path"] + (
             "?" + scope["query_string"].decode("latin-1") if scope.get("query_string") else ""
         )
-        fingerprint = await _fingerprint(scope, body)
         claim = await anyio.to_thread.run_sync(
             self._claim, caller, key, scope["method"], path[:400], fingerprint
         )

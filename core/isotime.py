@@ -58,3 +58,46 @@ def instant(first: int, last: int, description: str) -> Any:
     return Annotated[
         AwareDatetime, BeforeValidator(text_only), AfterValidator(in_years), WithJsonSchema(schema)
     ]
+
+
+#: As _REST, with the offset optional.
+_REST_LOCAL = (
+    r"-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d"
+    r"(:[0-5]\d(\.\d{1,6})?)?([Zz]|[+-]([01]\d|2[0-3]):?[0-5]\d)?$"
+)
+
+
+def wall_time(first: int, last: int, description: str) -> Any:
+    """A datetime given as ISO 8601 text in years first..last (one of YEARS), with its offset
+    (returned aware, in UTC) or without one (returned naive: a wall-clock time the caller reads
+    in a time zone of its choosing, e.g. the site's)."""
+    pattern = "^" + YEARS[(first, last)] + _REST_LOCAL
+    matcher = re.compile(pattern)
+
+    def text_only(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value
+        if not isinstance(value, str) or not matcher.match(value):
+            raise ValueError(
+                f"a time is ISO 8601 text, with or without its UTC offset, between the years "
+                f"{first} and {last}, e.g. 2026-03-01T08:00:00+08:00 or 2026-03-01T08:00"
+            )
+        return value
+
+    def in_years(value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is not None:
+            try:
+                value = value.astimezone(dt.UTC)
+            except OverflowError:
+                raise ValueError("time out of range") from None
+        if not first <= value.year <= last:
+            raise ValueError(f"time must fall between the years {first} and {last}")
+        return value
+
+    # No `format: date-time`: that is RFC 3339, which requires the offset this may leave out.
+    schema = {"type": "string", "pattern": pattern}
+    if description:
+        schema["description"] = description
+    return Annotated[
+        dt.datetime, BeforeValidator(text_only), AfterValidator(in_years), WithJsonSchema(schema)
+    ]

@@ -8,7 +8,10 @@ Idempotency-Key and If-Match headers, the database being busy. `install` replace
 document with one that says so, operation by operation:
 
 - every operation: 503 (the database is busy; retry after Retry-After);
-- one that needs a bearer token: 401 (none, or not valid) and 403 (role or scope);
+- one that needs credentials: 401 (none, or not valid) and 403 (role or scope). It takes a
+  bearer token *or* the tablet UI's session cookie: FastAPI lists the two dependencies as one
+  requirement (both), so they are split into alternatives (either). One that changes something
+  with the cookie also lists the X-CSRF-Token header (403 without the session's token);
 - one with path parameters: 404 (no such row, or one the caller may not see);
 - one with query parameters or a body: 422 (the request does not validate, with the fields; an
   unknown query parameter is refused too, core.strict_query), and every operation declares
@@ -45,8 +48,10 @@ _REF = {"$ref": "#/components/schemas/Error"}
 REASONS = {
     400: "a malformed Idempotency-Key header (1-200 printable characters), or a cursor this "
     "API did not hand out",
-    401: "no bearer token, or one that is not valid (unknown, revoked, expired)",
-    403: "the caller's role or the token's scopes do not allow this",
+    401: "no bearer token or signed-in session, or one that is not valid (unknown, revoked, "
+    "expired, signed out)",
+    403: "the caller's role or the token's scopes do not allow this, or a change made with the "
+    "session cookie lacks the session's X-CSRF-Token (error csrf_failed)",
     404: "no such resource, or one the caller may not see",
     409: "conflicts with the current state (or a request with the same Idempotency-Key is "
     "still running)",
@@ -75,6 +80,18 @@ IF_MATCH = {
     "schema": {"type": "string", "maxLength": 200},
 }
 
+#: The security scheme of the tablet UI's session cookie (core.auth.deps).
+SESSION_SCHEME = "SessionCookie"
+CSRF_TOKEN = {
+    "name": "X-CSRF-Token",
+    "in": "header",
+    "required": False,
+    "description": "With the session cookie (no Authorization header): the session's CSRF "
+    "token, which every request other than GET, HEAD and OPTIONS needs (403 csrf_failed "
+    "without it). Ignored with a bearer token.",
+    "schema": {"type": "string"},
+}
+
 
 def _error(status: int) -> dict[str, Any]:
     return {"description": REASONS[status], "content": {"application/json": {"schema": _REF}}}
@@ -101,6 +118,10 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> None:
     statuses = {422, 503}  # 422: an unknown query parameter, whatever else it takes
     if op.get("security"):
         statuses |= {401, 403}
+        op["security"] = _alternatives(op["security"])
+        session = any(SESSION_SCHEME in req for req in op["security"])
+        if session and method not in ("get", "head") and not _has(params, "X-CSRF-Token"):
+            op.setdefault("parameters", []).append(CSRF_TOKEN)
     if any(p.get("in") == "path" for p in params):
         statuses.add(404)
     if any(p.get("name") == "cursor" for p in params):
@@ -126,6 +147,21 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> None:
         else:
             existing.setdefault("description", REASONS[status])
             existing["content"] = {"application/json": {"schema": _REF}}
+
+
+def _alternatives(security: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Security requirements with every scheme of a requirement as an alternative of its own:
+    an operation takes a bearer token or the session cookie, not both."""
+    out: list[dict[str, Any]] = []
+    for requirement in security:
+        for name, scopes in requirement.items():
+            if {name: scopes} not in out:
+                out.append({name: scopes})
+    return out
+
+
+def _has(params: list[dict[str, Any]], name: str) -> bool:
+    return any(p.get("name", "").lower() == name.lower() for p in params)
 
 
 def install(app: FastAPI) -> None:

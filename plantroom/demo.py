@@ -29,6 +29,7 @@ from plantroom.site import load_site
 from workorders.orders import repository as wo_repository
 from workorders.orders import service as workorders
 from workorders.orders.models import Priority, WorkOrder
+from workorders.pm.models import TEMPLATES
 from workorders.sla import service as sla_service
 
 log = logging.getLogger("plantroom.demo")
@@ -96,6 +97,7 @@ def _give_a_job(s: Session, site: SiteConfig, org_id: int) -> None:
         title=CONTRACTOR_JOB,
         description="Quarterly items of TSG T5002: brakes, traction sheave, ropes, safety gear.",
         type_="inspection",
+        checklist=list(TEMPLATES["elevator_quarterly"].checklist),
         priority=Priority.P3,
         actor="demo",
         role="admin",

@@ -1,10 +1,11 @@
 """The work-order side's background work, started and stopped together: every scheduled job
-(preventive-maintenance generation, the SLA sweep, the start-up check of the holiday years) on
-one APScheduler, and the outbox dispatcher.
+(preventive-maintenance generation, the SLA sweep, the proof job that reopens fixes that did not
+hold, the start-up check of the holiday years) on one APScheduler, and the outbox dispatcher.
 
 Each job is declared next to its code (`workorders.pm.service.add_jobs`,
-`workorders.sla.service.add_jobs`) and collected here. The jobs are safe to run in two processes
-at once: PM generation is keyed by occurrence, and the SLA sweep records each threshold once.
+`workorders.sla.service.add_jobs`, `workorders.orders.proof.add_jobs`) and collected here. The
+jobs are safe to run in two processes at once: PM generation is keyed by occurrence, the SLA
+sweep records each threshold once, and the proof job settles each work order under its lock.
 
 Everything that leaves the building goes through one outbox (core.outbox), and `outbox_channels`
 is where each kind of message gets its sender: work-order webhooks, the alert notifications
@@ -25,6 +26,7 @@ from alerts.notify import AlertNotifications
 from config.site import SiteConfig
 from core import outbox
 from core.db import Database
+from workorders.orders import proof
 from workorders.pm import service as pm
 from workorders.sla import holiday_years
 from workorders.sla import service as sla_service
@@ -74,6 +76,7 @@ class WorkOrderServices:
         )
         pm.add_jobs(self.scheduler, db=db, site=site)
         sla_service.add_jobs(self.scheduler, db=db)
+        proof.add_jobs(self.scheduler, db=db)
         holiday_years.add_jobs(self.scheduler, db=db, site=site)
         self.outbox = outbox_dispatcher(db, site, public_url=public_url)
 

@@ -36,7 +36,8 @@ class BacktestWorkspace:
 
     def __init__(self, site: Site):
         self.site = site
-        self.intake = Intake(site)
+        # What a replay would open, not who would get it: the scratch database has no users.
+        self.intake = Intake(site, assign=False)
 
     def database(self, folder: Path) -> Database:
         """A migrated SQLite file in folder, holding the site's assets; never the configured

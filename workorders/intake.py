@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alerts.intake import Raised
-from workorders.orders import repository
+from workorders.orders import proof, repository
+from workorders.orders.defaults import apply_default
 from workorders.orders.models import OPEN_STATES, Origin, Status, WorkOrder
 from workorders.orders.service import (
     RECALL_WINDOW,
@@ -25,15 +26,19 @@ from workorders.orders.service import (
 )
 from workorders.site import WorkordersSite
 from workorders.sla import service as sla_service
+from workorders.sla.clock import FIX_NOT_HELD
 
 S = Status
 
 
 class Intake:
-    """alerts.intake.WorkOrderIntake over the work-order tables, for one site's SLA policies."""
+    """alerts.intake.WorkOrderIntake over the work-order tables, for one site's SLA policies
+    and default assignees (`assign=False`: opened unassigned, e.g. in a backtest's scratch
+    database, which has no users)."""
 
-    def __init__(self, site: WorkordersSite):
+    def __init__(self, site: WorkordersSite, *, assign: bool = True):
         self.site = site
+        self.assign = assign
 
     def raise_for_alert(
         self,
@@ -61,6 +66,7 @@ class Intake:
             at=at,
             type_=type_,
             sla_policy=policy,
+            site=self.site if self.assign else None,
         )
         return Raised(wo.id, created)
 
@@ -74,7 +80,10 @@ class Intake:
         at: dt.datetime,
     ) -> int:
         """Open a parent work order for an alert storm; its id."""
-        return open_parent(session, title=title, priority=priority, trigger=trigger, at=at).id
+        site = self.site if self.assign else None
+        return open_parent(
+            session, title=title, priority=priority, trigger=trigger, at=at, site=site
+        ).id
 
     def link_to_parent(
         self,
@@ -112,9 +121,16 @@ class Intake:
 
 
 def open_parent(
-    session: Session, *, title: str, priority: str, trigger: dict[str, Any], at: dt.datetime
+    session: Session,
+    *,
+    title: str,
+    priority: str,
+    trigger: dict[str, Any],
+    at: dt.datetime,
+    site: WorkordersSite | None = None,
 ) -> WorkOrder:
-    """A parent work order standing for many alerts at once (an alert storm)."""
+    """A parent work order standing for many alerts at once (an alert storm); with `site`,
+    assigned by its default for the storm's building (trigger["building"])."""
     wo = WorkOrder(
         title=title,
         priority=priority,
@@ -130,6 +146,20 @@ def open_parent(
     session.add(wo)
     session.add(timeline_event(wo, "created", "alerts", title, {"trigger": trigger}, ts=at))
     session.flush()
+    if site is not None:
+        building = trigger.get("building")
+        assigned = apply_default(
+            session,
+            wo,
+            site=site,
+            building_id=building if isinstance(building, str) else None,
+            asset_class=None,
+            actor="alerts",
+            at=at,
+            sla=False,  # a storm's parent runs no SLA clock of its own
+        )
+        if assigned:
+            session.flush()
     return wo
 
 
@@ -161,11 +191,13 @@ def open_from_alert(
     at: dt.datetime,
     type_: str = "corrective",
     sla_policy: dict[str, Any] | None = None,
+    site: WorkordersSite | None = None,
 ) -> tuple[WorkOrder, bool]:
     """Open the work order for an alert, or add the re-fire to the one already open.
 
     Returns (work order, created). The unique dedup key makes the database the referee when
-    two engines race: the loser re-reads and updates the winner's work order.
+    two engines race: the loser re-reads and updates the winner's work order. With `site`, a
+    new work order is assigned by the site's default for its asset's building and class.
     """
     existing = repository.open_for(session, asset_id, rule_id)
     if existing is None:
@@ -204,6 +236,17 @@ def open_from_alert(
                     )
                 )
                 session.flush()
+            if site is not None:
+                asset = repository.get_asset(session, asset_id)
+                apply_default(
+                    session,
+                    wo,
+                    site=site,
+                    building_id=asset.building_id if asset else None,
+                    asset_class=asset.brick_class if asset else None,
+                    actor="alerts",
+                    at=at,
+                )
             recorded(
                 session,
                 wo,
@@ -224,17 +267,23 @@ def open_from_alert(
         existing.priority = priority
     reopened = existing.status == S.resolved
     snap = snapshot(existing) if reopened else None
+    # Resolved while the alert was pending (or firing) and it fires now, inside the proof
+    # window: the resolve is taken back for the SLA, as when the proof job reopens it.
+    unproven = reopened and existing.awaiting_proof
     if reopened:
         # The fix did not hold: the alert fired again before the work order was verified.
         existing.status = S.in_progress
         existing.resolved_at = None
+        existing.awaiting_proof, existing.proof_until = False, None
         session.add(
             timeline_event(
                 existing,
                 "reopened",
                 "alerts",
-                "alert fired again after resolve",
-                {"trigger": trigger},
+                "the alert fired again while the fix awaited proof, so the fix did not hold"
+                if unproven
+                else "alert fired again after resolve",
+                {"trigger": trigger, "reason": FIX_NOT_HELD} if unproven else {"trigger": trigger},
                 ts=at,
             )
         )
@@ -244,6 +293,8 @@ def open_from_alert(
     if reopened:
         # The reopen is a status change: the SLA's resolution clock runs again from here.
         data = {"from": str(S.resolved), "to": str(S.in_progress)}
+        if unproven:
+            data["reason"] = FIX_NOT_HELD
         session.add(timeline_event(existing, "status", "alerts", "alert fired again", data, ts=at))
         recorded(
             session,
@@ -272,3 +323,4 @@ def note_alert_cleared(
             wo, "alert_cleared", "alerts", f"{rule_id} back in range", {"value": value}, ts=at
         )
     )
+    proof.cleared(session, wo_id, at=at)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +20,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from config.units import Duration
+from core.i18n import LANGS, translate
+
+#: How long a work order resolved while its alert still fires waits for the alert to clear
+#: before it reopens by itself (a rule's ``proof_window`` unless it sets one).
+DEFAULT_PROOF_WINDOW = 15 * 60.0
 
 
 class Severity(StrEnum):
@@ -127,6 +134,8 @@ class RuleBase(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str
+    #: The name in Simplified Chinese (optional; shown by the zh-CN UI).
+    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
     description: str = ""
     select: Selector = Field(default_factory=Selector)
     point: str
@@ -140,6 +149,9 @@ class RuleBase(BaseModel):
     nodata_after: Duration | None = None
     #: How long the signal must stay back in range before an alert work order may be verified.
     verify_for: Duration = 0.0
+    #: A work order resolved while this alert still fires reopens by itself unless the alert
+    #: clears within this long of the resolve (a fix that did not hold resolved nothing).
+    proof_window: Duration = Field(default=DEFAULT_PROOF_WINDOW, gt=0)
 
     def evaluator(self, ctx: Context) -> Evaluator:  # pragma: no cover - every type overrides
         """A fresh evaluator for one asset."""
@@ -148,3 +160,86 @@ class RuleBase(BaseModel):
     def describe(self) -> str:
         """Human summary of the condition."""
         return self.name
+
+    def phrase(self, unit: str = "") -> Phrase:
+        """The condition as a phrase to translate; `unit` is the point's unit, when known."""
+        return Phrase("{name}", {"name": self.name})
+
+    def level(self) -> float | None:
+        """The level a chart of the point draws as the rule's limit; None when the rule has no
+        such level (rates, counters, stale points)."""
+        return None
+
+    def words(self, unit: str = "") -> dict[str, str]:
+        """The condition in plain words in every language, e.g. {"en": "motor current above
+        26 A for 20 s", "zh-CN": "电机电流高于 26 A，持续 20 秒"}."""
+        phrase = self.phrase(unit)
+        return {lang: phrase.say(lang) for lang in LANGS}
+
+
+# --- rules in words -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words to translate: an English message id with {placeholders} (its Chinese is in
+    core/locale/zh_CN/LC_MESSAGES/rules.po) and the values, which may be phrases themselves."""
+
+    msgid: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def say(self, lang: str) -> str:
+        """The phrase in lang (one of core.i18n.LANGS)."""
+        values = {k: v.say(lang) if isinstance(v, Phrase) else v for k, v in self.values.items()}
+        return translate(lang, self.msgid).format(**values)
+
+
+#: Point-name words written in capitals when a name is turned into words.
+_CAPITALS = frozenset({"dc", "ac", "l1", "l2", "l3", "n", "co2", "pm2", "pm10"})
+#: Units as written for people.
+_UNIT_SYMBOLS = {"degC": "°C", "degF": "°F", "m3/h": "m³/h", "m3": "m³", "m3/s": "m³/s"}
+
+
+def point_phrase(point: str) -> Phrase:
+    """A point name in words: 'motor_current' is 'motor current' (its Chinese from the rules
+    catalog), 'voltage_l1' is 'voltage L1'."""
+    parts = [p.upper() if p in _CAPITALS else p for p in re.split(r"[_\s]+", point) if p]
+    words = " ".join(parts) or point
+    return Phrase(words)
+
+
+def number(value: float) -> str:
+    """A number as people write it: 26, 0.8, 1.25, 50,000 (never 5e+04)."""
+    if math.isfinite(value) and abs(value) < 1e15 and value == int(value):
+        return f"{int(value):,}" if abs(value) >= 10_000 else str(int(value))
+    text = f"{value:.6g}"
+    if "e" in text:
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text
+
+
+def quantity(value: float, unit: str = "") -> str:
+    """A number with its unit: '26 A', '95 °C', '0.8'."""
+    symbol = _UNIT_SYMBOLS.get(unit, unit)
+    return f"{number(value)} {symbol}" if symbol else number(value)
+
+
+def duration_phrase(seconds: float) -> Phrase:
+    """A duration in the largest unit that divides it: 20 s, 3 min, 2 h, 1 d."""
+    for size, msgid in ((86400.0, "{n} d"), (3600.0, "{n} h"), (60.0, "{n} min")):
+        if seconds >= size and seconds % size == 0:
+            return Phrase(msgid, {"n": number(seconds / size)})
+    return Phrase("{n} s", {"n": number(seconds)})
+
+
+def per_phrase(seconds: float) -> Phrase:
+    """What a rate is per: 'hour' for 1 h, else the duration ('10 min')."""
+    if seconds == 1:
+        return Phrase("second")
+    if seconds == 60:
+        return Phrase("minute")
+    if seconds == 3600:
+        return Phrase("hour")
+    if seconds == 86400:
+        return Phrase("day")
+    return duration_phrase(seconds)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from alerts.rules.base import Context, Evaluator, RuleBase, Verdict
+from alerts.rules.base import Context, Evaluator, Phrase, RuleBase, Verdict, number, point_phrase
 
 _WEEK_HOURS = 168
 
@@ -35,6 +35,27 @@ class BaselineDeviationRule(RuleBase):
         return (
             f"hourly mean of {self.point} {self.direction} the {self.weeks}-week baseline "
             f"by more than {self.ratio:.0%}"
+        )
+
+    def phrase(self, unit: str = "") -> Phrase:
+        values = {
+            "point": point_phrase(self.point),
+            "ratio": f"{number(round(self.ratio * 100, 4))} %",
+            "weeks": number(self.weeks),
+        }
+        if self.direction == "above":
+            return Phrase(
+                "hourly mean of {point} over {ratio} above the same hour in the last {weeks} weeks",
+                values,
+            )
+        if self.direction == "below":
+            return Phrase(
+                "hourly mean of {point} over {ratio} below the same hour in the last {weeks} weeks",
+                values,
+            )
+        return Phrase(
+            "hourly mean of {point} over {ratio} away from the same hour in the last {weeks} weeks",
+            values,
         )
 
 

@@ -7,7 +7,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from alerts.rules.base import Context, Evaluator, RuleBase, Verdict
+from alerts.rules.base import (
+    Context,
+    Evaluator,
+    Phrase,
+    RuleBase,
+    Verdict,
+    duration_phrase,
+    point_phrase,
+    quantity,
+)
 from config.units import Duration
 
 
@@ -24,6 +33,16 @@ class CounterIncreaseRule(RuleBase):
 
     def describe(self) -> str:
         return f"{self.point} +{self.increase:g} within {self.within:g}s"
+
+    def phrase(self, unit: str = "") -> Phrase:
+        return Phrase(
+            "{point} up by {increase} or more within {duration}",
+            {
+                "point": point_phrase(self.point),
+                "increase": quantity(self.increase, unit),
+                "duration": duration_phrase(self.within),
+            },
+        )
 
 
 class _Increase(Evaluator):

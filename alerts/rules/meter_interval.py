@@ -8,7 +8,15 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from alerts.rules.base import Context, Evaluator, RuleBase, Verdict
+from alerts.rules.base import (
+    Context,
+    Evaluator,
+    Phrase,
+    RuleBase,
+    Verdict,
+    point_phrase,
+    quantity,
+)
 
 
 class MeterIntervalRule(RuleBase):
@@ -23,6 +31,12 @@ class MeterIntervalRule(RuleBase):
 
     def describe(self) -> str:
         return f"{self.point} passes every {self.every:g}"
+
+    def phrase(self, unit: str = "") -> Phrase:
+        return Phrase(
+            "every {every} of {point}",
+            {"point": point_phrase(self.point), "every": quantity(self.every, unit)},
+        )
 
 
 class _MeterInterval(Evaluator):

@@ -8,7 +8,16 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from alerts.rules.base import Context, Evaluator, RuleBase, Verdict
+from alerts.rules.base import (
+    Context,
+    Evaluator,
+    Phrase,
+    RuleBase,
+    Verdict,
+    number,
+    point_phrase,
+    quantity,
+)
 
 
 class NightFlowRule(RuleBase):
@@ -43,6 +52,25 @@ class NightFlowRule(RuleBase):
 
     def describe(self) -> str:
         return f"minimum {self.point} {self.window} above {self.above:g} for {self.nights} nights"
+
+    def level(self) -> float | None:
+        return self.above
+
+    def phrase(self, unit: str = "") -> Phrase:
+        start, end = self.bounds()
+        values = {
+            "point": point_phrase(self.point),
+            "start": f"{start:%H:%M}",
+            "end": f"{end:%H:%M}",
+            "limit": quantity(self.above, unit),
+            "nights": number(self.nights),
+        }
+        if self.nights == 1:
+            return Phrase("lowest {point} between {start} and {end} above {limit}", values)
+        return Phrase(
+            "lowest {point} between {start} and {end} above {limit}, {nights} nights in a row",
+            values,
+        )
 
 
 class _NightFlow(Evaluator):

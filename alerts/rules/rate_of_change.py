@@ -9,7 +9,18 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from alerts.rules.base import OK, Context, Evaluator, RuleBase, Verdict
+from alerts.rules.base import (
+    OK,
+    Context,
+    Evaluator,
+    Phrase,
+    RuleBase,
+    Verdict,
+    duration_phrase,
+    per_phrase,
+    point_phrase,
+    quantity,
+)
 from config.units import Duration
 
 
@@ -35,6 +46,23 @@ class RateOfChangeRule(RuleBase):
     def describe(self) -> str:
         op, lim = (">", self.above) if self.above is not None else ("<", self.below)
         return f"change of {self.point} {op} {lim:g} per {self.per:g}s over {self.window:g}s"
+
+    def phrase(self, unit: str = "") -> Phrase:
+        limit = self.above if self.above is not None else self.below
+        assert limit is not None
+        values = {
+            "point": point_phrase(self.point),
+            "rate": quantity(abs(limit), unit),
+            "per": per_phrase(self.per),
+            "window": duration_phrase(self.window),
+        }
+        if self.above is not None:
+            if self.above >= 0:
+                return Phrase("{point} rising by more than {rate} per {per}, over {window}", values)
+            return Phrase("{point} falling by less than {rate} per {per}, over {window}", values)
+        if limit <= 0:
+            return Phrase("{point} falling by more than {rate} per {per}, over {window}", values)
+        return Phrase("{point} rising by less than {rate} per {per}, over {window}", values)
 
 
 class _Rate(Evaluator):

@@ -8,7 +8,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from alerts.rules.base import OK, Context, Evaluator, RuleBase, Verdict
+from alerts.rules.base import (
+    OK,
+    Context,
+    Evaluator,
+    Phrase,
+    RuleBase,
+    Verdict,
+    duration_phrase,
+    point_phrase,
+)
 from config.units import Duration
 
 
@@ -23,6 +32,12 @@ class StaleRule(RuleBase):
 
     def describe(self) -> str:
         return f"no good {self.point} for {self.after:g}s"
+
+    def phrase(self, unit: str = "") -> Phrase:
+        return Phrase(
+            "no good {point} reading for {duration}",
+            {"point": point_phrase(self.point), "duration": duration_phrase(self.after)},
+        )
 
 
 class _Stale(Evaluator):

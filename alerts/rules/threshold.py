@@ -7,7 +7,17 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from alerts.rules.base import OK, Context, Evaluator, RuleBase, Verdict
+from alerts.rules.base import (
+    OK,
+    Context,
+    Evaluator,
+    Phrase,
+    RuleBase,
+    Verdict,
+    duration_phrase,
+    point_phrase,
+    quantity,
+)
 
 
 class ThresholdRule(RuleBase):
@@ -45,6 +55,28 @@ class ThresholdRule(RuleBase):
     def describe(self) -> str:
         op, lim = (">", self.above) if self.above is not None else ("<", self.below)
         return f"{self.point} {op} {lim:g} for {self.for_:g}s"
+
+    def phrase(self, unit: str = "") -> Phrase:
+        above = self.above is not None
+        limit = self.above if self.above is not None else self.below
+        assert limit is not None
+        values = {
+            "point": point_phrase(self.point),
+            "limit": quantity(limit, unit),
+            "duration": duration_phrase(self.for_),
+        }
+        if self.for_ <= 0:
+            if above:
+                return Phrase("{point} above {limit}", values)
+            return Phrase("{point} below {limit}", values)
+        if above:
+            return Phrase("{point} above {limit} for {duration}", values)
+        return Phrase("{point} below {limit} for {duration}", values)
+
+    def level(self) -> float | None:
+        limit = self.above if self.above is not None else self.below
+        assert limit is not None
+        return limit
 
 
 class _Threshold(Evaluator):

@@ -13,6 +13,8 @@ before the buffer forgot it) is ignored the second time.
 an exact INTEGER (a REAL column would turn a 64-bit counter into a float and round it to 53
 bits), and each comes back as it was written; see collectors/sqlvalues.py for ints beyond
 SQLite's 64 bits.
+
+``EmbeddedReader`` is the read side the API uses: one point in buckets, aggregated in SQL.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from collectors.readings import Quality, Reading
+from collectors.sinks.buckets import EMPTY, Agg, Bucket, Grid, ReadError, bucket
 from collectors.sqlvalues import from_sql, to_sql
 
 log = logging.getLogger(__name__)
@@ -101,6 +104,9 @@ _SELECT = (
 )
 
 SeriesKey = tuple[str, str, str, str, str]
+
+#: The file under the data directory that holds the embedded store.
+FILE_NAME = "readings.sqlite"
 
 
 class EmbeddedStore:
@@ -352,3 +358,107 @@ def _reading(
         Quality(quality),
         measurement,
     )
+
+
+# --- the read side: one point in buckets ------------------------------------------------------
+
+#: A good reading's number, or NULL, for min and max: an int beyond 64 bits, kept as a BLOB of
+#: its digits, is compared as a float (SQLite sorts a BLOB above every number).
+_GOOD_NUMBER = (
+    "CASE WHEN quality = 'good' THEN CASE typeof(value) WHEN 'integer' THEN value "
+    "WHEN 'real' THEN value WHEN 'blob' THEN CAST(value AS REAL) END END"
+)
+_NUMERIC = "typeof(value) IN ('integer', 'real', 'blob')"
+_AGGREGATES = {
+    # avg() reads a BLOB of digits as its number, and text readings keep value NULL, so the
+    # mean needs no typeof() per reading (the most common chart: the cheapest expression).
+    "mean": "avg(CASE WHEN quality = 'good' THEN value END)",
+    "min": f"min({_GOOD_NUMBER})",
+    "max": f"max({_GOOD_NUMBER})",
+}
+#: The grid's buckets as rows (i, lo, hi) in UNIX seconds, from exact integer microseconds:
+#: parameters count, start_us, step_us, start_us, step_us, end_us.
+_GRID = (
+    "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < ?) "
+    "SELECT i, (? + i * ?) / 1000000.0 AS lo, min(? + (i + 1) * ?, ?) / 1000000.0 AS hi FROM k"
+)
+
+
+class EmbeddedReader:
+    """Reads one point in buckets from the embedded store's file, with a read-only connection
+    per call (the collector may be writing it in another process); an absent file has no
+    readings."""
+
+    name = "embedded"
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def buckets(self, *, asset: str, point: str, grid: Grid, agg: Agg) -> list[Bucket]:
+        """One Bucket per bucket of the grid (see collectors/sinks/buckets.py)."""
+        if not self.path.is_file():
+            return [EMPTY] * grid.count
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        except sqlite3.Error as exc:
+            raise ReadError(f"{self.path}: {exc}") from exc
+        try:
+            return _buckets(conn, asset=asset, point=point, grid=grid, agg=agg)
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # a file no collector has written yet
+                return [EMPTY] * grid.count
+            raise ReadError(f"{self.path}: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise ReadError(f"{self.path}: {exc}") from exc
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        """Nothing stays open between calls."""
+
+
+def _buckets(
+    conn: sqlite3.Connection, *, asset: str, point: str, grid: Grid, agg: Agg
+) -> list[Bucket]:
+    """The grid's buckets of every series of (asset, point).
+
+    Each bucket is its own range scan of the primary key (series, ts), in correlated
+    subqueries: SQLite would sort every reading to GROUP BY an expression of ts, which costs
+    several times more than the scans. A bucket's last reading (its quality, or its value for
+    `last`) is one step down the key from the bucket's end.
+    """
+    ids = [
+        int(row[0])
+        for row in conn.execute(
+            "SELECT id FROM series WHERE measurement = 'readings' AND asset = ? AND point = ?",
+            (asset, point),
+        )
+    ]
+    out = [EMPTY] * grid.count
+    if not ids:
+        return out
+    series = f"FROM samples WHERE series IN ({','.join(map(str, ids))})"
+    scope = f"{series} AND ts >= lo AND ts < hi"
+    if agg == "last":
+        value = f"SELECT value {scope} AND quality = 'good' AND {_NUMERIC} ORDER BY ts DESC LIMIT 1"
+    else:
+        value = f"SELECT {_AGGREGATES[agg]} {scope}"
+    last_quality = f"SELECT quality {scope} ORDER BY ts DESC LIMIT 1"
+    grid_args = (grid.count, grid.start_us, grid.step_us, grid.start_us, grid.step_us, grid.end_us)
+    rows = conn.execute(
+        f"SELECT i, lo, hi, ({value}), ({last_quality}) FROM ({_GRID})", grid_args
+    ).fetchall()
+    for i, lo, hi, v, q in rows:
+        if q is None:
+            continue  # nothing stored in the bucket
+        good = v is not None or q == "good"
+        if not good:
+            # Bad readings only, or a good one without a number (a text point) before them.
+            good = conn.execute(
+                f"SELECT EXISTS (SELECT 1 {series} AND ts >= ? AND ts < ? AND quality = 'good')",
+                (lo, hi),
+            ).fetchone()[0]
+        if v.__class__ is bytes:  # an int beyond 64 bits (collectors/sqlvalues.py)
+            v = int(v)
+        out[i] = bucket(v, good, q)
+    return out

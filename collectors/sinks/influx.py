@@ -11,13 +11,19 @@ the exact value, e.g. ``value=123.0,value_int=123i``. InfluxDB integers are sign
 uint64 value above 2**63 - 1 has no ``value_int`` (its ``value`` is still written): ``u``
 integers would need a second field type, and InfluxDB 1.x as shipped refuses them, and with
 them the whole batch.
+
+``InfluxQLReader`` is the read side the API uses: one point in buckets, aggregated by InfluxDB
+(InfluxQL, against 1.x, or 2.x through its v1-compatible /query with a token).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from collectors.readings import INT64_MAX, INT64_MIN, Reading
+from collectors.sinks.buckets import EMPTY, Agg, Bucket, Grid, ReadError, bucket
 
 
 class SinkError(Exception):
@@ -160,3 +166,128 @@ class InfluxV2Sink:
     def close(self) -> None:
         """Close the client."""
         self.client.close()
+
+
+# --- the read side: one point in buckets ------------------------------------------------------
+
+#: InfluxDB keeps time as int64 nanoseconds: what lies outside has no readings.
+_INFLUX_MIN_US = -9_223_372_036_854_775_806 // 1000 + 1
+_INFLUX_MAX_US = 9_223_372_036_854_775_806 // 1000
+_FUNCTIONS = {"mean": "mean", "min": "min", "max": "max", "last": "last"}
+
+
+def _literal(value: str) -> str:
+    """An InfluxQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class InfluxQLReader:
+    """Reads one point in buckets from InfluxDB with InfluxQL: two statements in one request,
+    grouped by time in the server, so only the buckets travel.
+
+    InfluxDB 1.x takes a user and password (u, p); 2.x serves the same /query for its
+    database/retention-policy mapping (the bucket's name, as the Grafana data source uses it)
+    and takes its API token in an ``Authorization: Token`` header.
+    """
+
+    name = "influxql"
+
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        timeout: float = 10.0,
+    ):
+        self.url = url.rstrip("/")
+        self.database = database
+        self.auth = {"u": username, "p": password or ""} if username else {}
+        self.headers = {"Authorization": f"Token {token}"} if token else {}
+        self.timeout = timeout
+        self._http: httpx.Client | None = None
+
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            self._http = httpx.Client(timeout=self.timeout, headers=self.headers)
+        return self._http
+
+    def statements(self, *, asset: str, point: str, grid: Grid, agg: Agg) -> str | None:
+        """The InfluxQL for a grid (None when it lies wholly outside InfluxDB's time range):
+        the good numbers' aggregate, then every reading's last quality, per bucket."""
+        lo, hi = max(grid.start_us, _INFLUX_MIN_US), min(grid.end_us, _INFLUX_MAX_US)
+        if lo >= hi:
+            return None
+        # GROUP BY time(step, offset) counts buckets from 1970 + offset: the grid's start.
+        group = f"GROUP BY time({grid.step}s, {grid.start_us % grid.step_us}u) fill(none)"
+        where = (
+            f'"asset" = {_literal(asset)} AND "point" = {_literal(point)} '
+            f"AND time >= {lo * 1000} AND time < {hi * 1000}"
+        )
+        fn = _FUNCTIONS[agg]
+        # value_int is the exact integer beside value (see the module docstring); a mean is a
+        # float anyway.
+        exact = "" if agg == "mean" else f', {fn}("value_int") AS "vi"'
+        # count(quality): a good reading without a number (a text point) still makes the
+        # bucket good.
+        return (
+            f'SELECT count("quality") AS "n", {fn}("value") AS "v"{exact} FROM "readings" '
+            f"WHERE {where} AND \"quality\" = 'good' {group}; "
+            f'SELECT last("quality") AS "q" FROM "readings" WHERE {where} {group}'
+        )
+
+    def query(self, q: str) -> list[dict[str, Any]]:
+        """Run InfluxQL (times in microseconds); each statement's result, or ReadError."""
+        params = {"q": q, "db": self.database, "epoch": "u", **self.auth}
+        try:
+            resp = self._client().get(f"{self.url}/query", params=params)
+        except httpx.HTTPError as exc:
+            raise ReadError(f"{self.url}: {exc}") from exc
+        if resp.status_code != 200:
+            raise ReadError(f"{self.url}/query answered {resp.status_code}: {resp.text[:200]}")
+        try:
+            results: list[dict[str, Any]] = resp.json()["results"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ReadError(f"{self.url}/query answered no results: {resp.text[:200]}") from exc
+        for r in results:
+            if "error" in r:
+                raise ReadError(f"{self.url}/query: {r['error']}")
+        return results
+
+    def buckets(self, *, asset: str, point: str, grid: Grid, agg: Agg) -> list[Bucket]:
+        """One Bucket per bucket of the grid (see collectors/sinks/buckets.py)."""
+        out = [EMPTY] * grid.count
+        q = self.statements(asset=asset, point=point, grid=grid, agg=agg)
+        if q is None:
+            return out
+        numbers, qualities = self.query(q)
+        values: dict[int, float | int | None] = {}
+        for row in _rows(numbers):
+            v, vi = row[2], row[3] if len(row) > 3 else None
+            # value_int where it is the same reading's exact value (a uint64 beyond int64 has
+            # none, so a max over a mix may come from two readings).
+            values[_index(row[0], grid)] = vi if vi is not None and float(vi) == v else v
+        for t, q_last in _rows(qualities):
+            b = _index(t, grid)
+            out[b] = bucket(values.get(b), b in values, str(q_last))
+        for b, v in values.items():  # a good reading seen by the first statement only
+            if out[b] is EMPTY:
+                out[b] = bucket(v, True, None)
+        return out
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+
+def _rows(result: dict[str, Any]) -> list[list[Any]]:
+    series = result.get("series") or []
+    return series[0]["values"] if series else []
+
+
+def _index(t: int, grid: Grid) -> int:
+    return max(0, min(grid.count - 1, (int(t) - grid.start_us) // grid.step_us))

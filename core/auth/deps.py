@@ -1,9 +1,13 @@
 """Request authentication: bearer tokens for the API, signed session cookies for the UI.
 
 API dependencies:
-- `CurrentPrincipal`: any valid bearer token. GET/HEAD/OPTIONS need the token's 'read' scope,
-  every other method its 'write' scope (403 otherwise). Unknown, revoked and expired tokens, and
-  tokens of disabled users, answer 401.
+- `CurrentPrincipal`: a valid bearer token or, for a request without an Authorization header,
+  the tablet UI's live session (its cookie), as the signed-in user with the scopes read and
+  write (and admin for admins). GET/HEAD/OPTIONS need the 'read' scope, every other method
+  'write' (403 otherwise). Unknown, revoked and expired tokens, tokens of disabled users and
+  ended sessions answer 401. A state-changing request made with the cookie must carry the
+  session's CSRF token in the X-CSRF-Token header (403 otherwise): a page elsewhere can make
+  the browser send the cookie, but cannot read the token. A bearer token, when present, wins.
 - `AdminPrincipal`: as above, and role admin with the 'admin' scope (403 otherwise).
 - `require_role(who, *roles)`: 403 unless the caller has one of roles.
 
@@ -22,7 +26,8 @@ from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
@@ -30,15 +35,33 @@ from sqlalchemy.orm import Session
 from core.auth import repository, service
 from core.auth.cache import TokenCache
 from core.auth.models import Role, UiSession, User
-from core.auth.service import READ_METHODS, Principal, Scope
-from core.db import utcnow
+from core.auth.service import READ_METHODS, Principal, Scope, principal_of
+from core.db import Database, utcnow
 from core.errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "plantroom_session"
 SESSION_MAX_AGE = 12 * 3600
 #: Tokens are 'prt_' + 43 characters; anything much longer is not one of ours.
 MAX_TOKEN_LENGTH = 512
+#: The header a state-changing request made with the session cookie carries the CSRF token in.
+CSRF_HEADER = "X-CSRF-Token"
+#: What a signed-in session may do on the API: read and write, and admin for admins.
+SESSION_SCOPES: frozenset[str] = frozenset({Scope.read.value, Scope.write.value, Scope.admin.value})
 _bearer = HTTPBearer(auto_error=False, description="An API token, or PLANTROOM_ADMIN_TOKEN")
+_session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    scheme_name="SessionCookie",
+    description="The tablet UI's signed-in session, used when there is no Authorization "
+    f"header. Every request other than GET, HEAD and OPTIONS also needs the {CSRF_HEADER} "
+    "header holding the session's CSRF token (the page's csrf-token meta tag): 403 without it.",
+    auto_error=False,
+)
+
+
+class CsrfRefused(Forbidden):
+    """A state-changing request made with the session cookie without the session's CSRF token."""
+
+    error = "csrf_failed"
 
 
 def required_scope(method: str) -> Scope:
@@ -49,10 +72,17 @@ def required_scope(method: str) -> Scope:
 async def current_principal(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_session_cookie)],
 ) -> Principal:
-    """The caller of an API endpoint; 401 without a valid bearer token, 403 when the token's
-    scopes do not cover the request's method. Answers come from the app's TokenCache while
-    they still hold (core.auth.cache), so a polling tablet costs no database read here."""
+    """The caller of an API endpoint: the bearer token's, else (no Authorization header) the
+    session cookie's; 401 without valid credentials, 403 when their scopes do not cover the
+    request's method or a cookie request that changes something lacks the CSRF token. Token
+    answers come from the app's TokenCache while they still hold (core.auth.cache), so a
+    polling tablet costs no database read here."""
+    if "authorization" not in request.headers:
+        if cookie is None:
+            raise Unauthorized("a bearer token or a signed-in session is required")
+        return await session_principal(request)
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise Unauthorized("a bearer token is required")
     if len(creds.credentials) > MAX_TOKEN_LENGTH:
@@ -66,6 +96,44 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def session_principal(request: Request) -> Principal:
+    """The user of the request's live session cookie, with SESSION_SCOPES as far as their role
+    allows; 401 when it is not a live session, 403 (CsrfRefused) when a request other than
+    GET/HEAD/OPTIONS does not carry the session's CSRF token in X-CSRF-Token."""
+    who, csrf = await cookie_session(request)
+    if who is None:
+        raise Unauthorized("the session has ended or is not valid: sign in again")
+    if request.method.upper() not in READ_METHODS and not tokens_match(
+        csrf, request.headers.get(CSRF_HEADER, "")
+    ):
+        raise CsrfRefused(
+            f"csrf token missing or wrong: send the session's CSRF token in {CSRF_HEADER}"
+        )
+    return who
+
+
+async def cookie_session(request: Request) -> tuple[Principal | None, str]:
+    """The principal of the request's live session cookie and the session's CSRF token, or
+    (None, "") when there is no signed cookie or its session has ended (asks the database)."""
+    if read_session(request) is None:
+        return None, ""
+    db: Database = request.app.state.db
+
+    def look_up() -> tuple[Principal | None, str]:
+        with db.session() as s:
+            user, csrf = session_user(request, s)
+            return (None, "") if user is None else (principal_of(user, SESSION_SCOPES), csrf)
+
+    return await run_in_threadpool(look_up)
+
+
+def tokens_match(expected: str, given: str) -> bool:
+    """True when given is the expected CSRF token, which is not empty (constant-time)."""
+    return bool(expected) and hmac.compare_digest(
+        expected.encode(), given.encode("utf-8", "surrogatepass")
+    )
 
 
 async def metrics_principal(
@@ -232,7 +300,4 @@ def session_user(request: Request, session: Session) -> tuple[User | None, str]:
 def csrf_ok(request: Request, given: str) -> bool:
     """True when given is the CSRF token of the request's valid session (constant-time)."""
     data = read_session(request)
-    expected = str(data.get("csrf", "")) if data else ""
-    return bool(expected) and hmac.compare_digest(
-        expected.encode(), given.encode("utf-8", "surrogatepass")
-    )
+    return tokens_match(str(data.get("csrf", "")) if data else "", given)

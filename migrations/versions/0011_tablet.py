@@ -18,30 +18,29 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add the columns."""
-    with op.batch_alter_table("locations") as batch:
-        batch.add_column(sa.Column("name_zh", sa.String(200), nullable=True))
-    with op.batch_alter_table("assets") as batch:
-        batch.add_column(sa.Column("name_zh", sa.String(200), nullable=True))
-        batch.add_column(sa.Column("building_name_zh", sa.String(200), nullable=True))
-        batch.add_column(sa.Column("location_zh", sa.String(400), nullable=True))
-    with op.batch_alter_table("work_orders") as batch:
-        batch.add_column(
-            sa.Column("awaiting_proof", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(sa.Column("proof_until", sa.DateTime(timezone=True), nullable=True))
-        batch.create_index("ix_work_orders_proof_until", ["proof_until"])
+    """Add the columns: plain ADD COLUMN, no batch copy, which on SQLite would drop the change
+    counter triggers of assets and work_orders (migration 0005)."""
+    op.add_column("locations", sa.Column("name_zh", sa.String(200), nullable=True))
+    op.add_column("assets", sa.Column("name_zh", sa.String(200), nullable=True))
+    op.add_column("assets", sa.Column("building_name_zh", sa.String(200), nullable=True))
+    op.add_column("assets", sa.Column("location_zh", sa.String(400), nullable=True))
+    op.add_column(
+        "work_orders",
+        sa.Column("awaiting_proof", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "work_orders", sa.Column("proof_until", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.create_index("ix_work_orders_proof_until", "work_orders", ["proof_until"])
 
 
 def downgrade() -> None:
-    """Drop them."""
-    with op.batch_alter_table("work_orders") as batch:
-        batch.drop_index("ix_work_orders_proof_until")
-        batch.drop_column("proof_until")
-        batch.drop_column("awaiting_proof")
-    with op.batch_alter_table("assets") as batch:
-        batch.drop_column("location_zh")
-        batch.drop_column("building_name_zh")
-        batch.drop_column("name_zh")
-    with op.batch_alter_table("locations") as batch:
-        batch.drop_column("name_zh")
+    """Drop them, again without a batch copy (SQLite 3.35+ drops a column in place), so the
+    change counter triggers stay."""
+    op.drop_index("ix_work_orders_proof_until", table_name="work_orders")
+    op.drop_column("work_orders", "proof_until")
+    op.drop_column("work_orders", "awaiting_proof")
+    op.drop_column("assets", "location_zh")
+    op.drop_column("assets", "building_name_zh")
+    op.drop_column("assets", "name_zh")
+    op.drop_column("locations", "name_zh")

@@ -31,7 +31,7 @@ def test_api_refuses_an_unknown_token(client: TestClient) -> None:
 def test_admin_token_from_environment_lists_work_orders(client: TestClient) -> None:
     r = client.get("/api/v1/workorders")
     assert r.status_code == 200
-    assert r.json() == {"items": [], "next_cursor": None}
+    assert r.json() == {"items": [], "next_cursor": None, "total": 0}
 
 
 def test_created_work_order_is_listed_and_fetched_with_required_fields(client: TestClient) -> None:

@@ -154,6 +154,12 @@ MATRIX: list[Call] = [
          OWN, body=_assignment, label="own"),
     Call("POST", WO + "/assign", "                                 -   -   - 404 404 404   -   -",
          FOREIGN, body=_assignment, label="foreign"),
+    # Contractors and requesters may not take work (403 whatever the work order); the office's
+    # own work order is a firm's already (409). tests/workorders/test_take.py takes one.
+    Call("POST", WO + "/take", "                                  409 409 409 403 403 403 403 401",
+         OWN, body={}, label="own"),
+    Call("POST", WO + "/take", "                                   -   -   - 403 403 403   -   -",
+         FOREIGN, body={}, label="foreign"),
     Call("POST", WO + "/comments", "                              201 201 201 201 201 201 403 401",
          OWN, body={"text": "matrix comment"}, label="own"),
     Call("POST", WO + "/comments", "                               -   -   - 404 404 404   -   -",
@@ -191,6 +197,7 @@ MATRIX: list[Call] = [
          OWN, label="own"),
     Call("GET", WO + "/attachments/{att_id}", "                    -   -   - 404 404 404   -   -",
          FOREIGN, label="foreign"),
+    Call("GET", "/api/v1/codes", "                                200 200 200 200 200 200 200 401"),
     # --- assets and locations --------------------------------- adm eng tec cA  cB  req ro  anon
     Call("GET", "/api/v1/assets", "                               200 200 200 200 200 200 200 401"),
     Call("POST", "/api/v1/assets", "                              201 201 403 403 403 403 403 401",
@@ -202,6 +209,10 @@ MATRIX: list[Call] = [
          {"asset_id": "mx-asset"}, body={"name": "Matrix pump, renamed"}),
     Call("GET", "/api/v1/assets/{asset_id}/history", "            200 200 200 200 200 200 200 401",
          {"asset_id": ASSET}),
+    # Both firms have a work order on ASSET; a firm without one gets 403 (test_readings_endpoint).
+    Call("GET", "/api/v1/assets/{asset_id}/readings", "           200 200 200 200 200 403 200 401",
+         {"asset_id": ASSET}, query={"point": "motor_current", "from": "2026-01-01T00:00",
+                                     "to": "2026-01-01T01:00"}),
     Call("GET", "/api/v1/assets/{asset_id}/qr.svg", "             200 200 200 200 200 200 200 401",
          {"asset_id": ASSET}),
     Call("GET", "/api/v1/assets/{asset_id}/qr.png", "             200 200 200 200 200 200 200 401",
@@ -526,19 +537,26 @@ def _ui(w: World, role: str) -> TestClient:
     return ui
 
 
-def _ui_ids(html: str) -> set[int]:
-    return {int(x) for x in re.findall(r'data-id="(\d+)"', html)}
-
-
-def test_the_tablet_ui_lists_for_each_role_what_the_api_lists(world: World) -> None:
+def test_the_tablet_ui_lists_and_opens_for_each_role_what_the_api_does(world: World) -> None:
+    """The tablet's list is the API's list, fetched with the session (static/js/list.js); its
+    work-order page opens exactly what GET /workorders/{id} answers, and 404 for the rest."""
     w = world
     wrong = {}
+    every = set(w.wo.values())
     for role in ("admin", "engineer", "technician", "contractor_a", "contractor_b", "requester"):
         api = {i["id"] for i in _listed(w, role, open="true")}
-        page = _ui(w, role).get("/ui/")
-        assert page.status_code == 200
-        if _ui_ids(page.text) != api:
-            wrong[role] = f"UI shows {sorted(_ui_ids(page.text))}, API lists {sorted(api)}"
+        ui = _ui(w, role)
+        assert ui.get("/ui/").status_code == 200
+        listed = ui.get("/api/v1/workorders", params={"open": "true", "limit": 500})
+        assert listed.status_code == 200, listed.text
+        if {i["id"] for i in listed.json()["items"]} != api:
+            wrong[role] = f"the UI session lists {listed.json()['items']}, the API {sorted(api)}"
+        readable = {i for i in every if w.call(role, "GET", f"/api/v1/workorders/{i}").is_success}
+        pages = {i: ui.get(f"/ui/workorders/{i}").status_code for i in every}
+        if {i for i, code in pages.items() if code == 200} != readable or not set(
+            pages.values()
+        ) <= {200, 404}:
+            wrong[f"{role} pages"] = f"pages answer {pages}; the API reads {sorted(readable)}"
     assert not wrong, wrong
 
 

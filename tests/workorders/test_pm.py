@@ -119,7 +119,9 @@ def test_elevator_15_day_schedule_opens_each_work_order_its_lead_time_ahead(
         pm.run_once(db, site, now=now)
     assert pm_orders(db) == LIFT_15D_FIRST_60_DAYS
     wo = pm_order(db, "2026-01-16")
-    assert (wo.type, wo.origin, wo.priority, wo.status) == ("preventive", "pm", "P4", "new")
+    # The demo site gives its lifts' work to the lift contractor (site.yaml assignment:).
+    assert (wo.type, wo.origin, wo.priority, wo.status) == ("preventive", "pm", "P4", "assigned")
+    assert wo.contractor_id is not None and wo.assignee_id is None
     assert wo.pm_key == "pm:lift-15d:lift-a1:2026-01-15T16:00:00Z"
     assert wo.title == "Elevator half-monthly maintenance: Passenger lift A1, due 2026-01-16"
     assert "- [ ] Levelling accuracy within spec (轿厢平层准确度)" in wo.description

@@ -137,3 +137,13 @@ def asset_cost_totals(
         "parts": float(parts or 0.0),
         "other": float(other or 0.0),
     }
+
+
+def contractor_has_work(session: Session, asset_id: str, contractor_id: int) -> bool:
+    """Whether the contractor has (or had) any work order on the asset."""
+    stmt = (
+        select(WorkOrder.id)
+        .where(WorkOrder.asset_id == asset_id, WorkOrder.contractor_id == contractor_id)
+        .limit(1)
+    )
+    return session.scalar(stmt) is not None

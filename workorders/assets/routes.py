@@ -1,4 +1,5 @@
-"""REST routes for locations, asset changes, QR codes and asset history, under /api/v1.
+"""REST routes for locations, asset changes, QR codes, asset history and readings, under
+/api/v1.
 
 GET /api/v1/assets and GET /api/v1/assets/{id} live in workorders/orders/routes.py; the routes
 here have more path segments or other methods, so the order the routers are included in does not
@@ -9,18 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from collectors.sinks.buckets import MAX_BUCKETS, Agg, BucketQuality, BucketReader
+from collectors.sinks.readers import configured_reader
 from core.auth.deps import CurrentPrincipal
 from core.concurrency import etag
 from core.db import MAX_ID, CommittingRoute, SessionDep
+from core.isotime import wall_time
 from core.jsonbody import JsonBody
 from core.pagination import IdCursor, id_cursor, read_id_cursor, split_page
+from workorders.assets import readings
 from workorders.assets import service as assets
 from workorders.orders.models import Asset, Location
 
@@ -34,6 +39,15 @@ AssetId = Annotated[
     str, Path(min_length=1, max_length=100, pattern=ID_PATTERN, description="asset id")
 ]
 Kind = Literal["site", "building", "floor", "room"]
+if TYPE_CHECKING:
+    WallTime = dt.datetime
+else:
+    #: A readings bound: ISO 8601, with its offset or read in the site's time zone.
+    WallTime = wall_time(
+        1970, 8999, "ISO 8601; without an offset it is read in the site's time zone"
+    )
+#: Point names as profiles spell them (config/profile.py).
+POINT_PATTERN = r"^[a-z][a-z0-9_]*$"
 Criticality = Literal["low", "medium", "high", "critical"]
 
 
@@ -50,6 +64,7 @@ class LocationOut(BaseModel):
     kind: Kind
     code: str
     name: str
+    name_zh: str | None = Field(default=None, description="The name in Simplified Chinese")
     source: Literal["site", "api"] = Field(description="'site': mirrored from site.yaml")
     created_at: dt.datetime
     version: int
@@ -69,6 +84,7 @@ class LocationCreate(JsonBody):
 
     kind: Kind
     name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    name_zh: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_PATTERN)
     parent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     code: str | None = Field(
         default=None,
@@ -84,6 +100,13 @@ class LocationUpdate(JsonBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_PATTERN)
+    name_zh: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        pattern=NAME_PATTERN,
+        description="The name in Simplified Chinese; null clears it",
+    )
     code: str | None = Field(default=None, max_length=100, pattern=CODE_PATTERN)
     parent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
@@ -95,10 +118,16 @@ class AssetDetail(BaseModel):
 
     id: str
     name: str
+    name_zh: str | None = Field(default=None, description="The name in Simplified Chinese")
     brick_class: str
     building_id: str
     building_name: str
+    building_name_zh: str | None = None
     location: str
+    location_zh: str | None = Field(
+        default=None,
+        description="The location in Simplified Chinese (English where a part has no name_zh)",
+    )
     location_id: int | None
     install_date: dt.date | None
     expected_life_years: float | None
@@ -119,6 +148,7 @@ class AssetCreate(JsonBody):
 
     id: str = Field(min_length=1, max_length=100, pattern=ID_PATTERN)
     name: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    name_zh: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_PATTERN)
     brick_class: str = Field(max_length=80, pattern=r"^[A-Z][A-Za-z_]*$")
     location_id: int = Field(ge=1, le=MAX_ID)
     install_date: dt.date | None = None
@@ -135,6 +165,7 @@ class AssetUpdate(JsonBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_PATTERN)
+    name_zh: str | None = Field(default=None, min_length=1, max_length=200, pattern=NAME_PATTERN)
     brick_class: str | None = Field(default=None, max_length=80, pattern=r"^[A-Z][A-Za-z_]*$")
     location_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     install_date: dt.date | None = None
@@ -223,7 +254,13 @@ def create_location(
 ) -> LocationOut:
     """A new location one level below its parent (admin, engineer)."""
     loc = assets.create_location(
-        session, who=who, kind=body.kind, name=body.name, parent_id=body.parent_id, code=body.code
+        session,
+        who=who,
+        kind=body.kind,
+        name=body.name,
+        name_zh=body.name_zh,
+        parent_id=body.parent_id,
+        code=body.code,
     )
     response.headers["ETag"] = _etag(loc)
     return LocationOut.model_validate(loc)
@@ -329,6 +366,111 @@ def asset_history(
         ],
         next_cursor=id_cursor(h.next_after) if h.next_after is not None else None,
         totals=CostTotals.model_validate(h.totals),
+    )
+
+
+# --- readings -----------------------------------------------------------------------------------
+
+
+class ReadingBucket(BaseModel):
+    """One bucket of a point's readings."""
+
+    ts: dt.datetime = Field(description="The bucket's start, in the site's time zone")
+    value: int | float | None = Field(
+        description="The aggregate of the bucket's good readings; null when it has none"
+    )
+    quality: BucketQuality = Field(
+        description="'good' when the bucket holds any good reading, else the quality of its "
+        "last reading, else 'missing' when nothing was stored in it"
+    )
+
+
+class Readings(BaseModel):
+    """A point of an asset from `from` to `to`, one entry per bucket, in time order."""
+
+    asset: str
+    point: str
+    unit: str = Field(description="The point's unit as its profile states it ('' for none)")
+    step: int = Field(description="Seconds per bucket (the last may be cut short by `to`)")
+    points: list[ReadingBucket]
+
+
+def _store(request: Request) -> BucketReader:
+    """The app's readings store (plantroom/app.py sets it; made from the settings if not)."""
+    state = request.app.state
+    if getattr(state, "readings", None) is None:
+        state.readings = configured_reader(state.settings)
+    return cast(BucketReader, state.readings)
+
+
+@router.get(
+    "/assets/{asset_id}/readings",
+    response_model=Readings,
+    responses={
+        403: {
+            "description": "a requester; a contractor on an asset it has no work order on; or "
+            "a token without the 'read' scope"
+        },
+        404: {"description": "no such asset, or no such point on it (`no point X on asset Y`)"},
+        422: {
+            "description": f"from is not before to; more than {MAX_BUCKETS:,} buckets; a step "
+            "longer than 100 years; or a parameter that does not validate"
+        },
+        503: {"description": "the readings store (InfluxDB, the embedded file) cannot be read"},
+    },
+)
+def asset_readings(
+    asset_id: AssetId,
+    session: SessionDep,
+    who: CurrentPrincipal,
+    request: Request,
+    point: Annotated[
+        str,
+        Query(max_length=100, pattern=POINT_PATTERN, description="A point of the asset's devices"),
+    ],
+    from_: Annotated[WallTime, Query(alias="from", description="Start, included")],
+    to: Annotated[WallTime, Query(description="End, excluded")],
+    step: Annotated[
+        str | None,
+        Query(
+            max_length=11,
+            pattern=readings.STEP_PATTERN,
+            description="Bucket length: 30s, 5m, 1h, 1d... Default: the range / 300, rounded "
+            "up to 1, 2, 5, 10, 15 or 30 s, 1, 2, 5, 10, 15 or 30 min, 1, 2, 3, 6 or 12 h, "
+            "1, 2 or 7 days, or whole weeks",
+        ),
+    ] = None,
+    agg: Annotated[Agg, Query(description="How a bucket's good readings are combined")] = "mean",
+) -> Readings:
+    """A point's readings for a chart: one entry per bucket of `step` from `from` (included)
+    to `to` (excluded), buckets counted from `from`. Times without an offset are read in the
+    site's time zone, and each bucket's `ts` (its start) is given in it, with its offset.
+    `value` aggregates the bucket's good readings (null when it has none); `quality` is `good`
+    when it has any, else its last reading's quality (`unavailable`, `stale`,
+    `out_of_range`), else `missing`. Reads InfluxDB when configured, else the embedded store.
+    Admins, engineers and technicians read any asset; a contractor only assets it has work
+    orders on; a requester none."""
+    series = readings.read(
+        session,
+        who=who,
+        site=request.app.state.site,
+        store=_store(request),
+        asset_id=asset_id,
+        point=point,
+        start=from_,
+        end=to,
+        step=step,
+        agg=agg,
+    )
+    return Readings(
+        asset=series.asset,
+        point=series.point,
+        unit=series.unit,
+        step=series.step,
+        points=[
+            ReadingBucket(ts=ts, value=b.value, quality=b.quality)
+            for ts, b in zip(series.starts, series.buckets, strict=True)
+        ],
     )
 
 

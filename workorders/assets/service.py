@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from config.site import SiteConfig
+from config.site import SiteConfig, zh_path
 from core import audit
 from core.auth.models import Role
 from core.auth.service import Principal
@@ -35,6 +35,7 @@ KINDS = ("site", "building", "floor", "room")
 #: Asset fields site.yaml sets; for a site asset they are re-synced at every start.
 SITE_OWNED_ASSET_FIELDS = (
     "name",
+    "name_zh",
     "brick_class",
     "install_date",
     "expected_life_years",
@@ -49,7 +50,7 @@ WRITERS = frozenset({Role.admin, Role.engineer})
 NOT_NULL = ("name", "brick_class", "location_id", "criticality", "active")
 #: Fields the audit log records for an asset.
 ASSET_AUDITED = (*SITE_OWNED_ASSET_FIELDS, "building_id", "location", "location_id", "active")
-LOCATION_AUDITED = ("parent_id", "kind", "code", "name", "source")
+LOCATION_AUDITED = ("parent_id", "kind", "code", "name", "name_zh", "source")
 
 
 class LocationNotFound(NotFound):
@@ -100,6 +101,11 @@ def ancestry(loc: Location, index: Mapping[int, Location]) -> list[Location]:
 def path_of(loc: Location, index: Mapping[int, Location]) -> str:
     """'Building / Floor / Room': the names from the building down (the site is implied)."""
     return " / ".join(x.name for x in ancestry(loc, index) if x.kind != "site")
+
+
+def path_zh_of(loc: Location, index: Mapping[int, Location]) -> str | None:
+    """path_of in Simplified Chinese: each name_zh, else the name; None when none has one."""
+    return zh_path([(x.name, x.name_zh) for x in ancestry(loc, index) if x.kind != "site"])
 
 
 def _check_parent(kind: str, parent: Location | None) -> None:
@@ -200,6 +206,7 @@ def create_location(
     name: str,
     parent_id: int | None = None,
     code: str | None = None,
+    name_zh: str | None = None,
 ) -> Location:
     """A new location made by a person (admin, engineer), one level below its parent."""
     _writer(who)
@@ -208,7 +215,9 @@ def create_location(
     code = code or f"loc-{secrets.token_hex(4)}"
     if location_by_code(session, code) is not None:
         raise Conflict(f"location code '{code}' is already taken")
-    loc = Location(kind=kind, name=name, code=code, parent_id=parent_id, source="api")
+    loc = Location(
+        kind=kind, name=name, name_zh=name_zh, code=code, parent_id=parent_id, source="api"
+    )
     repository.add(session, loc)
     _audit(
         session,
@@ -256,6 +265,8 @@ def update_location(
         loc.code = changes["code"]
     if "name" in changes:
         loc.name = changes["name"]
+    if "name_zh" in changes:
+        loc.name_zh = changes["name_zh"]
     after = audit.snapshot(loc, LOCATION_AUDITED)
     if after != before:
         session.flush()
@@ -320,7 +331,9 @@ def _place(asset: Asset, loc: Location, index: Mapping[int, Location]) -> None:
     asset.location_id = loc.id
     asset.building_id = building.code
     asset.building_name = building.name
+    asset.building_name_zh = building.name_zh
     asset.location = path_of(loc, index)
+    asset.location_zh = path_zh_of(loc, index)
 
 
 def _refresh_asset_paths(session: Session) -> None:
@@ -515,6 +528,7 @@ class _SiteLoc:
     code: str
     name: str
     parent_code: str | None
+    name_zh: str | None = None
 
 
 def _site_locations(site: SiteConfig) -> Iterator[tuple[_SiteLoc, list[str]]]:
@@ -523,14 +537,15 @@ def _site_locations(site: SiteConfig) -> Iterator[tuple[_SiteLoc, list[str]]]:
     Floors and rooms are coded '<building>/<floor>[/<room>]': site.yaml keeps their ids unique
     only within a building."""
     info = site.doc.site
-    yield _SiteLoc("site", info.id, info.name, None), []
+    yield _SiteLoc("site", info.id, info.name, None, info.name_zh), []
     for b in site.doc.buildings:
-        yield _SiteLoc("building", b.id, b.name, info.id), [a.id for a in b.assets]
+        yield _SiteLoc("building", b.id, b.name, info.id, b.name_zh), [a.id for a in b.assets]
         for f in b.floors:
             fcode = f"{b.id}/{f.id}"
-            yield _SiteLoc("floor", fcode, f.name, b.id), [a.id for a in f.assets]
+            yield _SiteLoc("floor", fcode, f.name, b.id, f.name_zh), [a.id for a in f.assets]
             for r in f.rooms:
-                yield _SiteLoc("room", f"{fcode}/{r.id}", r.name, fcode), [a.id for a in r.assets]
+                room = _SiteLoc("room", f"{fcode}/{r.id}", r.name, fcode, r.name_zh)
+                yield room, [a.id for a in r.assets]
 
 
 def site_places(site: SiteConfig) -> dict[str, str]:
@@ -551,7 +566,9 @@ def sync_locations(session: Session, site: SiteConfig) -> int:
         parent = by_code.get(sl.parent_code) if sl.parent_code else None
         loc = location_by_code(session, sl.code)
         if loc is None:
-            loc = Location(kind=sl.kind, code=sl.code, name=sl.name, source="site")
+            loc = Location(
+                kind=sl.kind, code=sl.code, name=sl.name, name_zh=sl.name_zh, source="site"
+            )
             loc.parent_id = parent.id if parent else None
             repository.add(session, loc)
         else:
@@ -562,7 +579,12 @@ def sync_locations(session: Session, site: SiteConfig) -> int:
                     detail={"code": sl.code},
                 )
             parent_id = parent.id if parent else None
-            for attr, value in (("name", sl.name), ("parent_id", parent_id), ("source", "site")):
+            for attr, value in (
+                ("name", sl.name),
+                ("name_zh", sl.name_zh),
+                ("parent_id", parent_id),
+                ("source", "site"),
+            ):
                 if getattr(loc, attr) != value:
                     setattr(loc, attr, value)
         by_code[sl.code] = loc

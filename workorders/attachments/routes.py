@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from core.auth.deps import CurrentPrincipal
 from core.db import CommittingRoute, SessionDep
@@ -20,6 +20,7 @@ from core.errors import NotFound
 from workorders.attachments import service as attachments
 from workorders.orders.models import Attachment
 from workorders.orders.routes import WorkOrderId
+from workorders.orders.schemas import ActionTime
 
 router = APIRouter(route_class=CommittingRoute, prefix="/api/v1", tags=["attachments"])
 AttachmentId = Annotated[int, Path(ge=1, le=2_147_483_647, description="attachment id")]
@@ -37,7 +38,12 @@ UPLOAD_BODY = {
                             "type": "string",
                             "format": "binary",
                             "description": "JPEG, PNG, WebP, HEIC/HEIF or PDF; 10 MB at most",
-                        }
+                        },
+                        "at": {
+                            **TypeAdapter(ActionTime).json_schema(),
+                            "description": "When it was taken, if earlier than now (offline "
+                            "tablets): ISO 8601 with its UTC offset",
+                        },
                     },
                 }
             }
@@ -76,6 +82,19 @@ def _out(att: Attachment) -> AttachmentOut:
     )
 
 
+def _taken_at(text: str | None) -> dt.datetime | None:
+    """The form's 'at' as a time; BadUpload (422) unless ISO 8601 with its UTC offset."""
+    if not text:
+        return None
+    try:
+        return TypeAdapter(ActionTime).validate_python(text)
+    except ValidationError:
+        raise attachments.BadUpload(
+            "at: a time is ISO 8601 text with its UTC offset, e.g. 2026-03-01T08:00:00+08:00",
+            detail={"field": "at"},
+        ) from None
+
+
 @router.post(
     "/workorders/{wo_id}/attachments",
     response_model=AttachmentOut,
@@ -89,21 +108,27 @@ def _out(att: Attachment) -> AttachmentOut:
 async def upload_attachment(
     wo_id: WorkOrderId, request: Request, session: SessionDep, who: CurrentPrincipal
 ) -> AttachmentOut:
-    """Attach a photo or PDF (multipart field 'file'). Its type is judged by its content."""
+    """Attach a photo or PDF (multipart field 'file'). Its type is judged by its content.
+    The optional field 'at' records when it was taken, for photos synced late."""
     wo = await run_in_threadpool(lambda: attachments.attachable(session, who=who, wo_id=wo_id))
     settings = request.app.state.settings
     store = attachments.root(settings)
     form = await attachments.receive(
-        request, incoming=store / ".incoming", max_file_bytes=attachments.max_bytes(settings)
+        request,
+        incoming=store / ".incoming",
+        max_file_bytes=attachments.max_bytes(settings),
+        text_fields=("at",),
+        max_field_bytes=100,
     )
     try:
+        at = _taken_at(form.fields.get("at"))
         if form.file is None:
             raise attachments.BadUpload("no file: send one, not empty, in the field 'file'")
         upload = form.file
         kind = attachments.check_type(upload)
         att = await run_in_threadpool(
             lambda: attachments.save_for(
-                session, wo=wo, store=store, upload=upload, kind=kind, who=who
+                session, wo=wo, store=store, upload=upload, kind=kind, who=who, at=at
             )
         )
     finally:

@@ -12,6 +12,7 @@ for display and download only.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import re
@@ -398,10 +399,16 @@ def save(
     actor: str,
     role: str = "",
     organisation_id: int | None = None,
+    at: dt.datetime | None = None,
 ) -> Attachment:
     """Move a checked upload into the store and record it: the attachment row, a timeline event
     and an audit entry, in the caller's transaction. The file is removed again if recording
-    fails."""
+    fails. `at` is when the photo was taken (a tablet syncing later sends its own time); the
+    timeline shows it, within the bounds of orders.action_time."""
+    clock = dt.datetime.now(dt.UTC)
+    when = orders.action_time(
+        at, clock, not_before=wo.created_at, since="the work order was created"
+    )
     folder = store / str(wo.id)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}{kind.ext}"
@@ -426,11 +433,12 @@ def save(
             "size": att.size,
             "sha256": att.sha256,
         }
-        session.add(
-            WorkOrderEvent(
-                workorder_id=wo.id, kind="attachment", actor=actor, message=att.filename, data=facts
-            )
+        event = WorkOrderEvent(
+            workorder_id=wo.id, kind="attachment", actor=actor, message=att.filename, data=facts
         )
+        if at is not None:
+            event.ts, event.received_at = when, clock
+        session.add(event)
         audit.record(
             session,
             actor=actor,
@@ -442,6 +450,7 @@ def save(
             before=None,
             after=facts,
             version=wo.version,
+            action_at=at and when,
         )
         session.flush()
     except BaseException:
@@ -459,6 +468,7 @@ def save_for(
     upload: ReceivedFile,
     kind: FileKind,
     who: Principal,
+    at: dt.datetime | None = None,
 ) -> Attachment:
     """save() on behalf of an API caller."""
     return save(
@@ -470,4 +480,5 @@ def save_for(
         actor=who.username,
         role=who.role,
         organisation_id=who.organisation_id,
+        at=at,
     )

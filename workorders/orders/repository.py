@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Numeric, Select, and_, cast, func, or_, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, Numeric, Select, and_, case, cast, func, or_, select, update
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from core.auth.models import Organisation, User
 from workorders.orders.models import (
     OPEN_STATES,
     Asset,
+    Attachment,
     LaborEntry,
     OtherCost,
     PartLine,
@@ -50,6 +52,15 @@ def get(
 
 #: Far in the future: work orders without a due time sort after every one with a due time.
 NO_DUE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+#: When the SLA clock that runs out first is due: the response's while the response is not
+#: met, else the resolution's; NULL without an SLA. `next_due` is the same in Python.
+URGENCY = case(
+    (
+        and_(WorkOrder.response_met_at.is_(None), WorkOrder.response_due_at.is_not(None)),
+        WorkOrder.response_due_at,
+    ),
+    else_=WorkOrder.resolution_due_at,
+)
 #: The orders a list can be sorted in; '-' is descending. Each sorts by (key, id).
 SORTS: dict[str, Any] = {
     "id": WorkOrder.id,
@@ -57,7 +68,20 @@ SORTS: dict[str, Any] = {
     "updated_at": WorkOrder.updated_at,
     "priority": WorkOrder.priority,
     "due": func.coalesce(WorkOrder.resolution_due_at, NO_DUE),
+    "urgency": URGENCY,
 }
+#: Sorts whose key may be NULL: those rows come last in either direction, by id.
+NULLS_LAST = frozenset({"urgency"})
+_Row = TypeVar("_Row")
+#: A search for a work order's number: 123 or #123.
+_NUMBER = re.compile(r"#?([1-9][0-9]{0,8})")
+
+
+def next_due(wo: WorkOrder) -> dt.datetime | None:
+    """When the work order's SLA clock that runs out first is due (URGENCY), or None."""
+    if wo.response_met_at is None and wo.response_due_at is not None:
+        return wo.response_due_at
+    return wo.resolution_due_at
 
 
 @dataclass(frozen=True)
@@ -71,7 +95,13 @@ class ListQuery:
     asset_id: str | None = None
     contractor_id: int | None = None
     assignee_id: int | None = None
+    #: Only work with neither an assignee nor a contractor.
+    unassigned: bool = False
+    #: The asset's building is one of these.
+    buildings: Sequence[str] | None = None
     created_by: str | None = None
+    #: In the number (123 or #123, exactly), the asset's id, name or name_zh, the title or the
+    #: description (case-insensitive).
     text: str | None = None
     created_from: dt.datetime | None = None
     created_to: dt.datetime | None = None
@@ -102,11 +132,47 @@ def list_(
     return list(session.scalars(list_statement(q).limit(limit)))
 
 
+def count(session: Session, query: ListQuery) -> int:
+    """How many work orders match the query's filters, wherever its cursor stands."""
+    stmt = select(func.count()).select_from(WorkOrder)
+    if query.buildings or query.text:
+        stmt = stmt.outerjoin(Asset, WorkOrder.asset_id == Asset.id)
+    return int(session.scalar(_filtered(stmt, query)) or 0)
+
+
 def list_statement(q: ListQuery) -> Select[WorkOrder]:
     """The SELECT behind list_."""
     desc = q.sort.startswith("-")
-    key = SORTS[q.sort.lstrip("-")]
-    stmt = select(WorkOrder).options(joinedload(WorkOrder.asset))
+    name = q.sort.lstrip("-")
+    key = SORTS[name]
+    stmt = (
+        select(WorkOrder)
+        .outerjoin(Asset, WorkOrder.asset_id == Asset.id)
+        .options(contains_eager(WorkOrder.asset))
+    )
+    stmt = _filtered(stmt, q)
+    if q.after is not None:
+        value, last_id = q.after
+        after_id = WorkOrder.id < last_id if desc else WorkOrder.id > last_id
+        if key is WorkOrder.id:
+            stmt = stmt.where(after_id)
+        elif name in NULLS_LAST and value is None:
+            stmt = stmt.where(key.is_(None), after_id)
+        else:
+            beyond = key < value if desc else key > value
+            rest = [key.is_(None)] if name in NULLS_LAST else []
+            stmt = stmt.where(or_(beyond, and_(key == value, after_id), *rest))
+    if name in NULLS_LAST:
+        order = key.desc() if desc else key.asc()
+        return stmt.order_by(order.nulls_last(), WorkOrder.id.desc() if desc else WorkOrder.id)
+    if desc:
+        return stmt.order_by(key.desc(), WorkOrder.id.desc())
+    return stmt.order_by(key.asc(), WorkOrder.id.asc())
+
+
+def _filtered(stmt: Select[_Row], q: ListQuery) -> Select[_Row]:
+    """stmt narrowed by the query's filters (not its cursor); Asset must be joined for the
+    building and text filters."""
     if q.statuses:
         stmt = stmt.where(WorkOrder.status.in_(list(q.statuses)))
     if q.priorities:
@@ -121,26 +187,38 @@ def list_statement(q: ListQuery) -> Select[WorkOrder]:
         stmt = stmt.where(WorkOrder.contractor_id == q.contractor_id)
     if q.assignee_id is not None:
         stmt = stmt.where(WorkOrder.assignee_id == q.assignee_id)
+    if q.unassigned:
+        stmt = stmt.where(WorkOrder.assignee_id.is_(None), WorkOrder.contractor_id.is_(None))
+    if q.buildings:
+        stmt = stmt.where(Asset.building_id.in_(list(q.buildings)))
     if q.created_by is not None:
         stmt = stmt.where(WorkOrder.created_by == q.created_by)
     if q.text:
-        pattern = "%" + q.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(WorkOrder.title.ilike(pattern, escape="\\"))
+        stmt = stmt.where(_search(q.text))
     if q.created_from is not None:
         stmt = stmt.where(WorkOrder.created_at >= q.created_from)
     if q.created_to is not None:
         stmt = stmt.where(WorkOrder.created_at < q.created_to)
-    if q.after is not None:
-        value, last_id = q.after
-        if key is WorkOrder.id:
-            stmt = stmt.where(WorkOrder.id < last_id if desc else WorkOrder.id > last_id)
-        elif desc:
-            stmt = stmt.where(or_(key < value, and_(key == value, WorkOrder.id < last_id)))
-        else:
-            stmt = stmt.where(or_(key > value, and_(key == value, WorkOrder.id > last_id)))
-    if desc:
-        return stmt.order_by(key.desc(), WorkOrder.id.desc())
-    return stmt.order_by(key.asc(), WorkOrder.id.asc())
+    return stmt
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    """Matches text as ListQuery.text says."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    found: list[ColumnElement[bool]] = [
+        column.ilike(pattern, escape="\\")
+        for column in (
+            WorkOrder.title,
+            WorkOrder.description,
+            WorkOrder.asset_id,
+            Asset.name,
+            Asset.name_zh,
+        )
+    ]
+    number = _NUMBER.fullmatch(text.strip())
+    if number:
+        found.append(WorkOrder.id == int(number.group(1)))
+    return or_(*found)
 
 
 def sort_value(wo: WorkOrder, sort: str) -> Any:
@@ -148,7 +226,29 @@ def sort_value(wo: WorkOrder, sort: str) -> Any:
     name = sort.lstrip("-")
     if name == "due":
         return wo.resolution_due_at or NO_DUE
+    if name == "urgency":
+        return next_due(wo)
     return getattr(wo, name)
+
+
+def display_names(
+    session: Session, *, user_ids: set[int], organisation_ids: set[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """The display names of these users and the names of these organisations: one query
+    each, for a whole page of work orders."""
+    users: dict[int, str] = {}
+    orgs: dict[int, str] = {}
+    if user_ids:
+        rows = session.execute(
+            select(User.id, User.display_name, User.username).where(User.id.in_(user_ids))
+        )
+        users = {uid: display or username for uid, display, username in rows}
+    if organisation_ids:
+        found = session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(organisation_ids))
+        )
+        orgs = {oid: name for oid, name in found}
+    return users, orgs
 
 
 def open_for(session: Session, asset_id: str, rule_id: str) -> WorkOrder | None:
@@ -257,3 +357,40 @@ def last_status_at(session: Session, wo_id: int) -> dt.datetime | None:
         WorkOrderEvent.workorder_id == wo_id, WorkOrderEvent.kind == "status"
     )
     return session.scalar(stmt)
+
+
+# --- a fix waiting for proof (workorders.orders.proof) -----------------------------------------
+
+
+def proof_due(session: Session, now: dt.datetime) -> list[int]:
+    """Work orders awaiting proof whose proof window is over by now, the longest over first."""
+    stmt = (
+        select(WorkOrder.id)
+        .where(WorkOrder.awaiting_proof.is_(True), WorkOrder.proof_until <= now)
+        .order_by(WorkOrder.proof_until, WorkOrder.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def lock_fresh(session: Session, wo_id: int) -> WorkOrder | None:
+    """The work order re-read from the database and locked until the transaction ends (a row
+    lock on PostgreSQL; on SQLite the caller's transaction holds the write lock already), so two
+    processes deciding about it take turns and the second sees what the first did."""
+    stmt = (
+        select(WorkOrder)
+        .where(WorkOrder.id == wo_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def attachment_ids_by(session: Session, wo_id: int, uploaded_by: str) -> list[int]:
+    """Ids of the attachments one person put on a work order, oldest first (an occupant's
+    photo on their request)."""
+    stmt = (
+        select(Attachment.id)
+        .where(Attachment.workorder_id == wo_id, Attachment.uploaded_by == uploaded_by)
+        .order_by(Attachment.id)
+    )
+    return list(session.scalars(stmt))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from pydantic import StringConstraints
 from sqlalchemy.orm import Session
 
 from core import audit, changes, pagination
@@ -21,7 +22,7 @@ from core.errors import AppError, NotFound
 from core.isotime import instant
 from core.pagination import Cursor
 from core.response_cache import CachedRoute, ResponseCache
-from workorders.orders import costs, repository, service
+from workorders.orders import context, costs, repository, service
 from workorders.orders.models import (
     OPEN_STATES,
     Origin,
@@ -33,10 +34,14 @@ from workorders.orders.models import (
 from workorders.orders.repository import SORTS, ListQuery
 from workorders.orders.schemas import (
     AssetOut,
+    AssetPoint,
+    AssetWithPoints,
     Assignment,
     AuditOut,
     ChecklistItem,
     ChecklistResult,
+    CodeOut,
+    CodesOut,
     CommentIn,
     CostIn,
     CostOut,
@@ -49,6 +54,7 @@ from workorders.orders.schemas import (
     Sla,
     SlaClock,
     StatusChange,
+    TakeIn,
     WorkOrderCreate,
     WorkOrderDetail,
     WorkOrderList,
@@ -64,6 +70,10 @@ WorkOrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="work order id")]
 EXPORT_LIMIT = 50_000
 #: Printable characters only: PostgreSQL refuses NUL in text, which must be a 422, not a 500.
 ASSET_ID = r"^[^\x00-\x1f\x7f]+$"
+#: A building's id, as a list filter takes it (repeatable).
+BuildingId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=ASSET_ID)]
+#: The display names of a page's assignees and contractors (repository.display_names).
+Names = tuple[dict[int, str], dict[int, str]]
 _SORT_PATTERN = "^-?(" + "|".join(SORTS) + ")$"
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such work order, or not visible to the caller"},
@@ -80,8 +90,21 @@ _CONCURRENCY: dict[int | str, dict[str, Any]] = {
 }
 
 
-def to_out(wo: WorkOrder, who: Principal) -> WorkOrderOut:
-    """API shape of a work order, with the caller's allowed transitions."""
+def names_of(session: Session, rows: list[WorkOrder]) -> Names:
+    """The names to_out shows for these work orders' assignees and contractors, in two queries
+    whatever their number."""
+    return repository.display_names(
+        session,
+        user_ids={w.assignee_id for w in rows if w.assignee_id is not None},
+        organisation_ids={w.contractor_id for w in rows if w.contractor_id is not None},
+    )
+
+
+def to_out(wo: WorkOrder, who: Principal, *, names: Names) -> WorkOrderOut:
+    """API shape of a work order, with the caller's allowed transitions; `names` holds its
+    assignee's and contractor's (names_of)."""
+    users, orgs = names
+    asset = wo.asset
     return WorkOrderOut(
         id=wo.id,
         version=wo.version,
@@ -92,18 +115,27 @@ def to_out(wo: WorkOrder, who: Principal) -> WorkOrderOut:
         type=WorkOrderType(wo.type),
         origin=Origin(wo.origin),
         asset_id=wo.asset_id,
-        asset_name=wo.asset.name if wo.asset else None,
+        asset_name=asset.name if asset else None,
+        asset_name_zh=asset.name_zh if asset else None,
+        building_id=asset.building_id if asset else None,
+        building_name=asset.building_name if asset else None,
+        building_name_zh=asset.building_name_zh if asset else None,
+        location=asset.location if asset else None,
+        location_zh=asset.location_zh if asset else None,
         rule_id=wo.rule_id,
         trigger=wo.trigger,
         alert_count=wo.alert_count,
         contractor_id=wo.contractor_id,
+        contractor_name=orgs.get(wo.contractor_id) if wo.contractor_id is not None else None,
         assignee_id=wo.assignee_id,
+        assignee_name=users.get(wo.assignee_id) if wo.assignee_id is not None else None,
         hold_reason=wo.hold_reason,  # type: ignore[arg-type]
         cause_code=wo.cause_code,
         resolution_code=wo.resolution_code,
         checklist=[ChecklistItem.model_validate(i) for i in wo.checklist or []],
         cost_total=wo.cost_total,
         due_at=wo.due_at,
+        next_due_at=repository.next_due(wo),
         sla=Sla(
             policy=(wo.sla_policy or {}).get("name"),
             response_due_at=wo.response_due_at,
@@ -120,22 +152,30 @@ def to_out(wo: WorkOrder, who: Principal) -> WorkOrderOut:
         updated_at=wo.updated_at,
         acknowledged_at=wo.acknowledged_at,
         resolved_at=wo.resolved_at,
+        awaiting_proof=wo.awaiting_proof,
+        proof_until=wo.proof_until,
         closed_at=wo.closed_at,
         allowed_transitions=service.allowed_targets(wo.status, who.role),
     )
 
 
-def _detail(session: Session, wo: WorkOrder, who: Principal, response: Response) -> WorkOrderDetail:
+def _detail(
+    session: Session, wo: WorkOrder, who: Principal, response: Response, request: Request
+) -> WorkOrderDetail:
     labor, parts, other = repository.cost_lines(session, wo.id)
     set_etag(response, wo.version)
+    rules = getattr(request.app.state.site.doc, "rules", ())
     return WorkOrderDetail(
-        **to_out(wo, who).model_dump(),
+        **to_out(wo, who, names=names_of(session, [wo])).model_dump(),
         events=[EventOut.model_validate(e) for e in wo.events],
         labor=[LaborOut.model_validate(x) for x in labor],
         parts=[PartOut.model_validate(x) for x in parts],
         costs=[CostOut.model_validate(x) for x in other],
         cost_totals=CostTotals(**costs.totals(labor, parts, other)),
         sla_clocks=_clocks(session, wo),
+        alert=context.alert(session, wo, rules),
+        request=context.request(session, wo),
+        statutory=context.statutory(wo),
     )
 
 
@@ -164,9 +204,12 @@ def _clocks(session: Session, wo: WorkOrder) -> list[SlaClock]:
     ]
 
 
-def _reload(session: Session, wo_id: int, who: Principal, response: Response) -> WorkOrderDetail:
+def _reload(
+    session: Session, wo_id: int, who: Principal, response: Response, request: Request
+) -> WorkOrderDetail:
     session.expire_all()
-    return _detail(session, service.get_visible(session, who=who, wo_id=wo_id), who, response)
+    wo = service.get_visible(session, who=who, wo_id=wo_id)
+    return _detail(session, wo, who, response, request)
 
 
 def _if_match(request: Request) -> str | None:
@@ -187,8 +230,10 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
         if got_sort != sort or type(wo_id) is not int or not 1 <= wo_id <= pagination.MAX_ID:
             raise ValueError(sort)
         name = sort.lstrip("-")
-        if name in ("created_at", "updated_at", "due"):
-            value: Any = dt.datetime.fromisoformat(raw)
+        if name in repository.NULLS_LAST and raw is None:
+            value: Any = None
+        elif name in ("created_at", "updated_at", "due", "urgency"):
+            value = dt.datetime.fromisoformat(raw)
             if value.tzinfo is None:
                 raise ValueError(raw)
             value = value.astimezone(dt.UTC)  # OverflowError at the ends of the calendar
@@ -213,16 +258,35 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
     asset_id: Annotated[str | None, Query(max_length=100, pattern=ASSET_ID)] = None,
     assignee: Annotated[
         str | None,
-        Query(max_length=10, pattern=r"^(me|[1-9]\d{0,8})$", description="'me', or a user id"),
+        Query(
+            max_length=10,
+            pattern=r"^(me|none|[1-9]\d{0,8})$",
+            description="'me', a user id, or 'none': neither an assignee nor a contractor",
+        ),
     ] = None,
     contractor_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    building: Annotated[
+        list[BuildingId] | None,
+        Query(max_length=50, description="the asset's building (repeatable: any of them)"),
+    ] = None,
     q: Annotated[
-        str | None, Query(max_length=100, pattern=r"^[^\x00]*$", description="text in the title")
+        str | None,
+        Query(
+            max_length=100,
+            pattern=r"^[^\x00]*$",
+            description="the number (123 or #123), or text in the asset's id or name (either "
+            "language), the title or the description",
+        ),
     ] = None,
     created_from: Annotated[CreatedTime | None, Query()] = None,
     created_to: Annotated[CreatedTime | None, Query()] = None,
     sort: Annotated[
-        str, Query(pattern=_SORT_PATTERN, description="id, created_at, updated_at, priority, due")
+        str,
+        Query(
+            pattern=_SORT_PATTERN,
+            description="id, created_at, updated_at, priority, due, or urgency (next_due_at: "
+            "the SLA clock that runs out first, work without an SLA last); '-' for descending",
+        ),
     ] = "-id",
     cursor: Cursor = None,
 ) -> ListQuery:
@@ -235,7 +299,7 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
     assignee_id: int | None = None
     if assignee == "me":
         assignee_id = who.user_id if who.user_id is not None else 0
-    elif assignee is not None:
+    elif assignee is not None and assignee != "none":
         assignee_id = int(assignee)
     for name, value in (("created_from", created_from), ("created_to", created_to)):
         if value is not None and value.tzinfo is None:
@@ -253,6 +317,8 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
         asset_id=asset_id,
         contractor_id=contractor_id,
         assignee_id=assignee_id,
+        unassigned=assignee == "none",
+        buildings=building or None,
         text=q,
         created_from=created_from,
         created_to=created_to,
@@ -266,8 +332,11 @@ ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 
 
 def list_counters(query: ListQuery) -> tuple[str, ...]:
-    """The change counters a list's answer depends on (core.changes): its asset names, and
-    the work orders of the one assignee or contractor it is confined to, else all of them."""
+    """The change counters a list's answer depends on (core.changes): its assets (names,
+    buildings, locations: shown, searched and filtered by), and the work orders of the one
+    assignee or contractor it is confined to, else all of them (so the unassigned list too).
+    Assignees' and contractors' names need none: nothing changes a display name or a firm's
+    name once made."""
     if query.assignee_id is not None:
         rows = changes.assignee_counter(query.assignee_id)
     elif query.contractor_id is not None:
@@ -283,7 +352,8 @@ async def list_workorders(
     query: ListQueryDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Any:
-    """Work orders visible to the caller: filtered, sorted (default newest first), paged.
+    """Work orders visible to the caller: filtered, sorted (default newest first), paged;
+    `total` counts every work order the filters match.
 
     The answer carries an ETag; If-None-Match with it answers 304 while the list is unchanged.
     Answers are kept and reused until a work order or asset changes (core.response_cache),
@@ -300,7 +370,13 @@ async def list_workorders(
             if more and rows:
                 last = rows[-1]
                 nxt = _encode_cursor(query.sort, repository.sort_value(last, query.sort), last.id)
-            page = WorkOrderList(items=[to_out(w, who) for w in rows], next_cursor=nxt)
+            total = len(rows) if query.after is None and not more else None
+            if total is None:
+                total = repository.count(session, query)
+            names = names_of(session, rows)
+            page = WorkOrderList(
+                items=[to_out(w, who, names=names) for w in rows], next_cursor=nxt, total=total
+            )
         return page.model_dump_json().encode()
 
     cache: ResponseCache = request.app.state.list_cache
@@ -393,7 +469,7 @@ def get_workorder(
     tag = etag(wo.version)
     if none_match(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
-    return _detail(session, wo, who, response)
+    return _detail(session, wo, who, response, request)
 
 
 @router.post("/workorders", response_model=WorkOrderDetail, status_code=status.HTTP_201_CREATED)
@@ -422,7 +498,7 @@ def create_workorder(
         at=body.at,
     )
     response.headers["Location"] = f"/api/v1/workorders/{wo.id}"
-    return _reload(session, wo.id, who, response)
+    return _reload(session, wo.id, who, response, request)
 
 
 @router.patch("/workorders/{wo_id}", response_model=WorkOrderDetail, responses=_CONCURRENCY)
@@ -444,8 +520,9 @@ def update_workorder(
         changes=changes,
         if_match=_if_match(request),
         site=request.app.state.site,
+        codes=request.app.state.site.doc.codes,
     )
-    return _reload(session, wo_id, who, response)
+    return _reload(session, wo_id, who, response, request)
 
 
 @router.post("/workorders/{wo_id}/status", response_model=WorkOrderDetail, responses=_CONCURRENCY)
@@ -470,8 +547,9 @@ def change_status(
         at=body.at,
         cause_code=body.cause_code,
         resolution_code=body.resolution_code,
+        codes=request.app.state.site.doc.codes,
     )
-    return _reload(session, wo_id, who, response)
+    return _reload(session, wo_id, who, response, request)
 
 
 @router.post("/workorders/{wo_id}/assign", response_model=WorkOrderDetail, responses=_CONCURRENCY)
@@ -494,7 +572,36 @@ def assign_workorder(
         at=body.at,
         site=request.app.state.site,
     )
-    return _reload(session, wo_id, who, response)
+    return _reload(session, wo_id, who, response, request)
+
+
+@router.post(
+    "/workorders/{wo_id}/take",
+    response_model=WorkOrderDetail,
+    responses={
+        409: {"description": "not open (not_open), or already assigned (already_assigned)"},
+        **_CONCURRENCY,
+    },
+)
+def take_workorder(
+    wo_id: WorkOrderId,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
+    body: TakeIn | None = None,
+) -> WorkOrderDetail:
+    """Take an open work order that has neither an assignee nor a contractor: it becomes the
+    caller's (technicians, engineers and admins), and a new one moves to assigned. The body
+    may be left out, or state `at` (when it was taken, for changes synced late)."""
+    service.take(
+        session,
+        who=who,
+        wo_id=wo_id,
+        if_match=_if_match(request),
+        at=body.at if body is not None else None,
+    )
+    return _reload(session, wo_id, who, response, request)
 
 
 @router.post(
@@ -506,13 +613,14 @@ def assign_workorder(
 def add_comment(
     wo_id: WorkOrderId,
     body: CommentIn,
+    request: Request,
     response: Response,
     session: SessionDep,
     who: CurrentPrincipal,
 ) -> WorkOrderDetail:
     """Add a comment to the timeline (no If-Match: comments never conflict)."""
     service.add_comment(session, who=who, wo_id=wo_id, text=body.text, at=body.at)
-    return _reload(session, wo_id, who, response)
+    return _reload(session, wo_id, who, response, request)
 
 
 @router.post(
@@ -540,7 +648,7 @@ def record_check(
         result=body.result,
         at=body.at,
     )
-    return _reload(session, wo_id, who, response)
+    return _reload(session, wo_id, who, response, request)
 
 
 @router.post(
@@ -552,6 +660,7 @@ def record_check(
 def add_labor(
     wo_id: WorkOrderId,
     body: LaborIn,
+    request: Request,
     response: Response,
     session: SessionDep,
     who: CurrentPrincipal,
@@ -567,7 +676,7 @@ def add_labor(
         worked_at=body.worked_at,
         note=body.note,
     )
-    return _reload(session, wo_id, who, response)
+    return _reload(session, wo_id, who, response, request)
 
 
 @router.post(
@@ -577,7 +686,12 @@ def add_labor(
     responses=_NOT_FOUND,
 )
 def add_part(
-    wo_id: WorkOrderId, body: PartIn, response: Response, session: SessionDep, who: CurrentPrincipal
+    wo_id: WorkOrderId,
+    body: PartIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
 ) -> WorkOrderDetail:
     """Book parts or materials used."""
     costs.book_part(
@@ -590,7 +704,7 @@ def add_part(
         unit=body.unit,
         unit_cost=body.unit_cost,
     )
-    return _reload(session, wo_id, who, response)
+    return _reload(session, wo_id, who, response, request)
 
 
 @router.post(
@@ -600,11 +714,16 @@ def add_part(
     responses=_NOT_FOUND,
 )
 def add_cost(
-    wo_id: WorkOrderId, body: CostIn, response: Response, session: SessionDep, who: CurrentPrincipal
+    wo_id: WorkOrderId,
+    body: CostIn,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    who: CurrentPrincipal,
 ) -> WorkOrderDetail:
     """Book another cost."""
     costs.book_cost(session, who=who, wo_id=wo_id, description=body.description, amount=body.amount)
-    return _reload(session, wo_id, who, response)
+    return _reload(session, wo_id, who, response, request)
 
 
 @router.get("/workorders/{wo_id}/audit", response_model=list[AuditOut], responses=_NOT_FOUND)
@@ -628,14 +747,37 @@ def list_assets(session: SessionDep, _who: CurrentPrincipal) -> list[AssetOut]:
     return [AssetOut.model_validate(a) for a in repository.list_assets(session)]
 
 
-@router.get("/assets/{asset_id}", response_model=AssetOut, tags=["assets"])
+@router.get("/assets/{asset_id}", response_model=AssetWithPoints, tags=["assets"])
 def get_asset(
     asset_id: Annotated[str, Path(max_length=100, pattern=ASSET_ID)],
     session: SessionDep,
     _who: CurrentPrincipal,
-) -> AssetOut:
-    """One asset."""
+    request: Request,
+) -> AssetWithPoints:
+    """One asset, with the points its devices read (GET /assets/{asset_id}/readings charts
+    them)."""
     a = repository.get_asset(session, asset_id)
     if a is None:
         raise NotFound(f"asset '{asset_id}' not found")
-    return AssetOut.model_validate(a)
+    site = request.app.state.site
+    points = [
+        AssetPoint(name=p.name, unit=p.unit, label=p.description or None)
+        for p in site.asset_points.get(a.id, [])
+    ]
+    return AssetWithPoints.model_validate(
+        {**AssetOut.model_validate(a).model_dump(), "points": points}
+    )
+
+
+# --- codes --------------------------------------------------------------------------------------
+
+
+@router.get("/codes", response_model=CodesOut, tags=["work orders"])
+def list_codes(request: Request, _who: CurrentPrincipal) -> CodesOut:
+    """The site's cause and resolution codes (site.yaml ``codes:``) for closing work orders,
+    each with its name in English and Simplified Chinese; empty lists when the site has none."""
+    codes = request.app.state.site.doc.codes
+    return CodesOut(
+        cause=[CodeOut.model_validate(c) for c in codes.cause],
+        resolution=[CodeOut.model_validate(c) for c in codes.resolution],
+    )

@@ -97,23 +97,43 @@ class WorkOrderOut(BaseModel):
     origin: Origin
     asset_id: str | None
     asset_name: str | None
+    asset_name_zh: str | None = Field(description="The asset's name in Simplified Chinese")
+    building_id: str | None = Field(description="The asset's building")
+    building_name: str | None
+    building_name_zh: str | None
+    location: str | None = Field(description="Where in the building the asset stands")
+    location_zh: str | None
     rule_id: str | None
     trigger: dict[str, Any] | None
     alert_count: int
     contractor_id: int | None
+    contractor_name: str | None = Field(description="The contractor firm's name")
     assignee_id: int | None
+    assignee_name: str | None = Field(description="The assignee's display name")
     hold_reason: HoldReason | None
     cause_code: str | None
     resolution_code: str | None
     checklist: list[ChecklistItem]
     cost_total: float
     due_at: dt.datetime | None
+    next_due_at: dt.datetime | None = Field(
+        description="When the SLA clock that runs out first is due: the response's while the "
+        "response is not met, else the resolution's; null without an SLA (sort=urgency)",
+    )
     sla: Sla
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
     acknowledged_at: dt.datetime | None
     resolved_at: dt.datetime | None
+    awaiting_proof: bool = Field(
+        default=False,
+        description="Resolved while its alert still fired: the fix is proven when the alert "
+        "clears by proof_until; if it still fires then, the work order reopens by itself",
+    )
+    proof_until: dt.datetime | None = Field(
+        default=None, description="When an unproven fix reopens (while awaiting_proof)"
+    )
     closed_at: dt.datetime | None
     allowed_transitions: list[str] = Field(description="States the caller may move it to")
 
@@ -191,8 +211,60 @@ class SlaClock(BaseModel):
     reason: str | None = Field(description="Which year is missing; null when exact")
 
 
+class AlertContext(BaseModel):
+    """The alert behind an alert work order, as it stands now."""
+
+    id: int | None = Field(description="The alert's id; null when no alert row is left")
+    rule_id: str
+    rule_name: str
+    rule_name_zh: str | None
+    words: dict[str, str] = Field(
+        description='The rule in words, by language: {"en": "motor current above 26 A for '
+        '20 s", "zh-CN": "电机电流高于 26 A，持续 20 秒"}'
+    )
+    state: str | None = Field(
+        description="firing, pending, nodata or error while live (the fix is not proven); "
+        "resolved once over (the signal is back in range); null when unknown"
+    )
+    silenced: bool = Field(description="A silence keeps the live alert from notifying anyone")
+    point: str
+    unit: str
+    threshold: float | None = Field(
+        description="The limit a chart draws; null for rule types without one (rates, "
+        "counters, stale points)"
+    )
+    started_at: dt.datetime | None
+    cleared_at: dt.datetime | None = Field(description="When the alert ended; null while live")
+
+
+class RequestContext(BaseModel):
+    """What the occupant reported, for a request work order."""
+
+    text: str
+    reporter: str = Field(description="Who raised it: a requester's username, or 'occupant'")
+    contact: str | None = Field(description="How to reach the reporter, as they gave it")
+    photos: list[int] = Field(description="Ids of the attachments the reporter added")
+
+
+class StatutoryItem(BaseModel):
+    """A checklist item the law requires, and the rule that requires it."""
+
+    item: str
+    basis: str
+
+
 class WorkOrderDetail(WorkOrderOut):
     """A work order with its timeline and cost lines."""
+
+    alert: AlertContext | None = Field(
+        default=None, description="For an alert work order: the rule and the alert's state now"
+    )
+    request: RequestContext | None = Field(default=None, description="For an occupant request")
+    statutory: list[StatutoryItem] | None = Field(
+        default=None,
+        description="The statutory items of an inspection or preventive job made from a "
+        "statutory template, each with its basis; null for other work",
+    )
 
     events: list[EventOut]
     labor: list[LaborOut]
@@ -210,6 +282,7 @@ class WorkOrderList(BaseModel):
 
     items: list[WorkOrderOut]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
+    total: int = Field(description="How many work orders match the filters, on every page")
 
 
 class WorkOrderCreate(_In):
@@ -280,6 +353,14 @@ class StatusChange(_In):
     )
     cause_code: str | None = Field(default=None, max_length=50)
     resolution_code: str | None = Field(default=None, max_length=50)
+
+
+class TakeIn(_In):
+    """Take an open, unassigned work order: it becomes the caller's."""
+
+    at: ActionTime | None = Field(
+        default=None, description="When it was taken, if earlier than now (offline tablets)"
+    )
 
 
 class Assignment(_In):
@@ -361,13 +442,53 @@ class AssetOut(BaseModel):
 
     id: str
     name: str
+    name_zh: str | None = Field(default=None, description="The name in Simplified Chinese")
     brick_class: str
     building_id: str
     building_name: str
+    building_name_zh: str | None = None
     location: str
+    location_zh: str | None = Field(
+        default=None,
+        description="The location in Simplified Chinese (English where a part has no name_zh)",
+    )
     install_date: dt.date | None
     expected_life_years: float | None
     replacement_cost: float | None
     criticality: str
     parent_meter_id: str | None
     sub_item: str | None
+
+
+class AssetPoint(BaseModel):
+    """A point an asset's devices read: what GET /assets/{id}/readings can chart."""
+
+    name: str
+    unit: str = Field(description="As the device profile states it ('' for none)")
+    label: str | None = Field(description="The profile's description of the point, if any")
+
+
+class AssetWithPoints(AssetOut):
+    """An asset, with the points its devices read."""
+
+    points: list[AssetPoint] = Field(
+        description="The points its devices' profiles define, in profile order (none for an "
+        "asset site.yaml does not declare)"
+    )
+
+
+class CodeOut(BaseModel):
+    """A cause or resolution code of the site (site.yaml ``codes:``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    name_zh: str | None = Field(description="The name in Simplified Chinese, when given")
+
+
+class CodesOut(BaseModel):
+    """The site's cause and resolution codes, in site.yaml's order; empty lists when none."""
+
+    cause: list[CodeOut]
+    resolution: list[CodeOut]

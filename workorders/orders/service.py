@@ -14,6 +14,8 @@ from typing import Any, Final, Literal
 from sqlalchemy.orm import Session
 
 from alerts import repository as alerts_repo
+from alerts.models import Alert
+from alerts.rules.base import DEFAULT_PROOF_WINDOW
 from config.site import SiteConfig
 from core import audit
 from core.audit import AuditEntry
@@ -22,8 +24,10 @@ from core.auth.service import Principal
 from core.concurrency import check_if_match
 from core.errors import AppError, Conflict, Forbidden, NotFound
 from workorders.orders import repository
+from workorders.orders.codes import Codes, check_codes
 from workorders.orders.models import (
     FINAL_STATES,
+    OPEN_STATES,
     Asset,
     HoldReason,
     Origin,
@@ -419,6 +423,10 @@ def change_status(
     if target == S.on_hold:
         data["reason"] = reason
     session.add(timeline_event(wo, "status", actor, note, data, ts=when, received_at=clock))
+    if target == S.resolved:
+        await_proof(session, wo, at=when, received_at=clock)
+    else:  # whoever moves it on from resolved has decided about the fix
+        wo.awaiting_proof, wo.proof_until = False, None
     recorded(
         session,
         wo,
@@ -810,10 +818,13 @@ def edit(
     changes: dict[str, Any],
     if_match: str | None,
     site: sla_service.Policies,
+    codes: Codes | None = None,
 ) -> WorkOrder:
     """`update` on behalf of a caller who may see the work order, guarded by If-Match (412);
-    a new priority or type puts it under the site's SLA terms for them."""
+    a new priority or type puts it under the site's SLA terms for them. A cause or resolution
+    code must be one of the site's `codes` when it lists any (422)."""
     wo = get_visible(session, who=who, wo_id=wo_id)
+    check_codes(codes, changes)
     check_if_match(if_match, wo.version)
     policy: PolicyChange = KEEP
     if "priority" in changes or "type" in changes:
@@ -839,9 +850,12 @@ def move(
     at: dt.datetime | None = None,
     cause_code: str | None = None,
     resolution_code: str | None = None,
+    codes: Codes | None = None,
 ) -> WorkOrder:
-    """`change_status` on behalf of a caller who may see the work order, guarded by If-Match."""
+    """`change_status` on behalf of a caller who may see the work order, guarded by If-Match;
+    a cause or resolution code must be one of the site's `codes` when it lists any (422)."""
     wo = get_visible(session, who=who, wo_id=wo_id)
+    check_codes(codes, {"cause_code": cause_code, "resolution_code": resolution_code})
     check_if_match(if_match, wo.version)
     return change_status(
         session,
@@ -854,6 +868,79 @@ def move(
         resolution_code=resolution_code,
         **acting(who),
     )
+
+
+#: Who may take an open, unassigned work order for themselves.
+TAKERS = frozenset({Role.technician, Role.engineer, Role.admin})
+
+
+class AlreadyAssigned(Conflict):
+    """Taking a work order that someone (a person or a contractor) already has."""
+
+    error = "already_assigned"
+
+
+class NotOpen(Conflict):
+    """Taking a work order nobody owes work on any more."""
+
+    error = "not_open"
+
+
+def take(
+    session: Session, *, who: Principal, wo_id: int, if_match: str | None, at: dt.datetime | None
+) -> WorkOrder:
+    """The caller takes an open work order that has neither an assignee nor a contractor: it
+    becomes theirs, and moves from new to assigned. Technicians, engineers and admins only
+    (403); 409 when it is not open or already someone's; guarded by If-Match; `at` is when it
+    happened, bounded like a status change's (action_time)."""
+    if who.role not in TAKERS or who.user_id is None:
+        raise Forbidden(
+            f"role {who.role} cannot take work orders"
+            if who.user_id is not None
+            else "only a person's account can take a work order"
+        )
+    wo = get_visible(session, who=who, wo_id=wo_id)
+    check_if_match(if_match, wo.version)
+    if wo.status not in OPEN_STATES:
+        raise NotOpen(f"work order {wo.id} is {wo.status}: only open work can be taken")
+    if wo.assignee_id is not None or wo.contractor_id is not None:
+        raise AlreadyAssigned(
+            f"work order {wo.id} is already assigned",
+            detail={"assignee_id": wo.assignee_id, "contractor_id": wo.contractor_id},
+        )
+    clock = dt.datetime.now(dt.UTC)
+    last = repository.last_status_at(session, wo.id)
+    when = action_time(
+        at,
+        clock,
+        not_before=max(wo.created_at, last) if last else wo.created_at,
+        since="the status change it follows"
+        if last and last > wo.created_at
+        else "the work order was created",
+    )
+    snap = snapshot(wo)
+    wo.assignee_id = who.user_id
+    wo.updated_at = clock
+    data = {"assignee_id": who.user_id}
+    session.add(timeline_event(wo, "taken", who.username, "", data, ts=when, received_at=clock))
+    if wo.status == S.new:
+        wo.status = S.assigned
+        moved = {"from": "new", "to": "assigned"}
+        session.add(
+            timeline_event(wo, "status", who.username, "", moved, ts=when, received_at=clock)
+        )
+    recorded(
+        session,
+        wo,
+        action="take",
+        before=snap,
+        event="workorder.assigned",
+        change=data,
+        now=clock,
+        action_at=at and when,
+        **acting(who),
+    )
+    return wo
 
 
 def hand_over(
@@ -923,6 +1010,69 @@ def audit_trail(session: Session, *, who: Principal, wo_id: int, limit: int) -> 
     return audit.entries(session, entity="work_order", entity_id=wo_id, limit=limit)
 
 
+#: Alert states in which a fix is not proven: the condition is back, or nothing says it is gone.
+UNPROVEN = frozenset({"pending", "firing", "nodata", "error"})
+
+
+def unproven_alert(session: Session, wo: WorkOrder) -> Alert | None:
+    """The live alert of an alert work order's rule and asset that keeps its fix from being
+    proven (pending, firing, nodata or error); None when there is none."""
+    if wo.origin != Origin.alert or not wo.rule_id or not wo.asset_id:
+        return None
+    live = alerts_repo.live_for(session, wo.rule_id, wo.asset_id)
+    return live if live is not None and live.state in UNPROVEN else None
+
+
+def proof_window(wo: WorkOrder) -> float:
+    """Seconds a resolve of this alert work order waits for its alert to clear: the rule's
+    proof_window, recorded in the trigger when the work order was opened."""
+    value = (wo.trigger or {}).get("proof_window")
+    return float(value) if value else DEFAULT_PROOF_WINDOW
+
+
+def span(seconds: float) -> str:
+    """A duration in words for a timeline entry: '45 s', '3 min', '1 h 30 min'."""
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        m, rest = divmod(s, 60)
+        return f"{m} min" if rest == 0 or m >= 10 else f"{m} min {rest} s"
+    h, rest = divmod(round(s / 60), 60)
+    return f"{h} h {rest} min" if rest else f"{h} h"
+
+
+def await_proof(
+    session: Session, wo: WorkOrder, *, at: dt.datetime, received_at: dt.datetime | None = None
+) -> None:
+    """A resolve at `at` while the work order's alert still fires: the work order waits, resolved,
+    for proof that the fix held. The alert clearing within the rule's proof_window ends the wait
+    (workorders.orders.proof); otherwise the proof job reopens it."""
+    alert = unproven_alert(session, wo)
+    if alert is None:
+        wo.awaiting_proof, wo.proof_until = False, None
+        return
+    window = proof_window(wo)
+    wo.awaiting_proof = True
+    wo.proof_until = at + dt.timedelta(seconds=window)
+    message = (
+        f"resolved while the alert {wo.rule_id} is still {alert.state}: the fix is proven when "
+        f"it clears; if it is still {alert.state} {span(window)} after the resolve, the work "
+        "order reopens"
+    )
+    data = {
+        "alert_id": alert.id,
+        "alert_state": alert.state,
+        "proof_window": window,
+        "proof_until": wo.proof_until.isoformat(),
+    }
+    session.add(
+        timeline_event(
+            wo, "awaiting_proof", "alerts", message, data, ts=at, received_at=received_at
+        )
+    )
+
+
 class FixNotProven(Conflict):
     """Verifying an alert's work order before the signal has stayed back in range long enough."""
 
@@ -966,10 +1116,13 @@ def sync_assets(session: Session, site: SiteConfig) -> int:
             Asset(
                 id=a.id,
                 name=a.name,
+                name_zh=a.name_zh,
                 brick_class=a.brick_class,
                 building_id=ref.building.id,
                 building_name=ref.building.name,
+                building_name_zh=ref.building.name_zh,
                 location=ref.location,
+                location_zh=ref.location_zh,
                 install_date=a.install_date,
                 expected_life_years=a.expected_life_years,
                 replacement_cost=a.replacement_cost,

@@ -58,7 +58,9 @@ from sqlalchemy.orm import Session
 
 from config.site import SiteConfig
 from core.db import Database, utcnow
+from workorders.orders import repository as orders_repository
 from workorders.orders import service
+from workorders.orders.defaults import apply_default
 from workorders.orders.models import Origin, Status, WorkOrder, WorkOrderEvent
 from workorders.pm import repository
 from workorders.pm.models import TEMPLATES, Schedule
@@ -223,9 +225,15 @@ def _description(d: Due, tz: ZoneInfo, now: dt.datetime) -> str:
 
 
 def create_due(
-    session: Session, dues: Iterable[Due], *, tz: ZoneInfo, now: dt.datetime
+    session: Session,
+    dues: Iterable[Due],
+    *,
+    tz: ZoneInfo,
+    now: dt.datetime,
+    site: SiteConfig | None = None,
 ) -> list[WorkOrder]:
-    """Open the work orders for these occurrences; one another process opened first is skipped."""
+    """Open the work orders for these occurrences; one another process opened first is skipped.
+    With `site`, each is assigned by the site's default for its asset's building and class."""
     created: list[WorkOrder] = []
     for d in dues:
         title = f"{d.schedule.name}: {d.asset_name}, due {d.due.astimezone(tz):%Y-%m-%d}"
@@ -267,6 +275,17 @@ def create_due(
                 raise
             log.info("%s was opened by another generator", d.key)
             continue
+        if site is not None:
+            asset = orders_repository.get_asset(session, d.asset_id)
+            apply_default(
+                session,
+                wo,
+                site=site,
+                building_id=asset.building_id if asset else None,
+                asset_class=asset.brick_class if asset else None,
+                actor=ACTOR,
+                at=now,
+            )
         service.recorded(
             session,
             wo,
@@ -289,7 +308,7 @@ def generate_due(
 ) -> list[WorkOrder]:
     """Open every PM work order due for generation by ``now`` that does not exist yet."""
     dues = plan_due(session, site=site, now=now)
-    return create_due(session, dues, tz=_site_tz(site), now=now)
+    return create_due(session, dues, tz=_site_tz(site), now=now, site=site)
 
 
 # --- compliance ---------------------------------------------------------------------------------

@@ -13,6 +13,13 @@ Clocks:
 - Resolution is met by resolved (verified and closed keep it met). A reopen (back to in_progress
   from resolved, verified or closed) un-resolves it. The clock then runs on from the reopen with
   the time already used. The time between the resolve and the reopen does not count.
+- Except after a fix that did not hold: a reopen whose reason is FIX_NOT_HELD (the work order was
+  resolved while its alert still fired, and the alert did not clear within the rule's
+  proof_window) takes back the resolve before it. For the resolution clock that resolve never
+  happened: the clock ran on through it, so the time between the resolve and the reopen counts
+  as working time (never as paused, whatever hold came before), and a warning or breach whose
+  instant fell in that time is one, at that instant. The response clock keeps its met: the crew
+  did respond.
 - On hold pauses a running clock. Only the working time on hold counts as paused.
 - Cancelled stops both clocks for good.
 - A clock warns when its used time reaches `warn_at` of its target. It breaches when the clock
@@ -62,6 +69,8 @@ RESPONDED = frozenset(
 )
 #: While in any of these the resolution target is met; leaving them is a reopen.
 RESOLVED = frozenset({Status.resolved, Status.verified, Status.closed})
+#: The reason of a reopen that takes back the resolve before it: the fix did not hold.
+FIX_NOT_HELD = "fix_not_held"
 
 
 class HoldWithoutReason(AppError):
@@ -374,6 +383,23 @@ class _Clock:
         )
 
 
+def _reason(change: StatusChange | tuple[Any, ...]) -> str | None:
+    return change[3] if len(change) > 3 else None
+
+
+def _taken_back(history: Sequence[tuple[dt.datetime, Status, str | None]]) -> set[int]:
+    """Positions of the resolves that a FIX_NOT_HELD reopen after them takes back."""
+    out: set[int] = set()
+    for j, (_, status, reason) in enumerate(history):
+        if reason != FIX_NOT_HELD or status in RESOLVED:
+            continue
+        for i in range(j - 1, -1, -1):
+            if history[i][1] is Status.resolved:
+                out.add(i)
+                break
+    return out
+
+
 def compute_sla(
     *,
     created_at: dt.datetime,
@@ -386,9 +412,10 @@ def compute_sla(
 
     Changes are taken in order of their own `at`, however late they were synced. Changes after
     `now` are ignored. A change stamped before `created_at` (a device clock running behind)
-    counts as happening at `created_at`. The clocks follow `to_status`; `from_status` and
-    `reason` are not checked here (the service refuses a reasonless hold with `check_hold`
-    before recording it). All datetimes must be timezone-aware. Returned instants are in UTC.
+    counts as happening at `created_at`. The clocks follow `to_status`; `from_status` is not
+    checked here, and `reason` only for FIX_NOT_HELD (the service refuses a reasonless hold with
+    `check_hold` before recording it). All datetimes must be timezone-aware. Returned instants
+    are in UTC.
 
     Business days come from `holidays` (default: the installed table). Each clock stands alone:
     one that needs a year no table knows is computed with that year's weekdays as working days
@@ -399,12 +426,13 @@ def compute_sla(
     now = max(_aware(now, "now"), created)
     history = sorted(
         (
-            (max(_aware(c[0], "change time"), created), Status(c[2]))
+            (max(_aware(c[0], "change time"), created), Status(c[2]), _reason(c))
             for c in changes
             if _aware(c[0], "change time") <= now
         ),
         key=lambda c: c[0],
     )
+    taken_back = _taken_back(history)
     specs: tuple[tuple[ClockName, float | None, _Step], ...] = (
         ("response", policy.response, _response_mode),
         ("resolution", policy.resolution, _resolution_mode),
@@ -424,10 +452,11 @@ def compute_sla(
         clocks.append((clock, step))
 
     t = created
-    for at, status in history:
+    for i, (at, status, _) in enumerate(history):
         for clock, step in clocks:
             clock.advance(t, at)
-            clock.switch(at, step(clock.mode, status))
+            seen = Status.in_progress if clock.which == "resolution" and i in taken_back else status
+            clock.switch(at, step(clock.mode, seen))
         t = at
     for clock, _ in clocks:
         clock.advance(t, now)
