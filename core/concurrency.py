@@ -19,9 +19,22 @@ class PreconditionFailed(AppError):
     error = "precondition_failed"
 
 
-def etag(version: int) -> str:
-    """The strong ETag of an entity at this version."""
-    return f'"{version}"'
+def etag(version: int, revision: int | None = None) -> str:
+    """The strong ETag of an entity at this version; with revision, of its representation too.
+
+    An entity whose representation grows by appends that do not change its version (a work
+    order's comments, labor, parts and photos: appends never conflict, so they leave the
+    version alone) is tagged `"<version>.<revision>"`, revision counting the appends. A reader
+    polling with If-None-Match then sees the appends, while If-Match still compares the version
+    only: an update guarded by a tag read before someone's comment goes through."""
+    return f'"{version}"' if revision is None else f'"{version}.{revision}"'
+
+
+def _version_part(tag: str) -> str:
+    """The version an ETag names: `"7"` and `"7.31"` both name version 7."""
+    if tag.startswith('"') and tag.endswith('"') and len(tag) >= 2:
+        return '"' + tag[1:-1].split(".", 1)[0] + '"'
+    return tag
 
 
 def check_if_match(if_match: str | None, version: int, *, what: str = "the work order") -> None:
@@ -29,7 +42,7 @@ def check_if_match(if_match: str | None, version: int, *, what: str = "the work 
     or names this version; `what` names the entity in the message."""
     if if_match is None:
         return
-    tags = [t.strip() for t in if_match.split(",")]
+    tags = [_version_part(t.strip()) for t in if_match.split(",")]
     if "*" in tags or etag(version) in tags:
         return
     raise PreconditionFailed(

@@ -394,3 +394,9 @@ def attachment_ids_by(session: Session, wo_id: int, uploaded_by: str) -> list[in
         .order_by(Attachment.id)
     )
     return list(session.scalars(stmt))
+
+
+def last_event_id(session: Session, wo_id: int) -> int:
+    """The id of the work order's newest timeline entry; 0 when it has none."""
+    stmt = select(func.max(WorkOrderEvent.id)).where(WorkOrderEvent.workorder_id == wo_id)
+    return session.scalar(stmt) or 0

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core import audit, changes, pagination
 from core.auth.deps import CurrentPrincipal
 from core.auth.service import Principal
-from core.concurrency import etag, none_match, set_etag
+from core.concurrency import etag, none_match
 from core.db import MAX_ID, CommittingRoute, Database, SessionDep, utcnow
 from core.errors import AppError, NotFound
 from core.isotime import instant
@@ -163,7 +163,7 @@ def _detail(
     session: Session, wo: WorkOrder, who: Principal, response: Response, request: Request
 ) -> WorkOrderDetail:
     labor, parts, other = repository.cost_lines(session, wo.id)
-    set_etag(response, wo.version)
+    response.headers["ETag"] = etag(wo.version, max((e.id for e in wo.events), default=0))
     rules = getattr(request.app.state.site.doc, "rules", ())
     return WorkOrderDetail(
         **to_out(wo, who, names=names_of(session, [wo])).model_dump(),
@@ -464,9 +464,11 @@ def get_workorder(
     session: SessionDep,
     who: CurrentPrincipal,
 ) -> Any:
-    """One work order with its timeline and costs; its ETag is its version."""
+    """One work order with its timeline and costs. Its ETag is `"<version>.<last timeline
+    entry>"`, so a poll with If-None-Match also sees comments, labor, parts and photos (which
+    leave the version as it is); If-Match on an update compares the version part only."""
     wo = service.get_visible(session, who=who, wo_id=wo_id)
-    tag = etag(wo.version)
+    tag = etag(wo.version, repository.last_event_id(session, wo.id))
     if none_match(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
     return _detail(session, wo, who, response, request)
