@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from alerts.routes import router as alerts_router
+from collectors.sinks.readers import configured_reader
 from config.settings import Settings
 from config.site import SiteConfig
 from core import openapi
@@ -35,14 +37,18 @@ from workorders.assets.service import sync_locations
 from workorders.attachments.routes import router as attachments_router
 from workorders.contractors.routes import router as contractors_router
 from workorders.orders import service as workorders
+from workorders.orders.defaults import unknown_users
 from workorders.orders.routes import router as workorders_router
 from workorders.sla import calendars
 from workorders.sla import service as sla_service
 from workorders.sla.routes import router as calendar_router
+from workorders.web.pwa_routes import router as pwa_router
 from workorders.web.request_routes import router as requests_router
 from workorders.web.routes import HERE as WEB_DIR
 from workorders.web.routes import router as web_router
 from workorders.webhooks.routes import router as webhooks_router
+
+log = logging.getLogger(__name__)
 
 
 def secret_key(settings: Settings) -> str:
@@ -71,6 +77,14 @@ def prepare_database(settings: Settings, site: SiteConfig) -> Database:
     return db
 
 
+def warn_unknown_assignees(db: Database, site: SiteConfig) -> None:
+    """Log each default assignee (site.yaml ``assignment:``) the database has no fit user for,
+    at file:line: the loader cannot see users, and such work orders open unassigned."""
+    with db.session() as s:
+        for problem in unknown_users(s, site):
+            log.warning("%s", problem)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -87,6 +101,7 @@ def create_app(
     site = site or load_site(settings.site)
     calendars.install(site.doc.calendar.holidays)
     db = db or prepare_database(settings, site)
+    warn_unknown_assignees(db, site)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,6 +118,7 @@ def create_app(
         finally:
             if services is not None:
                 await asyncio.to_thread(services.stop)
+            app.state.readings.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -124,6 +140,8 @@ def create_app(
     app.state.changes = ChangeWatch(db)
     app.state.tokens = TokenCache(db)
     app.state.list_cache = ResponseCache()
+    #: The store GET /assets/{id}/readings reads: InfluxDB when configured, else embedded.
+    app.state.readings = configured_reader(settings)
     install_handlers(app)
     app.add_middleware(IdempotencyMiddleware, db=db)
     app.add_middleware(SecurityHeaders, pages=("/ui",))
@@ -137,6 +155,7 @@ def create_app(
     app.include_router(requests_router)
     app.include_router(attachments_router)
     app.include_router(web_router)
+    app.include_router(pwa_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -1,114 +1,203 @@
-"""Screenshots of the tablet UI for the README: docs/screenshot-workorders.png (English) and
-docs/screenshot-workorders-zh.png (Simplified Chinese), both 1280x800.
+"""Screenshots of the tablet UI for the README, all 1280x800:
 
-Runs the real app in-process over a throw-away SQLite data directory, seeds realistic work orders
-through the work-order service, signs in as the demo technician in Debian's Chromium and shoots.
+- docs/screenshot-workorders.png and docs/screenshot-workorders-zh.png: "my work";
+- docs/screenshot-workorder.png and docs/screenshot-workorder-zh.png: a work order raised by an
+  alert, with its chart, checklist, labor and parts.
+
+Runs the real app in-process over a throw-away data directory, raises an alert through the real
+alert engine with an hour of readings for its chart, seeds other work through the work-order
+service and the API, signs in as the demo technician in Debian's Chromium and shoots.
 
     .venv/bin/python scripts/screenshot.py [--out-dir docs]
 
-Needs /usr/bin/chromium, and fonts-noto-cjk for the Chinese page (else the glyphs are boxes).
+Needs /usr/bin/chromium, and fonts-noto-cjk for the Chinese pages (else the glyphs are boxes).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+import httpx
+from playwright.sync_api import Page, ViewportSize, sync_playwright
 
 # The browser tests' helper for serving the app lives under tests/; run from anywhere.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import select
+
+from collectors.readings import Quality, Reading
+from collectors.sinks.embedded import EmbeddedStore
 from config.settings import Settings
 from config.site import SITES_DIR
-from core.auth.models import Role
+from core.auth.models import User
 from core.db import Database
 from plantroom.app import create_app, prepare_database
-from plantroom.demo import ensure_demo_users
-from plantroom.site import load_site
+from plantroom.demo import Login, ensure_demo_users
+from plantroom.site import Site, load_site
+from plantroom.wiring import alert_engine
 from tests.e2e.live import serving
 from workorders import intake
-from workorders.orders import repository, service
-from workorders.orders.models import Origin, Priority
+from workorders.orders import service
+from workorders.orders.models import Origin, Priority, WorkOrder
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-VIEWPORT = {"width": 1280, "height": 800}
-SHOTS = {"en": "screenshot-workorders.png", "zh-CN": "screenshot-workorders-zh.png"}
-RULES = {
-    "pump-overcurrent": "motor_current > 26 for 20s",
-    "lift-out-of-service": "in_service < 1 for 1m",
-    "supply-voltage-low": "voltage_l1 < 207 for 1m",
-}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+LIST_SHOTS = {"en": "screenshot-workorders.png", "zh-CN": "screenshot-workorders-zh.png"}
+PAGE_SHOTS = {"en": "screenshot-workorder.png", "zh-CN": "screenshot-workorder-zh.png"}
 
 
-def seed(db: Database) -> None:
-    """The work a technician might face on a weekday morning, opened as the alert engine would."""
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-    def fire(asset: str, rule: str, title: str, prio: Priority, reading: str, ago: int) -> int:
-        # reading: "<device> <point> <value> <unit>"; the rule text is what rule.describe() gives.
-        device, point, value, unit = [*reading.split(), ""][:4]
-        at = now - dt.timedelta(minutes=ago)
-        trigger = {
-            "point": point,
-            "value": float(value),
-            "unit": unit,
-            "device": device,
-            "ts": at.isoformat(),
-            "rule": RULES[rule],
-        }
-        with db.session() as s:
-            wo, _ = intake.open_from_alert(
-                s, asset_id=asset, rule_id=rule, title=title, priority=prio, trigger=trigger, at=at
+def readings(data_dir: Path, now: dt.datetime) -> None:
+    """An hour and a quarter of pump 1's motor current, every 15 s: steady, then over 26 A."""
+    store = EmbeddedStore(data_dir / "readings.sqlite")
+    try:
+        rows = []
+        for i in range(300):
+            t = now - dt.timedelta(seconds=15 * (300 - i))
+            amps = 22.5 + 1.2 * math.sin(i / 9) + (7.0 if i > 262 else 0.0)
+            rows.append(
+                Reading(
+                    t.timestamp(),
+                    "pump-1",
+                    "pump-1-drive",
+                    "motor_current",
+                    round(amps, 2),
+                    "A",
+                    Quality.good,
+                )
             )
-            return wo.id
+        store.write(rows)
+    finally:
+        store.close()
 
-    pump_title = "Pump motor over-current: Domestic water booster pump 1"
-    voltage = fire(
-        "a-main",
-        "supply-voltage-low",
-        "Supply voltage low (L1): Building A main meter",
-        Priority.P2,
-        "a-main-meter voltage_l1 201.4 V",
-        48,
-    )
-    # The pump alert fires, then fires twice more before anyone gets there.
-    for amps, ago in (("28.7", 21), ("29.3", 14), ("30.1", 6)):
-        reading = f"pump-1-drive motor_current {amps} A"
-        fire("pump-1", "pump-overcurrent", pump_title, Priority.P2, reading, ago)
-    fire(
-        "lift-b1",
-        "lift-out-of-service",
-        "Lift out of service: Passenger lift B1",
-        Priority.P1,
-        "lift-b1-ctrl in_service 0",
-        3,
+
+def seed(db: Database, site: Site, data_dir: Path, now: dt.datetime) -> int:
+    """The work a technician might face on a weekday morning; returns the pump's work order."""
+    readings(data_dir, now)
+    rules = [r for r in site.doc.rules if r.id == "pump-overcurrent"]
+    engine = alert_engine(site, db, rules)  # assigned to tech by the demo's default for pumps
+    engine.process(
+        [
+            Reading(
+                (now - dt.timedelta(seconds=s)).timestamp(),
+                "pump-1",
+                "pump-1-drive",
+                "motor_current",
+                29.8,
+                "A",
+                Quality.good,
+            )
+            for s in (570, 540, 510)
+        ]
     )
     with db.session() as s:
-        service.create(
+        pump = s.scalars(select(WorkOrder.id).where(WorkOrder.rule_id == "pump-overcurrent")).one()
+
+        def trigger(
+            point: str, value: float, unit: str, device: str, ago: int
+        ) -> dict[str, object]:
+            ts = (now - dt.timedelta(minutes=ago)).isoformat()
+            return {"point": point, "value": value, "unit": unit, "device": device, "ts": ts}
+
+        intake.open_from_alert(
             s,
-            title="Rattling noise from booster pump 2, check the coupling",
-            description="Heard on the morning walk-round.",
-            priority=Priority.P3,
-            asset_id="pump-2",
-            origin=Origin.manual,
-            actor="tech",
+            asset_id="lift-b1",
+            rule_id="lift-out-of-service",
+            title="Lift out of service: Passenger lift B1",
+            priority=Priority.P1,
+            trigger=trigger("in_service", 0, "", "lift-b1-ctrl", 3),
+            at=now - dt.timedelta(minutes=3),
+            site=site,
         )
-        # Someone is already on the voltage dip.
-        wo = repository.get(s, voltage)
-        assert wo is not None
-        service.change_status(s, wo=wo, target="acknowledged", actor="tech", role=Role.technician)
+        intake.open_from_alert(
+            s,
+            asset_id="b-main",
+            rule_id="supply-voltage-low",
+            title="Supply voltage low (L1): Building B main meter",
+            priority=Priority.P2,
+            trigger=trigger("voltage_l1", 201.4, "V", "b-main-meter", 48),
+            at=now - dt.timedelta(minutes=48),
+            site=site,
+        )
+        service.report(
+            s,
+            site=site,
+            title="Occupant report: Water dripping from the ceiling by the stairs",
+            description="Water dripping from the ceiling by the stairs, 2F east.",
+            asset_id="b-lighting",
+            reporter_contact="Zhang Min, 138 0000 1234",
+            actor="occupant",
+        )
+        tech = s.scalars(select(User.id).where(User.username == "tech")).one()
+        for title, asset, prio, type_, ago, checklist in (
+            ("Rattling noise from booster pump 2, check the coupling", "pump-2", Priority.P3,
+             "corrective", 95, ["Check coupling alignment", "Check bolts", "Listen at full speed"]),
+            ("Quarterly check: Building A HVAC meter", "a-hvac", Priority.P4, "preventive", 300,
+             ["Read the register", "Check the CT clamps"]),
+            ("Corridor lights flickering, A 3F east", "a-lighting", Priority.P2,
+             "corrective", 20, []),
+        ):  # fmt: skip
+            service.create(
+                s,
+                title=title,
+                priority=prio,
+                asset_id=asset,
+                origin=Origin.manual,
+                type_=type_,
+                actor="admin",
+                assignee_id=tech,
+                checklist=checklist or None,
+                sla_policy=service.sla_terms(
+                    s, site, priority=prio, contractor_id=None, type_=type_
+                ),
+                at=now - dt.timedelta(minutes=ago),
+                now=now,
+            )
+    return int(pump)
 
 
-def shoot(base_url: str, out_dir: Path) -> list[Path]:
-    """Sign in as the technician and take one 1280x800 screenshot per language."""
+def work_on(base_url: str, logins: dict[str, Login], wo_id: int) -> None:
+    """The technician has been at the pump for a while: through the API, as the tablet would."""
+    token = logins["tech"].token
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as api:
+        url = f"/api/v1/workorders/{wo_id}"
+        admin = {"Authorization": f"Bearer {logins['admin'].token}"}
+        checks = [
+            "Isolate and lock off the pump",
+            "Check bearing temperature",
+            "Measure motor current",
+        ]
+        api.patch(url, json={"checklist": checks}, headers=admin).raise_for_status()
+        for body in ({"status": "acknowledged"}, {"status": "in_progress"}):
+            api.post(f"{url}/status", json=body).raise_for_status()
+        api.post(f"{url}/checklist/0", json={"done": True, "result": "Locked off, tag 17"})
+        api.post(f"{url}/labor", json={"hours": 0.5, "note": "Inspection"}).raise_for_status()
+        part = {
+            "part": "Bearing 6205-2RS",
+            "part_number": "SKF-6205",
+            "quantity": 2,
+            "unit_cost": 38,
+        }
+        api.post(f"{url}/parts", json=part).raise_for_status()
+        api.post(f"{url}/comments", json={"text": "Drive-end bearing running hot, 78 °C."})
+
+
+def settle(page: Page) -> None:
+    """Wait for the page's data and fonts."""
+    page.wait_for_load_state("networkidle")
+    page.evaluate("document.fonts.ready")
+
+
+def shoot(base_url: str, out_dir: Path, wo_id: int) -> list[Path]:
+    """Sign in as the technician; shoot my work and the pump's work order in both languages."""
     written = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -120,13 +209,17 @@ def shoot(base_url: str, out_dir: Path) -> list[Path]:
             page.locator("input[name=password]").fill("tech-demo")
             page.locator("form.login button").click()
             page.wait_for_url("**/ui/")
-            for lang, name in SHOTS.items():
+            for lang in ("en", "zh-CN"):
                 page.goto(f"/ui/?lang={lang}")
-                page.wait_for_load_state("networkidle")
-                page.evaluate("document.fonts.ready")
-                path = out_dir / name
-                page.screenshot(path=path)
-                written.append(path)
+                page.locator("#wos li.wo").first.wait_for()
+                settle(page)
+                written.append(out_dir / LIST_SHOTS[lang])
+                page.screenshot(path=written[-1])
+                page.goto(f"/ui/workorders/{wo_id}")
+                page.locator("#chart path.ch-line").wait_for()
+                settle(page)
+                written.append(out_dir / PAGE_SHOTS[lang])
+                page.screenshot(path=written[-1])
             context.close()
         finally:
             browser.close()
@@ -155,10 +248,12 @@ def main(argv: list[str] | None = None) -> int:
         site = load_site(SITES_DIR / "demo")
         db = prepare_database(settings, site)
         try:
-            ensure_demo_users(db, site, first_job=False)
-            seed(db)
+            logins = {lg.username: lg for lg in ensure_demo_users(db, site, first_job=False)}
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            pump = seed(db, site, data_dir, now)
             with serving(create_app(settings, site=site, db=db)) as base_url:
-                for path in shoot(base_url, args.out_dir):
+                work_on(base_url, logins, pump)
+                for path in shoot(base_url, args.out_dir, pump):
                     print(path)
         finally:
             db.dispose()

@@ -14,8 +14,7 @@ from sqlalchemy import text
 from core import outbox, outbox_repository
 from core.db import Database
 from plantroom import migrate
-from workorders.orders import service
-from workorders.orders.models import Priority, WorkOrderEvent
+from workorders.orders.models import WorkOrderEvent
 from workorders.sla import notices
 from workorders.sla.notify import NOTICE
 from workorders.webhooks.models import KIND, WebhookDelivery
@@ -37,11 +36,22 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def _before(db: Database) -> list[int]:
     """What a 0009 database holds: a webhook with a delivered and a pending delivery, three SLA
     events, a site notice, and two SLA targets' cursors (one behind the other)."""
+    with db.engine.begin() as c:
+        # Raw SQL: the ORM's WorkOrder has columns later migrations add.
+        wo_id = c.execute(
+            text(
+                "INSERT INTO work_orders (title, description, status, priority, type, origin, "
+                "response_breached, resolution_breached, sla_paused_seconds, cost_total, "
+                "alert_count, created_by, created_at, updated_at, version) VALUES "
+                "('Booster pump tripped', '', 'new', 'P2', 'corrective', 'manual', false, false, "
+                "0, 0, 0, 't', :t, :t, 1) RETURNING id"
+            ),
+            {"t": T},
+        ).scalar_one()
     with db.session() as s:
-        wo = service.create(s, title="Booster pump tripped", actor="t", priority=Priority.P2)
         events = [
             WorkOrderEvent(
-                workorder_id=wo.id,
+                workorder_id=wo_id,
                 kind=kind,
                 actor="sla",
                 message=f"{kind} {i}",

@@ -75,7 +75,9 @@ def test_demo_opens_an_alert_work_order_and_stops_cleanly(tmp_path: Path) -> Non
             time.sleep(2)
         print(f"first alert work order after {time.monotonic() - started:.1f} s")
         assert found, log.read_text()[-3000:]
-        assert found[0]["asset_id"] == "pump-1" and found[0]["status"] == "new"
+        # The demo site gives pump work to its technician (site.yaml assignment:).
+        assert found[0]["asset_id"] == "pump-1" and found[0]["status"] == "assigned"
+        assert found[0]["assignee_id"] is not None
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:

@@ -30,7 +30,7 @@ from core.db import CommittingRoute, SessionDep
 from workorders.attachments import service as attachments
 from workorders.orders import repository, service
 from workorders.orders.models import Asset, WorkOrder
-from workorders.web.i18n import LANGS, pick_lang
+from workorders.web.i18n import LANGS, gettext, other_lang, pick_lang
 from workorders.web.ratelimit import RequestLimiter
 
 HERE = Path(__file__).resolve().parent
@@ -57,89 +57,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-
-TEXT: dict[str, dict[str, str]] = {
-    "app": {"en": "Plantroom", "zh-CN": "Plantroom 设施运维"},
-    "language": {"en": "中文", "zh-CN": "English"},
-    "title": {"en": "Report a problem", "zh-CN": "报告设备问题"},
-    "intro": {
-        "en": "Tell the maintenance team what is wrong with this equipment. No sign-in needed.",
-        "zh-CN": "请告诉维修人员这台设备出了什么问题，无需登录。",
-    },
-    "equipment": {"en": "Equipment", "zh-CN": "设备"},
-    "location": {"en": "Location", "zh-CN": "位置"},
-    "what": {"en": "What is wrong?", "zh-CN": "出了什么问题？"},
-    "what_hint": {
-        "en": "For example: the door does not close, water is leaking, a loud noise.",
-        "zh-CN": "例如：门关不上、漏水、有异响。",
-    },
-    "photo": {"en": "Photo (optional)", "zh-CN": "照片（可选）"},
-    "photo_hint": {
-        "en": "JPEG, PNG, WebP or HEIC, up to {mb} MB.",
-        "zh-CN": "支持 JPEG、PNG、WebP、HEIC 格式，最大 {mb} MB。",
-    },
-    "contact": {"en": "Your contact (optional)", "zh-CN": "联系方式（可选）"},
-    "contact_hint": {
-        "en": "Name and phone or e-mail, if you would like to hear back.",
-        "zh-CN": "如需回复，请留下姓名和电话或邮箱。",
-    },
-    "send": {"en": "Send report", "zh-CN": "提交报修"},
-    "thanks": {"en": "Thank you", "zh-CN": "感谢您的反馈"},
-    "thanks_body": {
-        "en": "Your report has reached the maintenance team.",
-        "zh-CN": "您的报修已提交给维修人员。",
-    },
-    "reference": {"en": "Reference number", "zh-CN": "报修编号"},
-    "keep_ref": {
-        "en": "Quote this number if you contact the building management.",
-        "zh-CN": "联系物业管理处时请提供此编号。",
-    },
-    "another": {"en": "Report another problem", "zh-CN": "再报告一个问题"},
-    "not_found_title": {"en": "This code is not in use", "zh-CN": "此二维码已停用"},
-    "not_found_body": {
-        "en": "We could not find this equipment; it may have been removed. "
-        "Please tell the building management.",
-        "zh-CN": "未找到该设备，可能已被移除。请联系物业管理处。",
-    },
-    "slow_title": {"en": "Too many reports", "zh-CN": "提交过于频繁"},
-    "slow_body": {
-        "en": "We have received many reports in a short time. "
-        "Please try again in {minutes} minute(s).",
-        "zh-CN": "短时间内提交次数过多，请在 {minutes} 分钟后再试。",
-    },
-    "err_required": {"en": "Please describe the problem.", "zh-CN": "请描述问题。"},
-    "err_too_long": {
-        "en": "Please keep the description to {n} characters or fewer.",
-        "zh-CN": "问题描述请不超过 {n} 个字符。",
-    },
-    "err_contact": {
-        "en": "The contact is too long ({n} characters at most).",
-        "zh-CN": "联系方式过长（最多 {n} 个字符）。",
-    },
-    "err_photo_type": {
-        "en": "The photo must be a JPEG, PNG, WebP or HEIC image.",
-        "zh-CN": "照片须为 JPEG、PNG、WebP 或 HEIC 格式。",
-    },
-    "err_photo_size": {
-        "en": "The photo is larger than {mb} MB.",
-        "zh-CN": "照片超过 {mb} MB。",
-    },
-    "err_expired": {
-        "en": "The form had expired. Please check it and send it again.",
-        "zh-CN": "表单已过期，请检查后重新提交。",
-    },
-    "err_bad": {
-        "en": "The form could not be read. Please try again.",
-        "zh-CN": "无法读取表单，请重试。",
-    },
-}
-
-
-def text(lang: str, key: str, **values: Any) -> str:
-    """One string of this page in lang, with {placeholders} filled in."""
-    entry = TEXT[key]
-    s = entry.get(lang, entry["en"])
-    return s.format(**values) if values else s
 
 
 def limiter(request: Request) -> RequestLimiter:
@@ -182,14 +99,10 @@ def _mb(request: Request) -> int:
 
 def _page(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
     lang = pick_lang(request)
-
-    def t(key: str, **values: Any) -> str:
-        return text(lang, key, **values)
-
     resp = templates.TemplateResponse(
         request,
         name,
-        {"lang": lang, "t": t, "other_lang": "en" if lang == "zh-CN" else "zh-CN", **ctx},
+        {"lang": lang, "_": gettext(lang), "other_lang": other_lang(lang), **ctx},
         status_code=status_code,
         headers=SECURITY_HEADERS,
     )
@@ -303,6 +216,7 @@ async def submit_report(asset_id: AssetPath, request: Request, session: SessionD
     if asset is None:
         return _not_found(request)
     lang = pick_lang(request)
+    _ = gettext(lang)
     settings = request.app.state.settings
     store = attachments.root(settings)
     try:
@@ -318,7 +232,7 @@ async def submit_report(asset_id: AssetPath, request: Request, session: SessionD
         return _form(
             request,
             asset,
-            error=text(lang, "err_photo_size", mb=_mb(request)),
+            error=_("The photo is larger than {mb} MB.", mb=_mb(request)),
             description=exc.fields.get("description", ""),
             contact=exc.fields.get("contact", ""),
             status_code=413,
@@ -327,7 +241,7 @@ async def submit_report(asset_id: AssetPath, request: Request, session: SessionD
         return _form(
             request,
             asset,
-            error=text(lang, "err_bad"),
+            error=_("The form could not be read. Please try again."),
             description=exc.fields.get("description", ""),
             contact=exc.fields.get("contact", ""),
             status_code=exc.status_code,
@@ -340,24 +254,32 @@ async def submit_report(asset_id: AssetPath, request: Request, session: SessionD
         keep = {"description": description, "contact": contact}
         if not (expected and hmac.compare_digest(expected.encode(), given.encode())):
             await asyncio.sleep(TARPIT)  # forged posts get one answer a second per connection
-            return _form(request, asset, error=text(lang, "err_expired"), status_code=403, **keep)
+            return _form(
+                request,
+                asset,
+                error=_("The form had expired. Please check it and send it again."),
+                status_code=403,
+                **keep,
+            )
         wait = limiter(request).take(client, asset.id)
         if wait > 0:
             return await _too_many(request, wait)
         if not description:
-            return _form(request, asset, error=text(lang, "err_required"), status_code=422, **keep)
+            return _form(
+                request, asset, error=_("Please describe the problem."), status_code=422, **keep
+            )
         if len(description) > MAX_DESCRIPTION:
-            msg = text(lang, "err_too_long", n=MAX_DESCRIPTION)
+            msg = _("Please keep the description to {n} characters or fewer.", n=MAX_DESCRIPTION)
             return _form(request, asset, error=msg, status_code=422, **keep)
         if len(contact) > MAX_CONTACT:
-            msg = text(lang, "err_contact", n=MAX_CONTACT)
+            msg = _("The contact is too long ({n} characters at most).", n=MAX_CONTACT)
             return _form(request, asset, error=msg, status_code=422, **keep)
         photo = None
         if form.file is not None:
             try:
                 photo = (form.file, attachments.check_type(form.file, attachments.IMAGES))
             except attachments.UnsupportedType:
-                msg = text(lang, "err_photo_type")
+                msg = _("The photo must be a JPEG, PNG, WebP or HEIC image.")
                 return _form(request, asset, error=msg, status_code=415, **keep)
         try:
             wo = await run_in_threadpool(

@@ -1,16 +1,17 @@
-"""Tablet pages: sign in, open work orders, acknowledge and resolve. Session cookies + CSRF."""
+"""Tablet pages: sign in and out (forms), and the page shells of my work, a work order and an
+asset, which their scripts fill from the API with the session (static/js/*.js)."""
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hmac
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -24,20 +25,46 @@ from core.clientaddr import request_client
 from core.db import CommittingRoute, SessionDep
 from core.errors import AppError
 from workorders.orders import repository, service
-from workorders.orders.models import OPEN_STATES, HoldReason, WorkOrder
-from workorders.orders.repository import ListQuery
+from workorders.orders.models import Status
 from workorders.orders.routes import WorkOrderId
-from workorders.web.i18n import LANGS, pick_lang, translator
+from workorders.web.i18n import LANGS, N_, gettext, js_catalog, other_lang, pick_lang
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")
+# The pages carry their language's catalog as JSON: in UTF-8, a third the size of \u escapes.
+templates.env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
 router = APIRouter(route_class=CommittingRoute, prefix="/ui", include_in_schema=False)
+#: What an asset id in a page's path may be (anything else names no asset).
+ASSET_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+#: The sign-in form's messages, translated when shown.
+BAD_LOGIN = N_("Wrong username or password.")
+LOGIN_THROTTLED = N_("Too many attempts. Please wait a moment before signing in again.")
+LOGIN_EXPIRED = N_("This sign-in form had expired. Please sign in again.")
+ROLE_NAMES = {
+    "admin": N_("administrator"),
+    "engineer": N_("engineer"),
+    "technician": N_("technician"),
+    "contractor": N_("contractor"),
+    "requester": N_("requester"),
+}
 
 
 def _render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
     lang = pick_lang(request)
+    site = request.app.state.site.doc.site
     resp = templates.TemplateResponse(
-        request, name, {"lang": lang, "t": translator(lang), **ctx}, status_code=status_code
+        request,
+        name,
+        {
+            "lang": lang,
+            "_": gettext(lang),
+            "other_lang": other_lang(lang),
+            "catalog": js_catalog(lang),
+            "tz": site.timezone,
+            "role_names": ROLE_NAMES,
+            **ctx,
+        },
+        status_code=status_code,
     )
     if request.query_params.get("lang") in LANGS:
         resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
@@ -110,7 +137,7 @@ async def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf.encode("utf-8", "replace")):
         await asyncio.sleep(TARPIT)  # forged posts get one answer a second per connection
-        return _login_form(request, error="login_expired", username=username, status_code=403)
+        return _login_form(request, error=LOGIN_EXPIRED, username=username, status_code=403)
     throttle = login_throttle(request)
     client = request_client(request)
     resp = RedirectResponse("/ui/", status_code=303)
@@ -129,12 +156,12 @@ async def login(
             ok = await run_in_threadpool(check)
     except TooManyAttempts as exc:
         await asyncio.sleep(TARPIT)
-        refused = _login_form(request, error="login_throttled", username=username, status_code=429)
+        refused = _login_form(request, error=LOGIN_THROTTLED, username=username, status_code=429)
         refused.headers["Retry-After"] = str(exc.retry_after)
         return refused
     if not ok:
         throttle.failed(username, client)
-        return _login_form(request, error="bad_login", username=username, status_code=401)
+        return _login_form(request, error=BAD_LOGIN, username=username, status_code=401)
     throttle.succeeded(username, client)
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/ui/login")
     return resp
@@ -151,79 +178,66 @@ def logout(
     return resp
 
 
+def _buildings(request: Request, lang: str) -> list[dict[str, str]]:
+    """The site's buildings for the list's filter, named in the page's language."""
+    out = []
+    for b in request.app.state.site.doc.buildings:
+        name_zh = getattr(b, "name_zh", None)
+        out.append({"id": b.id, "name": name_zh if lang == "zh-CN" and name_zh else b.name})
+    return out
+
+
 @router.get("/")
-def workorders_page(request: Request, session: SessionDep) -> Response:
-    """Open work orders, most urgent first."""
+def my_work_page(request: Request, session: SessionDep) -> Response:
+    """My work: the list's shell (tabs, filters, search); static/js/list.js fills it."""
     user, csrf = _user(request, session)
     if user is None:
         return _to_login()
-    who = principal_of(user)
-    tz = ZoneInfo(request.app.state.site.doc.site.timezone)
-    query = service.visible_query(who, ListQuery(statuses=[str(s) for s in OPEN_STATES]))
-    rows = repository.list_(session, query=query, limit=200)
-    rows.sort(key=lambda w: (w.priority, -w.id))
-    items = []
-    for w in rows:
-        trig = w.trigger or None
-        trig_time = ""
-        if trig and trig.get("ts"):
-            trig_time = (
-                dt.datetime.fromisoformat(trig["ts"]).astimezone(tz).strftime("%m-%d %H:%M:%S")
-            )
-        items.append(
-            {
-                "id": w.id,
-                "title": w.title,
-                "priority": w.priority,
-                "status": w.status,
-                "asset_id": w.asset_id,
-                "asset_name": w.asset.name if w.asset else None,
-                "location": w.asset.location if w.asset else "",
-                "trigger": trig,
-                "trigger_time": trig_time,
-                "alert_count": w.alert_count,
-                "opened": w.created_at.astimezone(tz).strftime("%m-%d %H:%M"),
-                "allowed": service.allowed_targets(w.status, who.role),
-                "hold_reason": w.hold_reason,
-                "sla": _sla_line(w, tz),
-            }
-        )
-    flash = request.query_params.get("done")
-    t = translator(pick_lang(request))
-    return _render(
-        request,
-        "workorders.html",
-        {
-            "user": user,
-            "csrf": csrf,
-            "items": items,
-            "hold_reasons": [r.value for r in HoldReason],
-            "now": dt.datetime.now(tz).strftime("%H:%M:%S"),
-            "flash": f"{t('done')} #{flash}"
-            if flash and flash.isdigit()
-            else (t("not_allowed") if request.query_params.get("error") else None),
-            "flash_kind": "error" if request.query_params.get("error") else "ok",
-        },
-    )
+    lang = pick_lang(request)
+    _ = gettext(lang)
+    done, error = request.query_params.get("done", ""), request.query_params.get("error", "")
+    flash = None
+    if done.isdigit():
+        flash = ("ok", _("Updated work order #{n}", n=done))
+    elif error:
+        flash = ("error", _("Not allowed"))
+    ctx = {"user": user, "csrf": csrf, "page": "list", "flash": flash}
+    return _render(request, "my_work.html", {**ctx, "buildings": _buildings(request, lang)})
 
 
-def _sla_line(w: WorkOrder, tz: ZoneInfo) -> dict[str, Any] | None:
-    """The SLA deadline a crew works to next: respond by, until responded to, then resolve by;
-    whether it is already missed, whether the clock is paused (on hold), and whether the time
-    is provisional (it rests on a holiday year nobody has loaded yet)."""
-    if w.response_due_at is not None and w.response_met_at is None:
-        which, due, missed = "response", w.response_due_at, w.response_breached
-    elif w.resolution_due_at is not None:
-        which, due, missed = "resolution", w.resolution_due_at, w.resolution_breached
-    else:
-        return None
-    return {
-        "what": "respond_by" if which == "response" else "resolve_by",
-        "due": due.astimezone(tz).strftime("%m-%d %H:%M"),
-        "missed": missed,
-        "paused": w.status == "on_hold" and which == "resolution",
-        "provisional": which in (w.sla_provisional or {}),
-    }
+@router.get("/workorders/{wo_id}")
+def workorder_page(wo_id: WorkOrderId, request: Request, session: SessionDep) -> Response:
+    """One work order: the page's shell; static/js/workorder.js fills it. The shell is the same
+    for every work order (the script reads the id from the path), so it serves from cache
+    offline; a work order the user may not see answers 404 here as in the API."""
+    user, csrf = _user(request, session)
+    if user is None:
+        return _to_login()
+    if repository.get(session, wo_id, **service.visible_scope(principal_of(user))) is None:
+        return _not_found(request, user, csrf)
+    # Where each state may go for this role: the page shows the next moves of a change it has
+    # queued offline before the server has answered.
+    moves = {str(s): service.allowed_targets(s, user.role) for s in Status}
+    ctx = {"user": user, "csrf": csrf, "page": "workorder", "moves": moves}
+    return _render(request, "workorder.html", ctx)
+
+
+@router.get("/assets/{asset_id}")
+def asset_page(
+    asset_id: Annotated[str, PathParam()], request: Request, session: SessionDep
+) -> Response:
+    """One asset: where it is, its open work and history; static/js/asset.js fills it."""
+    user, csrf = _user(request, session)
+    if user is None:
+        return _to_login()
+    if not ASSET_ID.fullmatch(asset_id) or repository.get_asset(session, asset_id) is None:
+        return _not_found(request, user, csrf)
+    return _render(request, "asset.html", {"user": user, "csrf": csrf, "page": "asset"})
+
+
+def _not_found(request: Request, user: User, csrf: str) -> Response:
+    ctx = {"user": user, "csrf": csrf, "page": "none"}
+    return _render(request, "not_found.html", ctx, status_code=404)
 
 
 @router.post("/workorders/{wo_id}/status")
@@ -236,7 +250,7 @@ def change_status(
     reason: Annotated[str, Form(max_length=20)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """A button press: acknowledge, hold (with a reason), resume or resolve."""
+    """A form post (pages without scripts): acknowledge, hold with a reason, resume, resolve."""
     user, _ = _user(request, session)
     if user is None:
         return _to_login()
