@@ -37,12 +37,10 @@
           v.allowed_transitions = MOVES.assigned || [];
         }
       } else if (p.kind === "check") {
-        // The line is in the action's url; without it, the one its label names.
-        var m = /checklist\/(\d+)/.exec(p.url || "");
-        var i = m ? Number(m[1]) : v.checklist.findIndex(function (c) {
-          return p.label === _("Checklist: {item}", { item: c.item });
-        });
-        if (v.checklist[i]) Object.assign(v.checklist[i], { done: b.done, result: b.result, pending: true });
+        // The line is the index in the action's url: /workorders/{id}/checklist/{i}.
+        var m = /\/checklist\/(\d+)$/.exec(p.url || "");
+        var line = m ? v.checklist[Number(m[1])] : null;
+        if (line) Object.assign(line, { done: b.done, result: b.result, pending: true });
       } else if (p.kind === "comment") {
         v.events.push(Object.assign({ kind: "comment", message: b.text }, mark));
       } else if (p.kind === "labor") {
@@ -363,30 +361,117 @@
     alert_refired: _("Alert fired again"),
     alert_cleared: _("Alert cleared"),
     reopened: _("Reopened"),
-    proof: _("Awaiting proof"),
     awaiting_proof: _("Awaiting proof"),
-    fix_held: _("Fix held"),
+    proof_held: _("Fix held"),
+    sla_warning: _("SLA warning"),
+    sla_breach: _("SLA breached"),
+    sla_withdrawn: _("SLA entry withdrawn"),
   };
-  function what(e) {
+  // Whose the entry is: the app's own jobs by name, people by their username.
+  var ACTORS = { alerts: _("Alerts"), pm: _("Preventive schedule"), sla: _("SLA clock") };
+  var REASON = { fix_not_held: _("the fix did not hold") };
+  // The server's own words for a status change it made.
+  var SYSTEM_NOTE = { "alert fired again": _("the alert fired again"), "the fix did not hold": "" };
+  // Kinds whose message is data (a title, a file name, what a person wrote), shown as it is.
+  var MESSAGE_IS_DATA = { created: true, comment: true, attachment: true, alert_linked: true, alert_refired: true };
+
+  // A translated sentence with some of its {placeholders} filled by data (kept apart as .data).
+  function fill(text, values) {
+    return text.split(/(\{\w+\})/).filter(Boolean).map(function (part) {
+      var k = /^\{(\w+)\}$/.exec(part);
+      return k && values[k[1]] !== undefined ? el("span.data", { text: String(values[k[1]]) }) : part;
+    });
+  }
+  var STATE_WORD = { firing: _("firing"), pending: _("about to fire"), nodata: _("without data"), error: _("in error"), resolved: _("cleared") };
+  function stateText(s) {
+    return STATE_WORD[s] || s || "";
+  }
+  function between(from, to) {
+    return from && to ? (new Date(to) - new Date(from)) / 1000 : null;
+  }
+  // What happened, in the page's language, from the entry's kind and data; the server's English
+  // message only for a kind this page does not know.
+  function what(e, v) {
     var d = e.data || {};
-    if (e.kind === "status" && d.to) {
-      var s = (UI.STATUS[d.from] || d.from || "") + " → " + (UI.STATUS[d.to] || d.to);
-      if (d.reason) s += " (" + (UI.HOLD[d.reason] || d.reason) + ")";
-      return s;
+    var system = Object.prototype.hasOwnProperty.call(ACTORS, e.actor);
+    switch (e.kind) {
+      case "status": {
+        var s = (UI.STATUS[d.from] || d.from || "") + " → " + (UI.STATUS[d.to] || d.to || "");
+        if (d.reason) s += " (" + (UI.HOLD[d.reason] || REASON[d.reason] || d.reason) + ")";
+        // A person's note is theirs (data); the app's own notes are said here, or left out.
+        if (!system) return { head: s, msg: !!e.message };
+        return { head: s, text: SYSTEM_NOTE[e.message] || null };
+      }
+      case "labor":
+      case "part":
+      case "cost":
+        return { head: d.amount ? UI.number(d.amount, 2) : "" };
+      case "assigned": {
+        var def = d["default"];
+        // Names as the work order has them now, else as the site's default gave them.
+        var who = d.assignee_id && d.assignee_id === v.assignee_id ? v.assignee_name
+          : d.contractor_id && d.contractor_id === v.contractor_id ? v.contractor_name
+          : def ? def.user || def.contractor : null;
+        var parts = [];
+        if (who) parts = parts.concat(fill(_("to {who}"), { who: who }));
+        if (def) {
+          var building = def.building && def.building === v.building_id ? UI.name(v, "building_name") || def.building : def.building;
+          var scope = def.building && def["class"] ? _("by the site's default for {class} in {building}")
+            : def["class"] ? _("by the site's default for {class}")
+            : def.building ? _("by the site's default for {building}") : _("by the site's default");
+          parts = parts.concat([" "], fill(scope, { "class": def["class"], building: building }));
+        }
+        return { text: parts.length ? parts : null };
+      }
+      case "taken":
+        return { text: _("Took the work order into their own work.") };
+      case "awaiting_proof":
+        return {
+          text: _("Resolved while the alert is still {state}: if it is still so {window} after the resolve, the work order reopens.", {
+            state: stateText(d.alert_state), window: UI.span(d.proof_window || 0),
+          }),
+        };
+      case "proof_held":
+        return {
+          text: d.after_seconds === null || d.after_seconds === undefined ? _("The alert cleared: the fix held.")
+            : _("The alert cleared {after} after the resolve: the fix held.", { after: UI.span(d.after_seconds) }),
+        };
+      case "reopened": {
+        if (d.reason !== "fix_not_held") return { text: _("The alert fired again after the resolve.") };
+        var txt = d.alert_state
+          ? _("The alert was still {state} {window} after the resolve, so the fix did not hold.", { state: stateText(d.alert_state), window: UI.span(d.proof_window || 0) })
+          : _("The alert fired again while the fix awaited proof, so the fix did not hold.");
+        var late = between(d.resolved_at, d.cleared_at);
+        if (late !== null) txt += " " + _("It cleared only {after} after the resolve.", { after: UI.span(late) });
+        return { text: txt };
+      }
+      case "alert_cleared":
+        return { text: _("The signal is back in range.") };
+      case "edited":
+        return { text: d.fields && d.fields.length ? fill(_("Changed: {fields}"), { fields: d.fields.join(", ") }) : null };
+      case "sla_warning":
+      case "sla_breach":
+        return { text: _("{clock} clock, due {t}", { clock: CLOCK[d.clock] || d.clock, t: d.due_at ? UI.dateTime(d.due_at) : "" }) };
+      case "sla_withdrawn":
+        return { text: _("{clock} clock: recomputed from the status history, the threshold was not crossed.", { clock: CLOCK[d.clock] || d.clock }) };
+      default:
+        return { msg: !!e.message }; // a kind this page does not know: the server's words
     }
-    if ((e.kind === "labor" || e.kind === "part" || e.kind === "cost") && d.amount) return UI.number(d.amount, 2);
-    return "";
   }
   function drawTimeline(v) {
     var events = v.events.slice().sort(function (a, b) { return new Date(b.ts) - new Date(a.ts); });
     UI.add(UI.clear($("timeline")), events.map(function (e) {
+      var w = what(e, v);
+      var showMsg = e.message && (w.msg || MESSAGE_IS_DATA[e.kind]);
+      var actor = ACTORS[e.actor] ? el("span.ev-actor", { text: " · " + ACTORS[e.actor] }) : el("span.ev-actor", null, [" · ", el("span.data", { text: e.actor })]);
       return el("li.ev.ev-" + e.kind + (e.pending ? ".is-pending" : ""), null, [
         el("span.ev-time", { text: UI.dateTime(e.ts) }),
         el("div.ev-body", null, [
           el("b", { text: KINDS[e.kind] || e.kind.replace(/_/g, " ") }),
-          what(e) ? " " + what(e) : "",
-          el("span.ev-actor.data", { text: " · " + e.actor }),
-          e.message ? el("p.ev-msg.data", { text: e.message }) : null,
+          w.head ? " " + w.head : "",
+          actor,
+          w.text ? el("p.ev-msg", null, w.text) : null,
+          showMsg ? el("p.ev-msg.data", { text: e.message }) : null,
         ]),
       ]);
     }));
@@ -395,8 +480,13 @@
   // --- actions ----------------------------------------------------------------------------
   // One action at a time: each states the version the previous one's answer left (two quick
   // taps would otherwise both name the same version, and the second would conflict).
+  // While an action is on its way to the queue or the server, the page draws nothing else: a
+  // draw from an older answer or pending list would undo what the technician just did (a ticked
+  // box flipping back). The last action to finish draws.
   var inFlight = Promise.resolve();
+  var acting = 0;
   function act(action, done) {
+    acting += 1;
     var run = inFlight.then(function () {
       return UI.act(Object.assign({ woId: id, ifMatch: wo.version }, action));
     }).then(function (res) {
@@ -406,9 +496,14 @@
         etag = '"' + wo.version + '"';
       }
       return refreshPending().then(function () {
+        acting -= 1;
+        if (acting) return;
         if (res.state === "sent" && !(res.data && res.data.events)) return load();
         draw();
       }).then(function () { return res; });
+    }, function (err) {
+      acting -= 1;
+      throw err;
     });
     inFlight = run.catch(function () {});
     return run;
@@ -563,7 +658,7 @@
     if (!window.PR || !PR.api.pending) return Promise.resolve();
     return PR.api.pending(id).then(function (list) {
       pending = list || [];
-    });
+    }, function () {});
   }
   function loadAttachments() {
     return UI.get(base + "/attachments").then(function (res) {
@@ -589,18 +684,33 @@
       });
     });
   }
+  // Redraw with the waiting actions as they are now, unless an action is on its way (its end
+  // draws).
+  function redraw() {
+    return refreshPending().then(function () {
+      if (acting || !wo) return;
+      draw();
+      document.body.dataset.version = String(wo.version);
+    });
+  }
+  // Bumped by each action queued: a poll that started before one does not draw (its pending
+  // list may predate the action).
+  var queuedGen = 0;
   // Live: a conditional GET every 10 s; redraw only when it changed and nobody is typing.
   window.WO = {
     refresh: function () {
-      if (!wo || UI.busy() || document.hidden) return Promise.resolve(false);
+      if (!wo || UI.busy() || document.hidden || acting) return Promise.resolve(false);
+      var gen = queuedGen;
+      var stale = function () { return acting || gen !== queuedGen || UI.busy(); };
       return UI.poll(base, etag).then(function (r) {
-        if (r.status !== 200 || !r.data || UI.busy()) return false;
-        wo = r.data;
-        etag = r.etag || '"' + wo.version + '"';
-        return Promise.all([loadAttachments(), refreshPending()]).then(function () {
-          draw();
-          document.body.dataset.version = String(wo.version);
-          return true;
+        if (r.status !== 200 || !r.data || stale()) return false;
+        var fresh = r.data;
+        var tag = r.etag || '"' + fresh.version + '"';
+        return loadAttachments().then(function () {
+          if (stale()) return false;
+          wo = fresh;
+          etag = tag;
+          return redraw().then(function () { return true; });
         });
       });
     },
@@ -615,19 +725,43 @@
     if (wo && (wo.alert || wo.trigger)) drawChart(view());
   });
   if (window.PR && PR.on) {
-    ["queued", "synced", "failed", "conflict", "online"].forEach(function (ev) {
+    var ours = function (d) {
+      return !!d && Number(d.woId) === id;
+    };
+    PR.on("queued", function (d) {
+      queuedGen += 1;
+      if (wo && ours(d)) redraw();
+    });
+    ["failed", "conflict"].forEach(function (ev) {
       PR.on(ev, function (d) {
-        if (!wo) return;
-        var detail = d && d.detail ? d.detail : d;
-        if (ev === "synced" && detail && detail.woId === id && detail.data && detail.data.events) {
-          wo = detail.data;
-          etag = '"' + wo.version + '"';
-        }
-        refreshPending().then(function () {
-          if (ev === "synced" || ev === "online") return WO.refresh().then(function (changed) { if (!changed) draw(); });
-          draw();
-        });
+        if (wo && ours(d)) redraw();
       });
+    });
+    // Sent from the queue: `wo` is the work order as it is now (for a photo, whose answer is the
+    // attachment, sync.js fetched it; null when it could not).
+    PR.on("synced", function (d) {
+      if (!wo || !ours(d)) return;
+      if (d.wo && d.wo.events) {
+        wo = d.wo;
+        etag = null; // the next poll answers in full, with the ETag of its own
+      }
+      var photo = d.action && d.action.kind === "photo";
+      (photo ? loadAttachments() : Promise.resolve()).then(function () {
+        return d.wo ? redraw() : WO.refresh().then(function (changed) { if (!changed) return redraw(); });
+      });
+    });
+    // Dropped from the queue: the technician kept the server's version in a conflict (`data`
+    // is the work order as the server has it) or discarded a refused action (null).
+    PR.on("dropped", function (d) {
+      if (!wo || !ours(d)) return;
+      if (d.data && d.data.events) {
+        wo = d.data;
+        etag = null;
+      }
+      redraw();
+    });
+    PR.on("online", function () {
+      if (wo) WO.refresh().then(function (changed) { if (!changed) return redraw(); });
     });
   }
   load();
