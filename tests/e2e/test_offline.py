@@ -509,3 +509,25 @@ def test_a_replay_that_finds_its_first_attempt_still_running_retries_with_the_sa
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
     comments = [e for e in server(live_app, job.id)["events"] if e["kind"] == "comment"]
     assert [c["message"] for c in comments] == ["Valve freed with penetrating oil."]
+
+
+def test_the_next_user_never_sees_what_the_last_one_kept_even_without_a_sign_out(
+    page: Page, live_app: LiveApp, job: Job
+) -> None:
+    sign_in(page, "tech")  # the tablet keeps the technician's work for offline
+    kept = f"/api/v1/workorders/{job.id}"
+    until(page, f"() => caches.match('{kept}').then(Boolean)")
+    open_job(page, job.id)
+    # The session ends without a sign-out (it expired, or the cookie was cleared), and the
+    # admin signs in on the same tablet with the network so slow that reads fall back to the
+    # kept copies: nothing of the technician's may be among them.
+    page.context.clear_cookies()
+    page.goto("/ui/login")
+    page.locator("input[name=username]").fill("admin")
+    page.locator("input[name=password]").fill("admin-demo")
+    page.route("**/api/v1/**", lambda route: page.wait_for_timeout(5000) or route.continue_())
+    page.locator("form.login button").click()
+    expect(page).to_have_url(re.compile(r"/ui/(\?.*)?$"))
+    expect(page.locator("header")).to_contain_text("Zhang Min")
+    assert page.evaluate(f"caches.match('{kept}').then(Boolean)") is False
+    assert page.evaluate("caches.open('pr-pages-1').then(c => c.keys()).then(k => k.length)") <= 1

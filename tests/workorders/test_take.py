@@ -189,6 +189,25 @@ def test_a_time_before_its_creation_or_in_the_future_is_refused(
     assert client.get(f"/api/v1/workorders/{wo['id']}").json()["assignee_id"] is None
 
 
+def test_a_time_before_the_status_change_it_follows_is_refused(
+    client: TestClient, db: Database
+) -> None:
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    wo = _new(client, at=start.isoformat())
+    acked = start + dt.timedelta(hours=1)
+    moved = client.post(
+        f"/api/v1/workorders/{wo['id']}/status",
+        json={"status": "acknowledged", "at": acked.isoformat()},
+    )
+    assert moved.status_code == 200, moved.text
+    _, tok = _user(db, "li.wei", Role.technician)
+
+    r = _take(client, wo["id"], tok, json={"at": (acked - dt.timedelta(minutes=5)).isoformat()})
+
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"]["bound"] == "the status change it follows"
+
+
 def test_a_replay_under_the_same_idempotency_key_takes_it_once(
     client: TestClient, db: Database
 ) -> None:

@@ -221,6 +221,22 @@ def action_time(
     return at.astimezone(dt.UTC)
 
 
+def status_action_time(
+    session: Session, wo: WorkOrder, *, at: dt.datetime | None, now: dt.datetime
+) -> dt.datetime:
+    """action_time for a change that follows the work order's last status change (or its
+    creation): never before it."""
+    last = repository.last_status_at(session, wo.id)
+    return action_time(
+        at,
+        now,
+        not_before=max(wo.created_at, last) if last else wo.created_at,
+        since="the status change it follows"
+        if last and last > wo.created_at
+        else "the work order was created",
+    )
+
+
 def snapshot(wo: WorkOrder) -> dict[str, Any]:
     """The audited columns of a work order, JSON-safe: take one before changing it."""
     return audit.snapshot(wo, AUDITED)
@@ -375,15 +391,7 @@ def change_status(
     if target not in allowed:
         raise TransitionNotAllowed(wo, target, allowed)
     clock = now or dt.datetime.now(dt.UTC)
-    last = repository.last_status_at(session, wo.id)
-    when = action_time(
-        at,
-        clock,
-        not_before=max(wo.created_at, last) if last else wo.created_at,
-        since="the status change it follows"
-        if last and last > wo.created_at
-        else "the work order was created",
-    )
+    when = status_action_time(session, wo, at=at, now=clock)
     if target == S.on_hold:
         if not reason:
             raise HoldWithoutReason(
@@ -909,15 +917,7 @@ def take(
             detail={"assignee_id": wo.assignee_id, "contractor_id": wo.contractor_id},
         )
     clock = dt.datetime.now(dt.UTC)
-    last = repository.last_status_at(session, wo.id)
-    when = action_time(
-        at,
-        clock,
-        not_before=max(wo.created_at, last) if last else wo.created_at,
-        since="the status change it follows"
-        if last and last > wo.created_at
-        else "the work order was created",
-    )
+    when = status_action_time(session, wo, at=at, now=clock)
     snap = snapshot(wo)
     wo.assignee_id = who.user_id
     wo.updated_at = clock

@@ -47,6 +47,13 @@ self.addEventListener("activate", function (event) {
 
 self.addEventListener("fetch", function (event) {
   var req = event.request;
+  if (req.method === "POST" && /\/ui\/(login|logout)$/.test(new URL(req.url).pathname)) {
+    // Someone signs in or out: what the last user's pages and reads showed goes first (the
+    // request itself goes on to the network untouched). sync.js clears them too, but only once
+    // a page of the next user has loaded.
+    event.waitUntil(Promise.all([caches["delete"](PAGES), caches["delete"](DATA)]));
+    return;
+  }
   if (req.method !== "GET") return;
   var url = new URL(req.url);
   if (url.origin !== self.location.origin) return;

@@ -281,7 +281,14 @@
     });
   }
   // GET url: {ok, status, data, etag, fromCache}. opts.etag asks for 304 when unchanged.
+  // The page's user adopts the tablet before its first read: another user's kept pages and data
+  // are deleted first, so a slow network never falls back to what they saw.
+  var adopted = null;
   function get(url, opts) {
+    if (adopted === null) adopted = state.me !== null ? adopt(state.me) : Promise.resolve();
+    return adopted.then(function () { return getNow(url, opts); });
+  }
+  function getNow(url, opts) {
     var headers = { Accept: "application/json" };
     if (opts && opts.etag) headers["If-None-Match"] = opts.etag;
     return fetchT(url, { headers: headers, credentials: "same-origin" }, GET_TIMEOUT_MS).then(function (res) {
