@@ -19,7 +19,7 @@ class PreconditionFailed(AppError):
     error = "precondition_failed"
 
 
-def etag(version: int, revision: int | None = None) -> str:
+def etag(version: int, revision: int | str | None = None) -> str:
     """The strong ETag of an entity at this version; with revision, of its representation too.
 
     An entity whose representation grows by appends that do not change its version (a work

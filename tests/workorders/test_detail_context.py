@@ -13,6 +13,7 @@ import segno
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from alerts.models import Alert
 from collectors.readings import Quality, Reading
 from config.site import SiteConfig
 from core.auth.models import Role
@@ -158,3 +159,27 @@ def test_an_inspection_lists_its_statutory_items_with_their_basis(client: TestCl
         json={"title": "Lift B1 fix", "checklist": [quarterly.checklist[0]]},
     ).json()
     assert corrective["statutory"] is None
+
+
+def test_a_poll_sees_the_alert_change_state_though_the_work_order_did_not_change(
+    client: TestClient, demo_site: SiteConfig, db: Database
+) -> None:
+    rules = [r for r in demo_site.doc.rules if r.id == "pump-overcurrent"]
+    alert_engine(demo_site, db, rules).process([amps(0, 30), amps(20, 31)])
+    wo_id = only_work_order(db)
+    first = client.get(f"/api/v1/workorders/{wo_id}")
+    tag = first.headers["ETag"]
+    assert (
+        client.get(f"/api/v1/workorders/{wo_id}", headers={"If-None-Match": tag}).status_code == 304
+    )
+    with db.session() as s:  # the device stops answering: the alert goes to nodata, no event
+        row = s.scalars(select(Alert).where(Alert.workorder_id == wo_id)).one()
+        row.state = "nodata"
+    again = client.get(f"/api/v1/workorders/{wo_id}", headers={"If-None-Match": tag})
+    assert again.status_code == 200 and again.json()["alert"]["state"] == "nodata"
+    assert again.json()["version"] == first.json()["version"]
+    # the version part still answers If-Match
+    r = client.patch(
+        f"/api/v1/workorders/{wo_id}", json={"description": "x"}, headers={"If-Match": tag}
+    )
+    assert r.status_code == 200, r.text

@@ -59,6 +59,19 @@ def alert(session: Session, wo: WorkOrder, rules: Iterable[RuleBase]) -> AlertCo
     )
 
 
+def alert_tag(session: Session, wo: WorkOrder) -> str:
+    """What the alert block shows, in a few characters for the work order's ETag: an alert's
+    state can move (firing to nodata, a silence) without a timeline entry, and a tablet polling
+    with If-None-Match must still see it. Empty for a work order with no alert block."""
+    if wo.origin != Origin.alert or not wo.rule_id or not wo.asset_id:
+        return ""
+    row = _alert_row(session, wo)
+    if row is None:
+        return "a"
+    silenced = "s" if row.active_key is not None and row.silence_id is not None else ""
+    return f"a{row.id}{row.state}{silenced}"
+
+
 def _alert_row(session: Session, wo: WorkOrder) -> Alert | None:
     """The alert whose state the work order shows: while the work order is the one its rule and
     asset raise (not final), the live alert of the pair if there is one, since it is what

@@ -163,7 +163,7 @@ def _detail(
     session: Session, wo: WorkOrder, who: Principal, response: Response, request: Request
 ) -> WorkOrderDetail:
     labor, parts, other = repository.cost_lines(session, wo.id)
-    response.headers["ETag"] = etag(wo.version, max((e.id for e in wo.events), default=0))
+    response.headers["ETag"] = _etag(session, wo, max((e.id for e in wo.events), default=0))
     rules = getattr(request.app.state.site.doc, "rules", ())
     return WorkOrderDetail(
         **to_out(wo, who, names=names_of(session, [wo])).model_dump(),
@@ -177,6 +177,12 @@ def _detail(
         request=context.request(session, wo),
         statutory=context.statutory(wo),
     )
+
+
+def _etag(session: Session, wo: WorkOrder, last_event_id: int) -> str:
+    """The work order's ETag: `"<version>.<last timeline entry>[a<alert><state>[s]]"`. Only the
+    version counts for If-Match; the rest makes If-None-Match see appends and the alert's state."""
+    return etag(wo.version, f"{last_event_id}{context.alert_tag(session, wo)}")
 
 
 def _clocks(session: Session, wo: WorkOrder) -> list[SlaClock]:
@@ -464,11 +470,11 @@ def get_workorder(
     session: SessionDep,
     who: CurrentPrincipal,
 ) -> Any:
-    """One work order with its timeline and costs. Its ETag is `"<version>.<last timeline
-    entry>"`, so a poll with If-None-Match also sees comments, labor, parts and photos (which
-    leave the version as it is); If-Match on an update compares the version part only."""
+    """One work order with its timeline and costs. Its ETag (`_etag`) moves with the version,
+    the timeline and the alert's state, so a poll with If-None-Match also sees comments, labor,
+    parts, photos and the alert clearing; If-Match on an update compares the version only."""
     wo = service.get_visible(session, who=who, wo_id=wo_id)
-    tag = etag(wo.version, repository.last_event_id(session, wo.id))
+    tag = _etag(session, wo, repository.last_event_id(session, wo.id))
     if none_match(request, tag):
         return Response(status_code=304, headers={"ETag": tag})
     return _detail(session, wo, who, response, request)
