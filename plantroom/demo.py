@@ -39,6 +39,7 @@ DEMO_CONTRACTOR = "Evergreen Property Services"
 #: Demo accounts: username, password, role, display name, contractor organisation.
 DEMO_USERS = [
     ("admin", "admin-demo", Role.admin, "Zhang Min", None),
+    ("engineer", "engineer-demo", Role.engineer, "Chen Jie", None),
     ("tech", "tech-demo", Role.technician, "Li Wei", None),
     ("contractor", "contractor-demo", Role.contractor, "Wang Fang", DEMO_CONTRACTOR),
 ]

@@ -84,3 +84,15 @@ def test_a_photo_time_ahead_of_the_server_is_refused(client: TestClient) -> None
     assert r.status_code == 422, r.text  # type: ignore[attr-defined]
     assert r.json()["error"] == "action_in_future"  # type: ignore[attr-defined]
     assert client.get(f"/api/v1/workorders/{wo}/attachments").json() == []
+
+
+def test_an_overlong_text_field_is_a_bad_form_not_a_file_over_the_limit(
+    client: TestClient,
+) -> None:
+    r = client.post(
+        f"/api/v1/workorders/{_wo(client)}/attachments",
+        files={"file": ("pump.png", _png(), "image/png")},
+        data={"note": "x" * 500},
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "bad_upload" and r.json()["detail"] == {"field": "note"}

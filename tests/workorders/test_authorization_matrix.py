@@ -279,7 +279,7 @@ MATRIX: list[Call] = [
     *(
         Call("GET", "/api/v1/contractors/{org_id}/" + tail, codes, {"org_id": _org(firm)},
              label=f"firm {firm.upper()}")
-        for tail in ("scorecard", "scorecard.csv", "sla-breaches")
+        for tail in ("scorecard", "scorecard.csv", "scorecard.xlsx", "sla-breaches")
         for firm, codes in (
             ("a", "                                               200 200 403 200 404 403 200 401"),
             ("b", "                                               200 200 403 404 200 403 200 401"),

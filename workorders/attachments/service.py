@@ -244,7 +244,11 @@ class _Receiver:
         chunk = data[start:end]
         if not self._is_file:
             if len(self._buf) + len(chunk) > self.max_field:
-                raise TooLarge(f"the field '{self._name}' is too long")
+                # A malformed form, not an upload over the limit: 422, like other bad fields.
+                raise BadUpload(
+                    f"the field '{self._name}' is longer than {self.max_field} bytes",
+                    detail={"field": self._name},
+                )
             self._buf.extend(chunk)
             return
         f = self.form.file

@@ -19,7 +19,7 @@ import datetime as dt
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from core.auth.models import Organisation, Role
 from core.auth.service import Principal
 from core.db import CommittingRoute, SessionDep, utcnow
 from core.errors import Forbidden, NotFound
-from workorders.contractors import scorecard
+from workorders.contractors import scorecard, xlsx
 from workorders.contractors.schemas import (
     BreachList,
     BreachOut,
@@ -168,6 +168,51 @@ def export_scorecard(
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="scorecard-{org_id}-{card.month}.csv"'
+        },
+    )
+
+
+@router.get(
+    "/contractors/{org_id}/scorecard.xlsx",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {xlsx.MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the scorecard as an Excel workbook: a summary sheet and a sheet "
+            "of the breaches",
+        }
+    },
+)
+def export_scorecard_xlsx(
+    org_id: ContractorId,
+    request: Request,
+    session: SessionDep,
+    who: CurrentPrincipal,
+    month: Month = None,
+    lang: Annotated[
+        Literal["en", "zh-CN"] | None,
+        Query(description="the workbook's language; default: from Accept-Language, else en"),
+    ] = None,
+    accept_language: Annotated[
+        str | None,
+        Header(max_length=500, description="zh... gives Simplified Chinese when lang is not set"),
+    ] = None,
+) -> Response:
+    """The scorecard as an Excel workbook, in English or Simplified Chinese: the summary (on
+    time by priority, counts, score, payment, provisional flags) and one row per breach, as
+    the breaches list gives them. Times are the site's local time."""
+    card = _card(request, session, who, org_id, month)
+    revised = sla_repository.scorecard_revisions(session, card.contractor_id, card.month)
+    chosen = lang or ("zh-CN" if (accept_language or "").lower().startswith("zh") else "en")
+    body = xlsx.to_xlsx(
+        card, lang=chosen, target=scorecard.TARGET_ON_TIME_PERCENT, revised=bool(revised)
+    )
+    return Response(
+        content=body,
+        media_type=xlsx.MEDIA_TYPE,
+        headers={
+            "Content-Disposition": f'attachment; filename="scorecard-{org_id}-{card.month}.xlsx"',
+            "Content-Language": chosen,
         },
     )
 
