@@ -97,7 +97,10 @@ LOGIN_CSRF_COOKIE = "plantroom_login_csrf"
 def _login_form(
     request: Request, *, error: str | None = None, username: str = "", status_code: int = 200
 ) -> Response:
-    token = secrets.token_urlsafe(24)
+    # Keep the token of a form already handed out: a tablet's background fetches that land on
+    # this page (its session ended) must not expire the form the person is filling in.
+    kept = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    token = kept if re.fullmatch(r"[A-Za-z0-9_-]{32}", kept) else secrets.token_urlsafe(24)
     resp = _render(
         request,
         "login.html",

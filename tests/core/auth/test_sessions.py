@@ -161,3 +161,16 @@ def test_the_sign_in_form_needs_its_csrf_token(client: TestClient, db: Database)
     r = mine.post("/ui/login", data={"username": "tech", "password": PASSWORD, "csrf": token})
     assert r.status_code == 403
     assert sign_in(mine, "tech", PASSWORD).status_code == 303
+
+
+def test_a_background_fetch_of_the_sign_in_page_does_not_expire_the_form_shown(
+    client: TestClient, db: Database
+) -> None:
+    make_user(db, "tech", Role.technician, password=PASSWORD)
+    tablet = TestClient(client.app, follow_redirects=False)
+    shown = tablet.get("/ui/login").text
+    token = shown.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    # the service worker refreshes a page while signed out: it lands on the sign-in form again
+    tablet.get("/ui/login")
+    r = tablet.post("/ui/login", data={"username": "tech", "password": PASSWORD, "csrf": token})
+    assert r.status_code == 303, r.text
