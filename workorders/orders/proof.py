@@ -26,12 +26,11 @@ import logging
 from collections.abc import Callable
 
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from alerts import repository as alerts_repo
-from core import audit
+from core import audit, jobs
 from core.db import Database, begin_writing, utcnow
 from workorders.orders import repository
 from workorders.orders.models import Status, WorkOrder
@@ -215,14 +214,10 @@ def add_jobs(
 ) -> None:
     """Declare the proof job on an APScheduler scheduler: every EVERY seconds and once at start;
     missed runs coalesce into one (each run settles everything that is due)."""
-    scheduler.add_job(
+    jobs.every(
+        scheduler,
         lambda: sweep(db, now=clock()),
-        IntervalTrigger(seconds=EVERY, timezone=dt.UTC),
-        id=JOB_ID,
+        seconds=EVERY,
+        job_id=JOB_ID,
         name="Work orders: reopen fixes that did not hold",
-        next_run_time=dt.datetime.now(dt.UTC),
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        replace_existing=True,
     )

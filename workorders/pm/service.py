@@ -52,11 +52,11 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.site import SiteConfig
+from core import jobs
 from core.db import Database, utcnow
 from workorders.orders import repository as orders_repository
 from workorders.orders import service
@@ -420,14 +420,10 @@ def add_jobs(
 ) -> None:
     """Declare the PM job on an APScheduler scheduler: every ``maintenance.check_every`` and
     once at start; missed runs coalesce into one (a pass catches up by itself)."""
-    scheduler.add_job(
+    jobs.every(
+        scheduler,
         lambda: run_once(db, site, now=clock()),
-        IntervalTrigger(seconds=site.doc.maintenance.check_every, timezone=dt.UTC),
-        id=JOB_ID,
+        seconds=site.doc.maintenance.check_every,
+        job_id=JOB_ID,
         name="preventive maintenance: open due work orders",
-        next_run_time=dt.datetime.now(dt.UTC),
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        replace_existing=True,
     )

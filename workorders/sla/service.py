@@ -46,13 +46,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from config.site import SiteConfig
-from core import audit
+from core import audit, jobs
 from core.db import Database, utcnow
 from workorders.orders.models import OPEN_STATES, Status, WorkOrder, WorkOrderEvent, WorkOrderType
 from workorders.sla import notify as sla_notify
@@ -536,14 +535,10 @@ def add_jobs(
 ) -> None:
     """Declare the SLA sweep on an APScheduler scheduler: every SWEEP_EVERY seconds and once
     at start; missed runs coalesce into one (a sweep catches up by itself)."""
-    scheduler.add_job(
+    jobs.every(
+        scheduler,
         lambda: sweep(db, now=clock()),
-        IntervalTrigger(seconds=SWEEP_EVERY, timezone=dt.UTC),
-        id=JOB_ID,
+        seconds=SWEEP_EVERY,
+        job_id=JOB_ID,
         name="SLA: record warnings and breaches",
-        next_run_time=dt.datetime.now(dt.UTC),
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        replace_existing=True,
     )
