@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
@@ -27,27 +28,41 @@ YEARS = {
 }
 
 
-def instant(first: int, last: int, description: str) -> Any:
-    """An aware datetime given as ISO 8601 text with an offset, in years first..last (one of
-    YEARS), returned in UTC."""
-    pattern = "^" + YEARS[(first, last)] + _REST
+def _text_only(pattern: str, message: str) -> Callable[[Any], Any]:
+    """A before-validator: a datetime passes, text must match pattern (ValueError(message) if
+    not), so pydantic never reads numbers or other shapes as times."""
     matcher = re.compile(pattern)
 
     def text_only(value: Any) -> Any:
         if isinstance(value, dt.datetime):
             return value
         if not isinstance(value, str) or not matcher.match(value):
-            raise ValueError(
-                f"a time is ISO 8601 text with its UTC offset, between the years {first} and "
-                f"{last}, e.g. 2026-03-01T08:00:00+08:00"
-            )
+            raise ValueError(message)
         return value
 
+    return text_only
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """An aware value in UTC; ValueError when that falls outside what datetime can hold."""
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("time out of range") from None
+
+
+def instant(first: int, last: int, description: str) -> Any:
+    """An aware datetime given as ISO 8601 text with an offset, in years first..last (one of
+    YEARS), returned in UTC."""
+    pattern = "^" + YEARS[(first, last)] + _REST
+    text_only = _text_only(
+        pattern,
+        f"a time is ISO 8601 text with its UTC offset, between the years {first} and {last}, "
+        "e.g. 2026-03-01T08:00:00+08:00",
+    )
+
     def in_years(value: dt.datetime) -> dt.datetime:
-        try:
-            value = value.astimezone(dt.UTC)
-        except OverflowError:
-            raise ValueError("time out of range") from None
+        value = _utc(value)
         if not first <= value.year <= last:
             raise ValueError(f"time must fall between the years {first} and {last} (UTC)")
         return value
@@ -72,24 +87,15 @@ def wall_time(first: int, last: int, description: str) -> Any:
     (returned aware, in UTC) or without one (returned naive: a wall-clock time the caller reads
     in a time zone of its choosing, e.g. the site's)."""
     pattern = "^" + YEARS[(first, last)] + _REST_LOCAL
-    matcher = re.compile(pattern)
-
-    def text_only(value: Any) -> Any:
-        if isinstance(value, dt.datetime):
-            return value
-        if not isinstance(value, str) or not matcher.match(value):
-            raise ValueError(
-                f"a time is ISO 8601 text, with or without its UTC offset, between the years "
-                f"{first} and {last}, e.g. 2026-03-01T08:00:00+08:00 or 2026-03-01T08:00"
-            )
-        return value
+    text_only = _text_only(
+        pattern,
+        f"a time is ISO 8601 text, with or without its UTC offset, between the years {first} "
+        f"and {last}, e.g. 2026-03-01T08:00:00+08:00 or 2026-03-01T08:00",
+    )
 
     def in_years(value: dt.datetime) -> dt.datetime:
         if value.tzinfo is not None:
-            try:
-                value = value.astimezone(dt.UTC)
-            except OverflowError:
-                raise ValueError("time out of range") from None
+            value = _utc(value)
         if not first <= value.year <= last:
             raise ValueError(f"time must fall between the years {first} and {last}")
         return value
