@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from alerts.intake import Raised
 from workorders.orders import proof, repository
-from workorders.orders.defaults import apply_default
+from workorders.orders.defaults import apply_asset_default, apply_default
 from workorders.orders.models import OPEN_STATES, Origin, Status, WorkOrder
 from workorders.orders.service import (
     RECALL_WINDOW,
@@ -237,16 +237,7 @@ def open_from_alert(
                 )
                 session.flush()
             if site is not None:
-                asset = repository.get_asset(session, asset_id)
-                apply_default(
-                    session,
-                    wo,
-                    site=site,
-                    building_id=asset.building_id if asset else None,
-                    asset_class=asset.brick_class if asset else None,
-                    actor="alerts",
-                    at=at,
-                )
+                apply_asset_default(session, wo, site=site, actor="alerts", at=at)
             recorded(
                 session,
                 wo,

@@ -29,6 +29,7 @@ from config.site import Located, SiteConfig
 from config.yamlloc import Problem
 from core.auth import repository as auth_repository
 from core.auth.models import Role, User
+from workorders.orders import repository as orders_repository
 from workorders.orders.models import Status, WorkOrder
 from workorders.orders.service import timeline_event
 from workorders.sla import service as sla_service
@@ -136,6 +137,23 @@ def unknown_users(session: Session, site: SiteConfig[Any]) -> list[Problem]:
         if why is not None:
             out.append(site.problem(("assignment", i, "user"), f"{why}: left unassigned"))
     return out
+
+
+def apply_asset_default(
+    session: Session, wo: WorkOrder, *, site: SiteConfig[Any], actor: str, at: dt.datetime
+) -> bool:
+    """apply_default by the building and class of the work order's asset (none: any entry
+    that names neither)."""
+    asset = orders_repository.get_asset(session, wo.asset_id) if wo.asset_id else None
+    return apply_default(
+        session,
+        wo,
+        site=site,
+        building_id=asset.building_id if asset else None,
+        asset_class=asset.brick_class if asset else None,
+        actor=actor,
+        at=at,
+    )
 
 
 def apply_default(

@@ -58,9 +58,8 @@ from sqlalchemy.orm import Session
 from config.site import SiteConfig
 from core import jobs
 from core.db import Database, utcnow
-from workorders.orders import repository as orders_repository
 from workorders.orders import service
-from workorders.orders.defaults import apply_default
+from workorders.orders.defaults import apply_asset_default
 from workorders.orders.models import Origin, Status, WorkOrder, WorkOrderEvent
 from workorders.pm import repository
 from workorders.pm.models import TEMPLATES, Schedule
@@ -276,16 +275,7 @@ def create_due(
             log.info("%s was opened by another generator", d.key)
             continue
         if site is not None:
-            asset = orders_repository.get_asset(session, d.asset_id)
-            apply_default(
-                session,
-                wo,
-                site=site,
-                building_id=asset.building_id if asset else None,
-                asset_class=asset.brick_class if asset else None,
-                actor=ACTOR,
-                at=now,
-            )
+            apply_asset_default(session, wo, site=site, actor=ACTOR, at=now)
         service.recorded(
             session,
             wo,
