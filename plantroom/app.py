@@ -42,6 +42,10 @@ from workorders.orders.routes import router as workorders_router
 from workorders.sla import calendars
 from workorders.sla import service as sla_service
 from workorders.sla.routes import router as calendar_router
+from workorders.web.admin_routes import router as admin_pages
+from workorders.web.contractor_routes import router as contractor_pages
+from workorders.web.overview_routes import router as overview_pages
+from workorders.web.plant_routes import router as plant_pages
 from workorders.web.pwa_routes import router as pwa_router
 from workorders.web.request_routes import router as requests_router
 from workorders.web.routes import HERE as WEB_DIR
@@ -156,6 +160,10 @@ def create_app(
     app.include_router(attachments_router)
     app.include_router(web_router)
     app.include_router(pwa_router)
+    app.include_router(contractor_pages)
+    app.include_router(overview_pages)
+    app.include_router(plant_pages)
+    app.include_router(admin_pages)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

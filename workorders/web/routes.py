@@ -243,6 +243,29 @@ def _not_found(request: Request, user: User, csrf: str) -> Response:
     return _render(request, "not_found.html", ctx, status_code=404)
 
 
+#: The roles of the office: the engineers' and administrators' pages.
+OFFICE = ("admin", "engineer")
+
+
+def page_user(
+    request: Request, session: SessionDep, roles: tuple[str, ...] | None = None
+) -> tuple[User, str] | Response:
+    """The signed-in user and their CSRF token, for a page only `roles` may open (any signed-in
+    user when None); otherwise the answer to send instead: to sign in when nobody is, 403 with
+    a page that says so when the role may not open it."""
+    user, csrf = _user(request, session)
+    if user is None:
+        return _to_login()
+    if roles is not None and user.role not in roles:
+        ctx = {"user": user, "csrf": csrf, "page": "none"}
+        return _render(request, "forbidden.html", ctx, status_code=403)
+    return user, csrf
+
+
+render = _render
+not_found = _not_found
+
+
 @router.post("/workorders/{wo_id}/status")
 def change_status(
     wo_id: WorkOrderId,
