@@ -56,17 +56,17 @@ def _org(firm: str) -> Ref:
 
 #: Anonymous callers are redirected to the sign-in page (303).
 PAGES: list[Page] = [
-    # --- the tablet (issue 14) ------------------------------------ adm eng tec cA  cB  req ro  anon
-    Page("/ui/", "                                                   200 200 200 200 200 200 200 303"),
-    Page("/ui/scan", "                                               200 200 200 200 200 200 200 303"),
-    Page("/ui/workorders/{wo}", "                                    200 200 200 200 404 404 200 303",
+    # --- the tablet (issue 14) -------------------- adm eng tec cA  cB  req ro  anon
+    Page("/ui/", "                                   200 200 200 200 200 200 200 303"),
+    Page("/ui/scan", "                               200 200 200 200 200 200 200 303"),
+    Page("/ui/workorders/{wo}", "                    200 200 200 200 404 404 200 303",
          {"wo": _wo("a")}, label="firm A's"),
-    Page("/ui/assets/{asset}", "                                     200 200 200 200 200 200 200 303",
+    Page("/ui/assets/{asset}", "                     200 200 200 200 200 200 200 303",
          {"asset": ASSET}),
-    # --- contractor ------------------------------------------------ adm eng tec cA  cB  req ro  anon
-    # --- overview -------------------------------------------------- adm eng tec cA  cB  req ro  anon
-    # --- plant ----------------------------------------------------- adm eng tec cA  cB  req ro  anon
-    # --- admin ----------------------------------------------------- adm eng tec cA  cB  req ro  anon
+    # --- contractor -------------------------------- adm eng tec cA  cB  req ro  anon
+    # --- overview ---------------------------------- adm eng tec cA  cB  req ro  anon
+    # --- plant ------------------------------------- adm eng tec cA  cB  req ro  anon
+    # --- admin ------------------------------------- adm eng tec cA  cB  req ro  anon
 ]  # fmt: skip
 
 
