@@ -113,6 +113,11 @@ class AlertOut(BaseModel):
     acknowledged_at: dt.datetime | None
     acknowledged_by: str | None
     detail: str
+    silenced_now: int | None = Field(
+        default=None,
+        description="A silence in force now that covers it (set by the alert list and the "
+        "alert itself; silence_id says which silence kept it from opening work, if any)",
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -139,6 +144,7 @@ def _load_alert(session: SessionDep, alert_id: int) -> Alert:
 def list_alerts(
     session: SessionDep,
     who: ListAlerts,
+    site: SiteDep,
     state: Annotated[list[AlertState] | None, Query(description="repeatable")] = None,
     rule_id: Annotated[str | None, Query(max_length=100, pattern=ID_PATTERN)] = None,
     asset_id: Annotated[str | None, Query(max_length=100, pattern=ID_PATTERN)] = None,
@@ -163,13 +169,26 @@ def list_alerts(
         before_id=read_id_cursor(cursor),
     )
     page, nxt = split_page(rows, limit, lambda a: id_cursor(a.id))
-    return AlertList(items=[AlertOut.model_validate(a) for a in page], next_cursor=nxt)
+    return AlertList(items=_with_silences(session, site, page), next_cursor=nxt)
+
+
+def _with_silences(session: SessionDep, site: SiteConfig, alerts: list[Alert]) -> list[AlertOut]:
+    """The alerts' API shapes, each live one with the silence in force now that covers it."""
+    out = [AlertOut.model_validate(a) for a in alerts]
+    if any(a.live for a in out):
+        index = SilenceIndex(site)
+        index.load(session, at=utcnow())
+        now = utcnow().timestamp()
+        for a in out:
+            if a.live:
+                a.silenced_now = index.match(a.asset_id, a.rule_id, now)
+    return out
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut)
-def get_alert(alert_id: AlertId, session: SessionDep, who: ReadAlerts) -> AlertOut:
+def get_alert(alert_id: AlertId, session: SessionDep, who: ReadAlerts, site: SiteDep) -> AlertOut:
     """One alert."""
-    return AlertOut.model_validate(_load_alert(session, alert_id))
+    return _with_silences(session, site, [_load_alert(session, alert_id)])[0]
 
 
 @router.post(
@@ -386,6 +405,14 @@ class RuleOut(BaseModel):
     select: Selector
     description: str
     condition: str = Field(description="What the rule looks for, in words")
+    words: dict[str, str] = Field(
+        default_factory=dict,
+        description="The condition in plain words per language ('en', 'zh-CN'), with the "
+        "point's unit",
+    )
+    level: float | None = Field(
+        default=None, description="The level a chart of the point draws as the rule's limit"
+    )
     enabled: bool
     assets: list[str] = Field(description="Assets it watches: selected and reading its point")
     state: RuleSummary = Field(
@@ -426,6 +453,15 @@ def get_rule(
     raise NotFound(f"rule '{rule_id}' not found")
 
 
+def _unit_of(site: SiteConfig, point: str) -> str:
+    """The unit of a point as the site's profiles read it ('' when none says)."""
+    for profile in site.profiles.values():
+        for p in profile.points:
+            if p.name == point and p.unit:
+                return str(p.unit)
+    return ""
+
+
 def _rules(session: SessionDep, site: SiteConfig, only: str | None = None) -> list[RuleOut]:
     rules = [r for r in site.doc.rules if only is None or r.id == only]
     if not rules:
@@ -455,6 +491,8 @@ def _rules(session: SessionDep, site: SiteConfig, only: str | None = None) -> li
                 select=rule.select,
                 description=rule.description,
                 condition=rule.describe(),
+                words=rule.words(_unit_of(site, rule.point)),
+                level=rule.level(),
                 enabled=rule.enabled,
                 assets=watched,
                 state=_summary(rule.enabled, counts),

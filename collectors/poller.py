@@ -51,6 +51,8 @@ class DeviceState:
     next_probe: float = 0.0
     last_error: str = ""
     last_latency: float = 0.0
+    #: UNIX time of the device's last answered poll (None: none yet).
+    last_good: float | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     #: Per point with stale_after: the last raw value and when it last changed.
     unchanged: dict[str, tuple[object, float]] = field(default_factory=dict)
@@ -203,6 +205,7 @@ class Collector:
     def _update_health(self, st: DeviceState, answered: bool) -> None:
         d = st.ref.device
         if answered:
+            st.last_good = self.clock()
             if st.quarantined:
                 log.info("device %s answering again; out of quarantine", d.id)
             elif st.consecutive_failures:

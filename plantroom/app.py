@@ -14,6 +14,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from alerts.routes import router as alerts_router
+from collectors.health import configured_health_reader
 from collectors.sinks.readers import configured_reader
 from config.settings import Settings
 from config.site import SiteConfig
@@ -38,7 +39,11 @@ from workorders.attachments.routes import router as attachments_router
 from workorders.contractors.routes import router as contractors_router
 from workorders.orders import service as workorders
 from workorders.orders.defaults import unknown_users
+from workorders.orders.office_routes import router as office_router
 from workorders.orders.routes import router as workorders_router
+from workorders.overview.routes import router as overview_router
+from workorders.plant.routes import router as plant_router
+from workorders.pm.routes import router as pm_router
 from workorders.sla import calendars
 from workorders.sla import service as sla_service
 from workorders.sla.routes import router as calendar_router
@@ -123,6 +128,7 @@ def create_app(
             if services is not None:
                 await asyncio.to_thread(services.stop)
             app.state.readings.close()
+            app.state.health.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -146,16 +152,20 @@ def create_app(
     app.state.list_cache = ResponseCache()
     #: The store GET /assets/{id}/readings reads: InfluxDB when configured, else embedded.
     app.state.readings = configured_reader(settings)
+    #: Where the overview reads the collectors' own health records: the same store.
+    app.state.health = configured_health_reader(settings)
     install_handlers(app)
     app.add_middleware(IdempotencyMiddleware, db=db)
     app.add_middleware(SecurityHeaders, pages=("/ui",))
     app.include_router(workorders_router)
+    app.include_router(office_router)
     app.include_router(alerts_router)
     app.include_router(auth_router)
     app.include_router(assets_router)
     app.include_router(contractors_router)
     app.include_router(calendar_router)
     app.include_router(webhooks_router)
+    app.include_router(overview_router)
     app.include_router(requests_router)
     app.include_router(attachments_router)
     app.include_router(web_router)
@@ -163,6 +173,8 @@ def create_app(
     app.include_router(contractor_pages)
     app.include_router(overview_pages)
     app.include_router(plant_pages)
+    app.include_router(pm_router)
+    app.include_router(plant_router)
     app.include_router(admin_pages)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

@@ -29,7 +29,6 @@ from plantroom.site import load_site
 from workorders.orders import repository as wo_repository
 from workorders.orders import service as workorders
 from workorders.orders.models import Priority, WorkOrder
-from workorders.pm.models import TEMPLATES
 from workorders.sla import service as sla_service
 
 log = logging.getLogger("plantroom.demo")
@@ -44,7 +43,7 @@ DEMO_USERS = [
     ("contractor", "contractor-demo", Role.contractor, "Wang Fang", DEMO_CONTRACTOR),
 ]
 #: The contractor's first job, so that its login has something to see and do.
-CONTRACTOR_JOB = "Lift B1: quarterly statutory inspection"
+CONTRACTOR_JOB = "Lift B1: landing door on floor 3 reopens before closing"
 
 
 @dataclass
@@ -59,8 +58,8 @@ class Login:
 
 def ensure_demo_users(db: Database, site: SiteConfig, *, first_job: bool = True) -> list[Login]:
     """Create the demo users when missing and issue each a fresh API token. The contractor
-    works for the site's first contractor and, with first_job, is given an inspection to do
-    when its firm has no work yet."""
+    works for the site's first contractor and, with first_job, is given a repair to do when
+    its firm has no work yet (statutory maintenance comes from the site's PM schedule)."""
     contractors = site.doc.contractors
     firm = contractors[0].name if contractors else DEMO_CONTRACTOR
     logins = []
@@ -90,15 +89,16 @@ def _give_a_job(s: Session, site: SiteConfig, org_id: int) -> None:
     if s.scalars(select(WorkOrder.id).where(WorkOrder.contractor_id == org_id)).first():
         return
     policy = sla_service.choose_policy(
-        site, priority=Priority.P3, contractor_id=org_id, type_="inspection", session=s
+        site, priority=Priority.P3, contractor_id=org_id, type_="corrective", session=s
     )
     asset = "lift-b1" if wo_repository.get_asset(s, "lift-b1") else None
     workorders.create(
         s,
         title=CONTRACTOR_JOB,
-        description="Quarterly items of TSG T5002: brakes, traction sheave, ropes, safety gear.",
-        type_="inspection",
-        checklist=list(TEMPLATES["elevator_quarterly"].checklist),
+        description="Reported by the B-building reception: the door closes, hesitates and opens "
+        "again, two or three times before the car leaves. Check the light curtain and the door "
+        "operator.",
+        type_="corrective",
         priority=Priority.P3,
         actor="demo",
         role="admin",

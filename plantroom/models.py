@@ -7,7 +7,13 @@ from core.changes import ChangeCounter
 from core.db import Base
 from core.idempotency_models import IdempotencyRecord
 from core.outbox_models import OutboxMessage
-from workorders.contractors.models import ScorecardReport, ScorecardRevision
+from workorders.contractors.models import (
+    BreachDispute,
+    Complaint,
+    MonthSignoff,
+    ScorecardReport,
+    ScorecardRevision,
+)
 from workorders.orders.models import (
     Asset,
     Attachment,
@@ -28,10 +34,13 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "BreachDispute",
     "ChangeCounter",
+    "Complaint",
     "IdempotencyRecord",
     "LaborEntry",
     "Location",
+    "MonthSignoff",
     "NotificationState",
     "Organisation",
     "OtherCost",

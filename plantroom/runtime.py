@@ -9,10 +9,11 @@ import time
 from pathlib import Path
 
 from alerts.silences import SilenceIndex
-from collectors import metrics
+from collectors import health, metrics
 from collectors.buffer import DiskBuffer, DurablePublisher, Forwarder
 from collectors.pipeline import Pipeline
 from collectors.poller import Collector
+from collectors.readings import Reading
 from collectors.sinks import Sink
 from collectors.sinks.embedded import EmbeddedStore
 from collectors.sinks.influx import InfluxV1Sink, InfluxV2Sink
@@ -61,6 +62,9 @@ def remote_sinks(settings: Settings, site: SiteConfig) -> list[Sink]:
     return sinks
 
 
+#: Seconds after the start before the first health records are written (the first polls are
+#: done by then).
+HEALTH_FIRST = 5.0
 #: How often notifications that fell due (group_wait and friends) go into the outbox.
 NOTIFY_EVERY = 1.0
 
@@ -120,6 +124,7 @@ class Monitoring:
         ]
         await self.collector.start()
         self._tasks.append(asyncio.create_task(self._write_metrics(), name="metrics"))
+        self._tasks.append(asyncio.create_task(self._write_health(), name="health"))
         self._tasks.append(asyncio.create_task(self._clock(), name="alert-clock"))
         if self.notifications.targets:
             self._tasks.append(asyncio.create_task(self._notify(), name="alert-notify"))
@@ -135,6 +140,24 @@ class Monitoring:
             await asyncio.sleep(self.settings.metrics_interval)
             snap = await asyncio.to_thread(metrics.snapshot, self.collector, self.forwarders)
             self.publish(metrics.as_readings(snap, time.time()))
+
+    def health_records(self, *, stopping: bool = False) -> list[Reading]:
+        """The collector's health records now (collectors/health.py)."""
+        every = self.settings.metrics_interval
+        return health.records(
+            self.collector, self.forwarders, time.time(), every, stopping=stopping
+        )
+
+    async def _write_health(self) -> None:
+        """Health records into the store, soon after the start and then every metrics
+        interval, so that an API without a collector in its process can show them."""
+        await asyncio.sleep(min(HEALTH_FIRST, self.settings.metrics_interval))
+        while True:
+            try:
+                self.publish(await asyncio.to_thread(self.health_records))
+            except Exception:  # a bug here must not end the records for good
+                log.exception("collector health records: cannot write them; will try again")
+            await asyncio.sleep(self.settings.metrics_interval)
 
     async def _clock(self) -> None:
         """Move the alert engine's clock on when no readings come: stale rules must fire
@@ -163,6 +186,8 @@ class Monitoring:
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        # The last health records say the collector stopped (rather than fell silent).
+        self.publish(self.health_records(stopping=True))
         await self.publisher.close()  # every reading polled is on disk from here
         await self.pipeline.flush(timeout=5)
         await self.pipeline.stop()

@@ -20,7 +20,7 @@ def _contractor_list(settings: Settings, site: SiteConfig, db: Database, token: 
         return r.json()["items"]
 
 
-def test_demo_contractor_works_for_the_sites_firm_and_has_one_inspection(
+def test_demo_contractor_works_for_the_sites_firm_and_has_one_repair(
     settings: Settings, demo_site: SiteConfig, db: Database
 ) -> None:
     logins = {lg.username: lg for lg in ensure_demo_users(db, demo_site)}
@@ -29,7 +29,7 @@ def test_demo_contractor_works_for_the_sites_firm_and_has_one_inspection(
     assert me.json()["organisation"]["name"] == demo_site.doc.contractors[0].name
     items = _contractor_list(settings, demo_site, db, logins["contractor"].token)
     assert [(w["title"], w["type"], w["sla"]["policy"]) for w in items] == [
-        (CONTRACTOR_JOB, "inspection", "P3 routine")
+        (CONTRACTOR_JOB, "corrective", "P3 routine")
     ]
 
 

@@ -283,11 +283,102 @@ class WaterMeter(DeviceModel):
         }
 
 
+class FirePump(DeviceModel):
+    """A fire pump on standby: stopped, in automatic, both supplies present; its controller
+    runs the weekly simulated automatic start (GB 25201) on Mondays at 09:00 for 10 minutes."""
+
+    RATED_A = 78.0
+    TEST_WEEKDAY, TEST_HOUR, TEST_SECONDS = 0, 9, 600
+
+    def __init__(self, *args: object, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.starts = 900 + int(self.rng.random() * 100)
+        self.run_hours = 180.0 + self.rng.random() * 40
+        self.tz = self.occ.tz
+        self.was_running = False
+
+    def testing(self, t: float) -> bool:
+        """True during the weekly test run."""
+        local = dt.datetime.fromtimestamp(t, self.tz)
+        start = local.replace(hour=self.TEST_HOUR, minute=0, second=0, microsecond=0)
+        return (
+            local.weekday() == self.TEST_WEEKDAY
+            and 0 <= (local - start).total_seconds() < self.TEST_SECONDS
+        )
+
+    def compute(self, t: float, dt_s: float) -> Values:
+        running = self.testing(t)
+        if running and not self.was_running:
+            self.starts += 1
+        if running:
+            self.run_hours += dt_s / 3600
+        self.was_running = running
+        standby = 0.70 + 0.01 * wobble(t, self.seed, 900)
+        return {
+            "running": int(running),
+            "mode": 1,
+            "start_cause": 3 if running else 0,
+            "outlet_pressure": (0.95 + 0.01 * wobble(t, self.seed + 1, 30)) if running else standby,
+            "motor_current": (self.RATED_A * (0.92 + 0.02 * wobble(t, self.seed + 2, 20)))
+            if running
+            else 0.0,
+            "main_power": 1,
+            "standby_power": 1,
+            "fault_code": 0,
+            "start_counter": self.starts,
+            "run_hours": self.run_hours,
+        }
+
+
+class JockeyPump(DeviceModel):
+    """The jockey pump keeping the fire main between its start and stop pressures: the main
+    loses pressure slowly through its valves, the pump starts at the start pressure and stops
+    at the stop pressure. The cycle is integrated as a fraction, so any step size gives the
+    same counts; a 'leak' fault makes the main lose pressure (1 + magnitude) times faster."""
+
+    START_MPA, STOP_MPA = 0.70, 0.80
+    #: Minutes the main takes to fall from stop to start pressure, and the pump to refill it.
+    LEAK_MIN, PUMP_MIN = 42.0, 1.5
+    RATED_A = 7.5
+
+    def __init__(self, *args: object, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.cycles = 24_000 + self.rng.random() * 2_000
+        self.run_hours = 600.0 + self.rng.random() * 50
+
+    def compute(self, t: float, dt_s: float) -> Values:
+        leak = self.LEAK_MIN / (1 + self.faults.strength("leak", t))
+        period = (leak + self.PUMP_MIN) * 60
+        self.cycles += dt_s / period
+        self.run_hours += dt_s * self.PUMP_MIN / (leak + self.PUMP_MIN) / 3600
+        frac = self.cycles % 1.0
+        falling = leak / (leak + self.PUMP_MIN)
+        span = self.STOP_MPA - self.START_MPA
+        if frac < falling:
+            running, pressure = False, self.STOP_MPA - span * frac / falling
+        else:
+            running, pressure = True, self.START_MPA + span * (frac - falling) / (1 - falling)
+        return {
+            "running": int(running),
+            "system_pressure": pressure + 0.002 * wobble(t, self.seed, 40),
+            "start_pressure": self.START_MPA,
+            "stop_pressure": self.STOP_MPA,
+            # A start is counted when the pump starts, part-way through a cycle.
+            "start_counter": int(self.cycles + 1 - falling),
+            "run_hours": self.run_hours,
+            "motor_current": self.RATED_A * (0.95 + 0.03 * wobble(t, self.seed + 1, 20))
+            if running
+            else 0.0,
+        }
+
+
 MODELS: dict[str, Callable[..., DeviceModel]] = {
     "energy_meter": EnergyMeter,
     "pump": Pump,
     "elevator": Elevator,
     "water_meter": WaterMeter,
+    "fire_pump": FirePump,
+    "jockey_pump": JockeyPump,
 }
 
 

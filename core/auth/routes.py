@@ -8,19 +8,20 @@ tokens; a token they cannot see answers 404.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, status
 from sqlalchemy.orm import Session
 
 from core.auth import repository, service
 from core.auth.deps import AdminPrincipal, CurrentPrincipal
-from core.auth.models import ApiToken, Role, User
+from core.auth.models import ApiToken, Organisation, Role, User
 from core.auth.schemas import (
     MAX_ID,
     MeOut,
     OrganisationCreate,
     OrganisationOut,
+    OrganisationPatch,
     PasswordChange,
     PasswordChanged,
     TokenCreate,
@@ -30,6 +31,7 @@ from core.auth.schemas import (
     UserCreate,
     UserList,
     UserOut,
+    UserPatch,
 )
 from core.auth.service import InvalidAccount, Principal, Scope
 from core.db import CommittingRoute, SessionDep, utcnow
@@ -196,6 +198,95 @@ def change_password(
     return PasswordChanged(sessions_ended=ended)
 
 
+_ADMIN_USER: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid credentials"},
+    403: {"description": "not an admin, or a token without the 'admin' and 'write' scopes"},
+    404: {"description": "no such user"},
+}
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserOut,
+    responses={
+        200: {"description": "the user as it is now"},
+        **_ADMIN_USER,
+        409: {"description": "an admin changing their own role"},
+        422: {
+            "description": "the body does not validate, the organisation does not exist or "
+            "is inactive, or a contractor without a contractor firm"
+        },
+    },
+)
+def update_user(
+    user_id: UserId, body: UserPatch, session: SessionDep, who: AdminPrincipal
+) -> UserOut:
+    """Change a user's role, display name or firm (admin); only the fields sent change. Their
+    sessions and tokens keep working, narrowed to the new role from their next request."""
+    user = _visible_user(session, user_id, who)
+    sent = body.model_fields_set
+    org: Organisation | Literal["unchanged"] | None = service.UNCHANGED
+    if "organisation_id" in sent:
+        org = None
+        if body.organisation_id is not None:
+            org = repository.get_organisation(session, body.organisation_id)
+            if org is None:
+                raise InvalidAccount(f"organisation {body.organisation_id} does not exist")
+    service.update_user(
+        session,
+        user=user,
+        role=body.role if "role" in sent else None,
+        display_name=body.display_name if "display_name" in sent else None,
+        organisation=org,
+        actor=who,
+    )
+    return _users_out(session, [user])[0]
+
+
+@router.post(
+    "/users/{user_id}/enable",
+    response_model=UserOut,
+    responses={200: {"description": "the user, active again"}, **_ADMIN_USER},
+)
+def enable_user(user_id: UserId, session: SessionDep, who: AdminPrincipal) -> UserOut:
+    """Enable a disabled user again (admin); their old tokens stay revoked."""
+    user = _visible_user(session, user_id, who)
+    service.enable_user(session, user=user, actor=who)
+    return _users_out(session, [user])[0]
+
+
+@router.post(
+    "/users/{user_id}/tokens",
+    response_model=TokenCreated,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"description": "the new token, with the bearer token itself shown this once"},
+        **_ADMIN_USER,
+        409: {"description": "the user is disabled"},
+        422: {"description": "the body does not validate"},
+    },
+)
+def create_token_for(
+    user_id: UserId, body: TokenCreate, session: SessionDep, who: AdminPrincipal
+) -> TokenCreated:
+    """A new token for another user (admin), e.g. a contractor firm's integration: at most the
+    scopes the user's role allows (403 beyond them) and the admin's own. The token is in the
+    response once and never again."""
+    user = _visible_user(session, user_id, who)
+    wanted = {s.value for s in body.scopes}
+    beyond = wanted - who.scopes
+    if beyond:
+        raise Forbidden(
+            f"a token cannot grant scopes its creator lacks: {service.format_scopes(beyond)}"
+        )
+    expires = utcnow() + dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    tok, plain = service.issue_token(
+        session, user=user, name=body.name, scopes=wanted, expires_at=expires, actor=who
+    )
+    out = _token_out(tok, user.username, utcnow())
+    return TokenCreated(**out.model_dump(), token=plain)
+
+
 # --- tokens --------------------------------------------------------------------------------------
 
 
@@ -277,4 +368,35 @@ def create_organisation(
     org = service.create_organisation(
         session, name=body.name, kind=body.kind, monthly_fee=body.monthly_fee, actor=who
     )
+    return OrganisationOut.model_validate(org)
+
+
+@router.patch(
+    "/organisations/{org_id}",
+    response_model=OrganisationOut,
+    responses={
+        200: {"description": "the organisation as it is now"},
+        401: {"description": "no valid credentials"},
+        403: {"description": "not an admin, or a token without the 'admin' and 'write' scopes"},
+        404: {"description": "no such organisation"},
+        409: {"description": "another organisation has that name"},
+        422: {"description": "the body does not validate"},
+    },
+)
+def update_organisation(
+    org_id: Annotated[int, Path(ge=1, le=MAX_ID, description="organisation id")],
+    body: OrganisationPatch,
+    session: SessionDep,
+    who: AdminPrincipal,
+) -> OrganisationOut:
+    """Rename an organisation, change its monthly fee (null: not paid by score) or
+    (de)activate it (admin); only the fields sent change. An inactive firm keeps its work and
+    people but takes no new work and no new users."""
+    org = repository.get_organisation(session, org_id)
+    if org is None:
+        raise NotFound(f"organisation {org_id} not found")
+    changes = body.model_dump(include=body.model_fields_set)
+    if changes.get("name", "") is None or changes.get("active", False) is None:
+        raise InvalidAccount("name and active cannot be null")
+    service.update_organisation(session, org=org, changes=changes, actor=who)
     return OrganisationOut.model_validate(org)

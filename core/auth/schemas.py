@@ -150,3 +150,25 @@ class TokenList(BaseModel):
 
     items: list[TokenOut]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
+
+
+class UserPatch(_In):
+    """Changes to a user (admin): only the fields sent change."""
+
+    role: Role | None = None
+    display_name: str | None = Field(default=None, min_length=1, max_length=DISPLAY_NAME_MAX)
+    organisation_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="the user's firm; null for none"
+    )
+
+
+class OrganisationPatch(_In):
+    """Changes to an organisation (admin): only the fields sent change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=ORG_NAME_MAX)
+    monthly_fee: float | None = Field(
+        default=None, ge=0, le=1e12, description="null: not paid by score"
+    )
+    active: bool | None = Field(
+        default=None, description="an inactive firm takes no new work and no new users"
+    )

@@ -262,6 +262,66 @@ def disable_user(session: Session, *, user: User, actor: Principal = SYSTEM) -> 
     return user
 
 
+def enable_user(session: Session, *, user: User, actor: Principal = SYSTEM) -> User:
+    """Enable a disabled user again (their revoked tokens stay revoked); a no-op when active."""
+    if user.active:
+        return user
+    before = audit.snapshot(user, USER_FIELDS)
+    user.active = True
+    session.flush()
+    b, a = audit.diff(before, audit.snapshot(user, USER_FIELDS))
+    audit.record_by(
+        session, actor, entity="user", entity_id=user.id, action="enable", before=b, after=a
+    )
+    return user
+
+
+#: What update_user leaves as it is when not told.
+UNCHANGED: Literal["unchanged"] = "unchanged"
+
+
+def update_user(
+    session: Session,
+    *,
+    user: User,
+    role: Role | str | None = None,
+    display_name: str | None = None,
+    organisation: Organisation | Literal["unchanged"] | None = UNCHANGED,
+    actor: Principal = SYSTEM,
+) -> User:
+    """Change a user's role, display name or organisation, recorded in the audit log. A
+    contractor needs an active contractor firm; nobody changes their own role (an admin could
+    lock the last admin out). The user's tokens are narrowed to the new role at their next use."""
+    new_role = Role(user.role) if role is None else Role(role)
+    if role is not None and new_role.value != user.role and actor.user_id == user.id:
+        raise Conflict("you cannot change your own role")
+    if display_name is not None:
+        _check_text(display_name, "a display name", DISPLAY_NAME_MAX)
+    org_id = user.organisation_id
+    if organisation != UNCHANGED:
+        if organisation is not None and not organisation.active:
+            raise InvalidAccount(f"organisation '{organisation.name}' is inactive")
+        org_id = organisation.id if organisation is not None else None
+        org_kind = organisation.kind if organisation is not None else None
+    else:
+        org = repository.get_organisation(session, org_id) if org_id is not None else None
+        org_kind = org.kind if org is not None else None
+    if new_role is Role.contractor and org_kind != "contractor":
+        raise InvalidAccount("a contractor user needs a contractor organisation")
+    before = audit.snapshot(user, USER_FIELDS)
+    user.role = new_role.value
+    if display_name is not None:
+        user.display_name = display_name
+    user.organisation_id = org_id
+    session.flush()
+    b, a = audit.diff(before, audit.snapshot(user, USER_FIELDS))
+    if b or a:
+        audit.record_by(
+            session, actor, entity="user", entity_id=user.id, action="update", before=b, after=a
+        )
+    return user
+
+
 class WrongPassword(AppError):
     """The current password given to change one's own password is not the right one."""
 
@@ -496,6 +556,41 @@ def create_organisation(
         action="create",
         after=audit.snapshot(org, ORG_FIELDS),
     )
+    return org
+
+
+def update_organisation(
+    session: Session,
+    *,
+    org: Organisation,
+    changes: dict[str, object],
+    actor: Principal = SYSTEM,
+) -> Organisation:
+    """Rename an organisation, change its monthly fee or (de)activate it, recorded in the audit
+    log; names stay unique (409). An inactive firm keeps its work and people but is given no
+    new work (orders.service.assign) and no new users."""
+    if "name" in changes:
+        name = str(changes["name"])
+        _check_text(name, "an organisation name", ORG_NAME_MAX)
+        other = repository.organisation_by_name(session, name)
+        if other is not None and other.id != org.id:
+            raise Conflict(f"organisation '{name}' already exists")
+    before = audit.snapshot(org, ORG_FIELDS)
+    for key in ("name", "monthly_fee", "active"):
+        if key in changes:
+            setattr(org, key, changes[key])
+    session.flush()
+    b, a = audit.diff(before, audit.snapshot(org, ORG_FIELDS))
+    if b or a:
+        audit.record_by(
+            session,
+            actor,
+            entity="organisation",
+            entity_id=org.id,
+            action="update",
+            before=b,
+            after=a,
+        )
     return org
 
 

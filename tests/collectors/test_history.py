@@ -189,9 +189,9 @@ def test_running_the_same_period_twice_stores_each_reading_once(
     stored = again.query(device="a-main-meter", point="voltage_l1")
     again.close()
 
-    assert once == twice == 24 * 232  # 24 quarter hours, 232 points on the demo site
+    assert once == twice == 24 * 249  # 24 quarter hours, 249 points on the demo site
     assert stored[0].ts == MONDAY.timestamp()  # a bare date: midnight on site
-    assert "wrote 5,568 readings of 15 devices" in capsys.readouterr().out
+    assert "wrote 5,976 readings of 17 devices" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -223,7 +223,7 @@ def test_progress_rises_batch_by_batch_to_one(demo_site: SiteConfig) -> None:
     assert len(seen) > 5
     assert fractions == sorted(set(fractions))  # strictly increasing
     assert fractions[-1] == 1.0
-    assert seen[-1].readings == result.readings == 72 * 232
+    assert seen[-1].readings == result.readings == 72 * 249
 
 
 def test_the_progress_bar_prints_a_line_per_tenth_when_not_on_a_terminal() -> None:

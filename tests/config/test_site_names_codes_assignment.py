@@ -51,7 +51,7 @@ def test_demo_names_every_building_floor_room_asset_and_rule_in_chinese() -> Non
     named += [ref.asset for ref in site.assets()]
     missing = [getattr(x, "id", "?") for x in named if not x.name_zh]
     assert missing == []
-    assert len(named) == 1 + 2 + 10 + 4 + 5 + 15
+    assert len(named) == 1 + 2 + 10 + 4 + 5 + 17  # 17 assets: the fire pump and jockey pump
 
 
 def test_demo_has_about_six_cause_and_six_resolution_codes_each_named_in_chinese() -> None:
@@ -66,6 +66,8 @@ def test_demo_gives_pumps_to_the_technician_and_lifts_to_the_contractor_only() -
     assert got == [
         (None, "Pump", "tech", None),
         (None, "Elevator", None, doc.contractors[0].name),
+        (None, "Fire_Pump", "tech", None),
+        (None, "Jockey_Pump", "tech", None),
     ]
 
 

@@ -209,7 +209,7 @@ MATRIX: list[Call] = [
          {"asset_id": "mx-asset"}, body={"name": "Matrix pump, renamed"}),
     Call("GET", "/api/v1/assets/{asset_id}/history", "            200 200 200 200 200 200 200 401",
          {"asset_id": ASSET}),
-    # Both firms have a work order on ASSET; a firm without one gets 403 (test_readings_endpoint).
+    # Both firms have a work order on ASSET; a firm without one gets 404 (test_readings_endpoint).
     Call("GET", "/api/v1/assets/{asset_id}/readings", "           200 200 200 200 200 403 200 401",
          {"asset_id": ASSET}, query={"point": "motor_current", "from": "2026-01-01T00:00",
                                      "to": "2026-01-01T01:00"}),
@@ -217,6 +217,15 @@ MATRIX: list[Call] = [
          {"asset_id": ASSET}),
     Call("GET", "/api/v1/assets/{asset_id}/qr.png", "             200 200 200 200 200 200 200 401",
          {"asset_id": ASSET}),
+    # Issue 15: an asset a firm has no work on is 404 to its contractors, by any path.
+    *(
+        Call("GET", "/api/v1/assets/{asset_id}" + tail, "               -   -   - 404 404   -   -   -",
+             {"asset_id": "mx-asset"}, label="no work of the firm")
+        for tail in ("", "/history", "/qr.svg", "/qr.png")
+    ),
+    Call("GET", "/api/v1/assets/{asset_id}/readings", "            -   -   - 404 404   -   -   -",
+         {"asset_id": "mx-asset"}, query={"point": "motor_current", "from": "2026-01-01T00:00",
+                                          "to": "2026-01-01T01:00"}, label="no work of the firm"),
     Call("DELETE", "/api/v1/assets/{asset_id}", "                 200 200 403 403 403 403 403 401",
          {"asset_id": "mx-retire"}),
     Call("GET", "/api/v1/locations", "                            200 200 200 200 200 200 200 401"),
@@ -303,6 +312,74 @@ MATRIX: list[Call] = [
          {"hook_id": _id("hook")}),
     Call("DELETE", "/api/v1/webhooks/{hook_id}", "                204 403 403 403 403 403 403 401",
          {"hook_id": _id("hook")}),
+    # --- admin: the office's work orders, people and access (issue 15) ----------------------
+    # ----------------------------------------------------------- adm eng tec cA  cB  req ro  anon
+    Call("POST", "/api/v1/workorders/bulk-assign", "              200 200 403 403 403 403 403 401",
+         body=lambda w, _r: {"ids": [w.wo["a"]], "contractor_id": w.orgs["a"]}),
+    # The role is checked first, so a contractor learns nothing of the id; the office's own work
+    # order is open, so it does not reopen (409; tests/workorders/test_office_api.py reopens).
+    Call("POST", WO + "/reopen", "                                409 409 403 403 403 403 403 401",
+         OWN, body={"note": "matrix"}, label="own"),
+    Call("POST", WO + "/reopen", "                                 -   -   - 403 403 403   -   -",
+         FOREIGN, body={"note": "matrix"}, label="foreign"),
+    Call("GET", "/api/v1/assignees", "                            200 200 403 403 403 403 200 401"),
+    Call("PATCH", "/api/v1/users/{user_id}", "                    200 403 403 403 403 403 403 401",
+         {"user_id": _victim}, body={"display_name": "Matrix victim"}),
+    Call("POST", "/api/v1/users/{user_id}/enable", "              200 403 403 403 403 403 403 401",
+         {"user_id": _victim}),
+    Call("POST", "/api/v1/users/{user_id}/tokens", "              201 403 403 403 403 403 403 401",
+         {"user_id": lambda w, _r: w.users["technician"]}, body={"name": "mx", "scopes": ["read"]}),
+    Call("PATCH", "/api/v1/organisations/{org_id}", "             200 403 403 403 403 403 403 401",
+         {"org_id": _org("a")}, body={"monthly_fee": 1000.0}),
+    # --- overview: the office's figures and collector health (issue 15) --------------------
+    # ----------------------------------------------------------- adm eng tec cA  cB  req ro  anon
+    Call("GET", "/api/v1/overview", "                             200 200 403 403 403 403 200 401"),
+    Call("GET", "/api/v1/overview/collectors", "                  200 200 403 403 403 403 200 401"),
+    # --- contractor: disputes, sign-off, complaints (issue 15) -------------------------------
+    # A firm sees only itself (404 for the other); technicians and requesters none (403). Only
+    # the firm's own people dispute (an admin 403); only admins decide, sign off and record
+    # complaints. The matrix's firms have no breach in 2026-01 (422 to dispute one) and no
+    # dispute 999999 (404 to the admin). tests/workorders/test_disputes.py has the rest.
+    # ----------------------------------------------------------- adm eng tec cA  cB  req ro  anon
+    *(
+        Call("GET", "/api/v1/contractors/{org_id}/" + tail, codes, {"org_id": _org("a")},
+             label="firm A")
+        for tail in ("disputes", "complaints")
+        for codes in ("                                               200 200 403 200 404 403 200 401",)
+    ),
+    Call("POST", "/api/v1/contractors/{org_id}/disputes", "       403 403 403 422 404 403 403 401",
+         {"org_id": _org("a")}, label="firm A, no such breach",
+         body=lambda w, _r: {"month": "2026-01", "workorder_id": w.wo["a"], "clock": "response",
+                             "reason": "matrix"}),
+    Call("POST", "/api/v1/contractors/{org_id}/disputes/{dispute_id}/accept",
+         "                                                        404 403 403 403 404 403 403 401",
+         {"org_id": _org("a"), "dispute_id": "999999"}, body={}, label="no such dispute"),
+    Call("POST", "/api/v1/contractors/{org_id}/disputes/{dispute_id}/reject",
+         "                                                        404 403 403 403 404 403 403 401",
+         {"org_id": _org("a"), "dispute_id": "999999"}, body={"note": "matrix"},
+         label="no such dispute"),
+    Call("POST", "/api/v1/contractors/{org_id}/signoff", "        201 403 403 403 404 403 403 401",
+         {"org_id": _org("a")}, body={"month": "2026-01"}, label="firm A"),
+    Call("POST", "/api/v1/contractors/{org_id}/complaints", "     201 403 403 403 404 403 403 401",
+         {"org_id": _org("a")}, body={"text": "matrix complaint"}, label="firm A"),
+    Call("POST", "/api/v1/contractors/{org_id}/complaints/{complaint_id}/withdraw",
+         "                                                        200 403 403 403 404 403 403 401",
+         {"org_id": _org("a"), "complaint_id": lambda w, _r: w.ok(
+             "POST", f"/api/v1/contractors/{w.orgs['a']}/complaints", 201,
+             json={"text": "to withdraw"})["id"]}, label="firm A"),
+    # --- plant: the PM calendar, an asset's schedules and plant facts (issue 15) -------------
+    # The calendar is the office's; the crew may read an asset's schedules too. Plant facts are
+    # read like the asset: a requester never, a contractor only where its firm has work (both
+    # firms have work on ASSET, none on mx-asset: 404 as for the asset itself).
+    # ----------------------------------------------------------- adm eng tec cA  cB  req ro  anon
+    Call("GET", "/api/v1/pm/calendar", "                          200 200 403 403 403 403 200 401",
+         query={"month": "2026-01"}),
+    Call("GET", "/api/v1/pm/schedules", "                         200 200 200 403 403 403 200 401",
+         query={"asset_id": ASSET}),
+    Call("GET", "/api/v1/assets/{asset_id}/plant", "              200 200 200 200 200 403 200 401",
+         {"asset_id": ASSET}, label="firms' work"),
+    Call("GET", "/api/v1/assets/{asset_id}/plant", "              200 200 200 404 404 403 200 401",
+         {"asset_id": "mx-asset"}, label="no work of the firms"),
     # --- health: no credentials needed --------------------------- adm eng tec cA  cB  req ro  anon
     # /metrics needs an admin or a 'metrics' token (none of the others holds one); no collector
     # runs in the API process here, so the admins (the read-only token is an admin's) get 404.

@@ -64,9 +64,26 @@ PAGES: list[Page] = [
     Page("/ui/assets/{asset}", "                     200 200 200 200 200 200 200 303",
          {"asset": ASSET}),
     # --- contractor -------------------------------- adm eng tec cA  cB  req ro  anon
+    Page("/ui/scorecard", "                          200 200 403 200 200 403 200 303"),
+    Page("/ui/scorecard?org={org}", "                200 200 403 200 404 403 200 303",
+         {"org": _org("a")}, label="firm A's"),
+    # An asset no firm has work on: 404 to contractors, typed in or not.
+    Page("/ui/assets/{asset}", "                     200 200 200 404 404 200 200 303",
+         {"asset": "mx-asset"}, label="no work of the firm"),
     # --- overview ---------------------------------- adm eng tec cA  cB  req ro  anon
+    Page("/ui/overview", "                           200 200 403 403 403 403 200 303"),
+    Page("/ui/alerts", "                             200 200 403 403 403 403 200 303"),
+    Page("/ui/collectors", "                         200 200 403 403 403 403 200 303"),
     # --- plant ------------------------------------- adm eng tec cA  cB  req ro  anon
+    Page("/ui/assets", "                             200 200 403 403 403 403 200 303"),
+    Page("/ui/pm", "                                 200 200 403 403 403 403 200 303"),
+    Page("/ui/pm?month={month}", "                   200 200 403 403 403 403 200 303",
+         {"month": "2026-01"}, label="a past month"),
     # --- admin ------------------------------------- adm eng tec cA  cB  req ro  anon
+    Page("/ui/workorders", "                         200 200 403 403 403 403 200 303"),
+    Page("/ui/workorders?open=true&sla=breached", "  200 200 403 403 403 403 200 303",
+         label="the overview's link"),
+    Page("/ui/people", "                             200 403 403 403 403 403 200 303"),
 ]  # fmt: skip
 
 

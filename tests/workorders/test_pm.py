@@ -365,8 +365,18 @@ def test_duplicate_schedule_ids_are_refused() -> None:
         Maintenance.model_validate({"schedules": [LIFT_15D, LIFT_15D]})
 
 
+def demo_without_maintenance() -> str:
+    """The demo's site.yaml with its own maintenance: section taken out."""
+    lines = (SITES_DIR / "demo" / "site.yaml").read_text(encoding="utf-8").splitlines(True)
+    start = lines.index("maintenance:\n")
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith((" ", "#")) or not lines[end].strip()):
+        end += 1
+    return "".join(lines[:start] + lines[end:])
+
+
 def test_bad_rrule_in_site_yaml_names_file_line_and_field(tmp_path: Path) -> None:
-    text = (SITES_DIR / "demo" / "site.yaml").read_text(encoding="utf-8")
+    text = demo_without_maintenance()
     text += (
         "\nmaintenance:\n"
         "  schedules:\n"
@@ -390,7 +400,7 @@ def test_bad_rrule_in_site_yaml_names_file_line_and_field(tmp_path: Path) -> Non
 
 
 def test_maintenance_section_in_site_yaml_loads(tmp_path: Path) -> None:
-    text = (SITES_DIR / "demo" / "site.yaml").read_text(encoding="utf-8")
+    text = demo_without_maintenance()
     text += (
         "\nmaintenance:\n"
         "  check_every: 5m\n"

@@ -389,11 +389,12 @@ def test_staff_read_any_asset_a_contractor_only_one_with_its_work_a_requester_no
     for who in ("technician", "engineer", "evergreen"):
         r = api.get(URL, params=params, headers=_as(tokens[who]))
         assert r.status_code == 200, (who, r.text)
+    # Issue 15: an asset a contractor has no work on answers 404, as if it did not exist.
     r = api.get(URL, params=params, headers=_as(tokens["rival"]))
-    assert r.status_code == 403
-    assert "work orders on" in r.json()["message"] and "pump-1" in r.json()["message"]
+    assert r.status_code == 404
+    assert "pump-1" in r.json()["message"]
     r = api.get("/api/v1/assets/pump-2/readings", params=params, headers=_as(tokens["evergreen"]))
-    assert r.status_code == 403
+    assert r.status_code == 404
     r = api.get(URL, params=params, headers=_as(tokens["requester"]))
     assert r.status_code == 403 and "requester" in r.json()["message"]
     assert api.get(URL, params=params, headers={"Authorization": ""}).status_code == 401

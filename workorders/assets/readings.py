@@ -105,11 +105,12 @@ def _check_reader(session: Session, who: Principal, asset_id: str) -> None:
     if repository.get_asset(session, asset_id) is None:
         raise AssetNotFound(asset_id)
     scope = who.contractor_scope
-    if scope is not None and not repository.contractor_has_work(session, asset_id, scope):
-        raise Forbidden(
-            f"a contractor reads the readings only of assets it has work orders on; it has none "
-            f"on asset {asset_id}"
-        )
+    if who.role is Role.contractor and (
+        scope is None or not repository.contractor_has_work(session, asset_id, scope)
+    ):
+        # As for the asset itself: a contractor cannot learn that an asset it has no work on
+        # exists (issue 15).
+        raise AssetNotFound(asset_id)
 
 
 def read(

@@ -336,7 +336,11 @@ def retire_asset(asset_id: AssetId, session: SessionDep, who: CurrentPrincipal) 
     return _asset_out(assets.retire_asset(session, who=who, asset_id=asset_id))
 
 
-@router.get("/assets/{asset_id}/history", response_model=AssetHistory)
+@router.get(
+    "/assets/{asset_id}/history",
+    response_model=AssetHistory,
+    responses={404: {"description": "no such asset, or one a contractor has no work order on"}},
+)
 def asset_history(
     asset_id: AssetId,
     session: SessionDep,
@@ -407,11 +411,11 @@ def _store(request: Request) -> BucketReader:
     "/assets/{asset_id}/readings",
     response_model=Readings,
     responses={
-        403: {
-            "description": "a requester; a contractor on an asset it has no work order on; or "
-            "a token without the 'read' scope"
+        403: {"description": "a requester; or a token without the 'read' scope"},
+        404: {
+            "description": "no such asset, one a contractor has no work order on, or no such "
+            "point on it (`no point X on asset Y`)"
         },
-        404: {"description": "no such asset, or no such point on it (`no point X on asset Y`)"},
         422: {
             "description": f"from is not before to; more than {MAX_BUCKETS:,} buckets; a step "
             "longer than 100 years; or a parameter that does not validate"
@@ -497,17 +501,20 @@ QR_HEADERS = {"Cache-Control": "private, max-age=3600"}
 @router.get(
     "/assets/{asset_id}/qr.svg",
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}, "description": "the QR code"}},
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "the QR code"},
+        404: {"description": "no such asset, or one a contractor has no work order on"},
+    },
 )
 def asset_qr_svg(
     asset_id: AssetId,
     session: SessionDep,
-    _who: CurrentPrincipal,
+    who: CurrentPrincipal,
     request: Request,
     scale: Annotated[int, Query(ge=1, le=40)] = 8,
 ) -> Response:
     """A QR code (SVG) for the asset's public report page."""
-    a = assets.asset(session, asset_id=asset_id)
+    a = assets.readable_asset(session, who=who, asset_id=asset_id)
     buf = io.BytesIO()
     qr_code(public_page_url(request, a.id)).save(
         buf, kind="svg", scale=scale, border=4, title=a.name
@@ -518,17 +525,20 @@ def asset_qr_svg(
 @router.get(
     "/assets/{asset_id}/qr.png",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}, "description": "the QR code"}},
+    responses={
+        200: {"content": {"image/png": {}}, "description": "the QR code"},
+        404: {"description": "no such asset, or one a contractor has no work order on"},
+    },
 )
 def asset_qr_png(
     asset_id: AssetId,
     session: SessionDep,
-    _who: CurrentPrincipal,
+    who: CurrentPrincipal,
     request: Request,
     scale: Annotated[int, Query(ge=1, le=40)] = 8,
 ) -> Response:
     """A QR code (PNG) for the asset's public report page."""
-    a = assets.asset(session, asset_id=asset_id)
+    a = assets.readable_asset(session, who=who, asset_id=asset_id)
     buf = io.BytesIO()
     qr_code(public_page_url(request, a.id)).save(buf, kind="png", scale=scale, border=4)
     return Response(buf.getvalue(), media_type="image/png", headers=QR_HEADERS)

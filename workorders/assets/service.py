@@ -28,6 +28,7 @@ from core.concurrency import check_if_match
 from core.errors import AppError, Conflict, Forbidden, NotFound
 from workorders.assets import repository
 from workorders.assets.repository import all_locations, get_asset, get_location, location_by_code
+from workorders.orders import service as orders_service
 from workorders.orders.models import Asset, Location, WorkOrder
 
 #: Levels of the hierarchy, top first; a child is always exactly one level below its parent.
@@ -353,6 +354,27 @@ def asset(session: Session, *, asset_id: str) -> Asset:
     return found
 
 
+def may_read(session: Session, *, who: Principal, asset_id: str) -> bool:
+    """Whether the caller may read the asset at all: a contractor only one its firm has (or
+    had) work on, like its work orders; every other role any asset (one rule, in
+    workorders.orders.service)."""
+    return orders_service.asset_visible(session, who=who, asset_id=asset_id)
+
+
+def readable_asset(session: Session, *, who: Principal, asset_id: str) -> Asset:
+    """One asset the caller may read; AssetNotFound (404) when there is none or the caller is
+    a contractor without work on it (as for work orders: it cannot learn that it exists)."""
+    found = get_asset(session, asset_id)
+    if found is None or not may_read(session, who=who, asset_id=asset_id):
+        raise AssetNotFound(asset_id)
+    return found
+
+
+def readable_asset_ids(session: Session, *, who: Principal) -> set[str] | None:
+    """The ids of the assets a contractor may read; None for roles that read every asset."""
+    return orders_service.visible_asset_ids(session, who=who)
+
+
 def create_asset(session: Session, *, who: Principal, fields: Mapping[str, Any]) -> Asset:
     """A new asset made by a person (admin, engineer), standing in a building, floor or room."""
     _writer(who)
@@ -498,10 +520,9 @@ class History:
 def history(
     session: Session, *, who: Principal, asset_id: str, limit: int = 50, after_id: int | None = None
 ) -> History:
-    """An asset's work orders and what they cost; a contractor sees only its own."""
-    asset = get_asset(session, asset_id)
-    if asset is None:
-        raise AssetNotFound(asset_id)
+    """An asset's work orders and what they cost; a contractor sees only its own, and only on
+    an asset it has work on (404 otherwise)."""
+    asset = readable_asset(session, who=who, asset_id=asset_id)
     scope = who.contractor_scope
     # A requester sees only what they raised, here as in the work-order API.
     mine = who.username if who.role is Role.requester else None

@@ -16,10 +16,10 @@ month that has not begun, answers 422 with the reason.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request, status
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -27,16 +27,28 @@ from config.site import SiteConfig
 from core.auth.deps import CurrentPrincipal
 from core.auth.models import Organisation, Role
 from core.auth.service import Principal
-from core.db import CommittingRoute, SessionDep, utcnow
+from core.db import MAX_ID, CommittingRoute, SessionDep, utcnow
 from core.errors import Forbidden, NotFound
+from workorders.contractors import repository as month_repository
 from workorders.contractors import scorecard, xlsx
+from workorders.contractors import service as month_service
 from workorders.contractors.schemas import (
     BreachList,
     BreachOut,
+    ComplaintIn,
+    ComplaintList,
+    ComplaintOut,
     ComplianceReportOut,
     ContractorOut,
+    DecisionIn,
+    DisputeIn,
+    DisputeList,
+    DisputeOut,
     PaymentRuleOut,
+    RejectIn,
     ScorecardOut,
+    SignoffIn,
+    SignoffOut,
 )
 from workorders.pm import service as pm
 from workorders.sla import repository as sla_repository
@@ -128,6 +140,20 @@ def _card(
     return card
 
 
+def _previous(
+    request: Request, session: Session, card: scorecard.Scorecard
+) -> scorecard.Scorecard | None:
+    """The month before's scorecard, for comparison (not noted as reported)."""
+    first = dt.date.fromisoformat(card.month + "-01")
+    if first.year <= 1970 and first.month == 1:
+        return None
+    before = (first - dt.timedelta(days=1)).replace(day=1)
+    org = sla_repository.contractor(session, card.contractor_id)
+    if org is None:
+        return None
+    return scorecard.scorecard(session, site=_site(request), contractor=org, month=before)
+
+
 @router.get("/contractors/{org_id}/scorecard", response_model=ScorecardOut)
 def get_scorecard(
     org_id: ContractorId,
@@ -145,7 +171,8 @@ def get_scorecard(
     clocks, the score and the payment flagged provisional."""
     card = _card(request, session, who, org_id, month)
     revised = sla_repository.scorecard_revisions(session, card.contractor_id, card.month)
-    return ScorecardOut.of(card, scorecard.TARGET_ON_TIME_PERCENT, revised)
+    previous = _previous(request, session, card)
+    return ScorecardOut.of(card, scorecard.TARGET_ON_TIME_PERCENT, revised, previous)
 
 
 @router.get(
@@ -191,7 +218,10 @@ def export_scorecard_xlsx(
     month: Month = None,
     lang: Annotated[
         Literal["en", "zh-CN"] | None,
-        Query(description="the workbook's language; default: from Accept-Language, else en"),
+        Query(
+            description="the workbook's language; default: the UI's language (its lang "
+            "cookie), else from Accept-Language, else en"
+        ),
     ] = None,
     accept_language: Annotated[
         str | None,
@@ -203,7 +233,13 @@ def export_scorecard_xlsx(
     the breaches list gives them. Times are the site's local time."""
     card = _card(request, session, who, org_id, month)
     revised = sla_repository.scorecard_revisions(session, card.contractor_id, card.month)
-    chosen = lang or ("zh-CN" if (accept_language or "").lower().startswith("zh") else "en")
+    # The user's language: as asked, else the UI's choice (its lang cookie), else the browser's.
+    ui_lang = request.cookies.get("lang")
+    chosen = (
+        lang
+        or (ui_lang if ui_lang in ("en", "zh-CN") else None)
+        or ("zh-CN" if (accept_language or "").lower().startswith("zh") else "en")
+    )
     body = xlsx.to_xlsx(
         card, lang=chosen, target=scorecard.TARGET_ON_TIME_PERCENT, revised=bool(revised)
     )
@@ -225,13 +261,13 @@ def list_breaches(
     who: CurrentPrincipal,
     month: Month = None,
 ) -> BreachList:
-    """The targets a contractor missed that fell due in the month, by due time."""
+    """The targets a contractor missed that fell due in the month, by due time; one whose
+    dispute was accepted is listed with `counted: false`."""
     card = _card(request, session, who, org_id, month)
-    return BreachList(
-        contractor_id=card.contractor_id,
-        month=card.month,
-        as_of=card.as_of,
-        items=[
+    items = []
+    for ln, c in card.missed:
+        d = card.dispute_of(ln.id, c.which)
+        items.append(
             BreachOut(
                 workorder_id=ln.id,
                 title=ln.title,
@@ -242,10 +278,294 @@ def list_breaches(
                 met_at=c.met_at,
                 over_seconds=c.over_seconds,
                 status=ln.status,
+                counted=c.outcome == "breached",
+                dispute_id=d.id if d is not None else None,
+                dispute_status=d.status if d is not None else None,  # type: ignore[arg-type]
             )
-            for ln, c in card.breaches
-        ],
+        )
+    return BreachList(
+        contractor_id=card.contractor_id, month=card.month, as_of=card.as_of, items=items
     )
+
+
+# --- disputes, sign-off, complaints --------------------------------------------------------------
+
+DisputeId = Annotated[int, Path(ge=1, le=MAX_ID, description="dispute id")]
+ComplaintId = Annotated[int, Path(ge=1, le=MAX_ID, description="complaint id")]
+_NOT_SEEN: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such contractor, or one the caller may not see"}
+}
+
+
+def _month_label(request: Request, month: str | None) -> tuple[str, dt.date]:
+    site = _site(request)
+    first = _month(site, month, utcnow())
+    return f"{first:%Y-%m}", first
+
+
+@router.get(
+    "/contractors/{org_id}/disputes",
+    response_model=DisputeList,
+    responses={
+        403: {"description": "a technician or requester"},
+        **_NOT_SEEN,
+        422: {"description": "a month that is not YYYY-MM or has not begun"},
+    },
+)
+def list_disputes(
+    org_id: ContractorId,
+    request: Request,
+    session: SessionDep,
+    who: CurrentPrincipal,
+    month: Month = None,
+) -> DisputeList:
+    """The disputes of a contractor's month, oldest first, with their outcome."""
+    _visible(session, who, org_id)
+    label, _first = _month_label(request, month)
+    rows = month_repository.disputes(session, org_id, label)
+    return DisputeList(contractor_id=org_id, month=label, items=[DisputeOut.of(d) for d in rows])
+
+
+@router.post(
+    "/contractors/{org_id}/disputes",
+    response_model=DisputeOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"description": "the dispute, open until an admin decides it"},
+        403: {"description": "anyone but a user of the contractor itself"},
+        **_NOT_SEEN,
+        409: {"description": "that breach is disputed already"},
+        422: {"description": "not a breach judged in that month, or a bad month"},
+    },
+)
+def raise_dispute(
+    org_id: ContractorId,
+    body: DisputeIn,
+    request: Request,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> DisputeOut:
+    """The contractor disputes one breach of a month (a work order's response or resolution
+    clock) with a reason; an admin accepts or rejects it."""
+    org = _visible(session, who, org_id)
+    row = month_service.raise_dispute(
+        session,
+        site=_site(request),
+        who=who,
+        contractor=org,
+        month=body.month,
+        workorder_id=body.workorder_id,
+        clock=body.clock,
+        reason=body.reason,
+        now=utcnow(),
+    )
+    return DisputeOut.of(row)
+
+
+_DECIDE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the dispute, decided"},
+    403: {"description": "anyone but an admin"},
+    404: {"description": "no such contractor or dispute, or one the caller may not see"},
+    409: {"description": "the dispute was decided already"},
+}
+
+
+@router.post(
+    "/contractors/{org_id}/disputes/{dispute_id}/accept",
+    response_model=DisputeOut,
+    responses=_DECIDE,
+)
+def accept_dispute(
+    org_id: ContractorId,
+    dispute_id: DisputeId,
+    body: DecisionIn,
+    request: Request,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> DisputeOut:
+    """An admin accepts a dispute: the breach no longer counts in the score or the pay. A month
+    already reported or signed off shows the change as a revision."""
+    org = _visible(session, who, org_id)
+    row = month_service.decide_dispute(
+        session,
+        site=_site(request),
+        who=who,
+        contractor=org,
+        dispute_id=dispute_id,
+        accept=True,
+        note=body.note,
+        now=utcnow(),
+    )
+    return DisputeOut.of(row)
+
+
+@router.post(
+    "/contractors/{org_id}/disputes/{dispute_id}/reject",
+    response_model=DisputeOut,
+    responses={**_DECIDE, 422: {"description": "no note saying why"}},
+)
+def reject_dispute(
+    org_id: ContractorId,
+    dispute_id: DisputeId,
+    body: RejectIn,
+    request: Request,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> DisputeOut:
+    """An admin rejects a dispute, with a note saying why: the breach still counts."""
+    org = _visible(session, who, org_id)
+    row = month_service.decide_dispute(
+        session,
+        site=_site(request),
+        who=who,
+        contractor=org,
+        dispute_id=dispute_id,
+        accept=False,
+        note=body.note,
+        now=utcnow(),
+    )
+    return DisputeOut.of(row)
+
+
+@router.post(
+    "/contractors/{org_id}/signoff",
+    response_model=SignoffOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"description": "the sign-off, with the figures signed off"},
+        403: {"description": "anyone but an admin"},
+        **_NOT_SEEN,
+        409: {
+            "description": "the month has not ended, was signed off already, or has disputes "
+            "still open"
+        },
+        422: {"description": "a month that is not YYYY-MM or has not begun"},
+    },
+)
+def sign_off(
+    org_id: ContractorId,
+    body: SignoffIn,
+    request: Request,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> SignoffOut:
+    """An admin signs an ended month off; the scorecard shows who and when, and any later change
+    to the month's figures as a revision."""
+    org = _visible(session, who, org_id)
+    row = month_service.sign_off(
+        session,
+        site=_site(request),
+        who=who,
+        contractor=org,
+        month=body.month,
+        note=body.note,
+        now=utcnow(),
+    )
+    return SignoffOut.of(row)
+
+
+@router.get(
+    "/contractors/{org_id}/complaints",
+    response_model=ComplaintList,
+    responses={
+        403: {"description": "a technician or requester"},
+        **_NOT_SEEN,
+        422: {"description": "a month that is not YYYY-MM or has not begun"},
+    },
+)
+def list_complaints(
+    org_id: ContractorId,
+    request: Request,
+    session: SessionDep,
+    who: CurrentPrincipal,
+    month: Month = None,
+) -> ComplaintList:
+    """The complaints made against a contractor in a month (withdrawn ones too, marked)."""
+    _visible(session, who, org_id)
+    label, first = _month_label(request, month)
+    start, end = scorecard.month_bounds(first, ZoneInfo(_site(request).doc.site.timezone))
+    rows = month_repository.complaints(session, org_id, start, end)
+    return ComplaintList(
+        contractor_id=org_id,
+        month=label,
+        counted=sum(1 for c in rows if c.withdrawn_at is None),
+        items=[ComplaintOut.of(c) for c in rows],
+    )
+
+
+@router.post(
+    "/contractors/{org_id}/complaints",
+    response_model=ComplaintOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"description": "the complaint, counted in the month it was made"},
+        403: {"description": "anyone but an admin"},
+        **_NOT_SEEN,
+        409: {"description": "that occupant request is a complaint already"},
+        422: {
+            "description": "a work order not the contractor's, a request that is not an "
+            "occupant request, both request_id and made_at, or a time in the future"
+        },
+    },
+)
+def record_complaint(
+    org_id: ContractorId,
+    body: ComplaintIn,
+    request: Request,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> ComplaintOut:
+    """An admin records a complaint against the contractor's work, or marks an occupant request
+    as one (`request_id`: made when it was reported). It counts in the month it was made, and
+    the payment rule deducts its fixed amount per complaint."""
+    org = _visible(session, who, org_id)
+    if body.request_id is not None and body.made_at is not None:
+        raise month_service.BadComplaint(
+            "an occupant request was made when it was reported: give request_id or made_at"
+        )
+    row = month_service.record_complaint(
+        session,
+        site=_site(request),
+        who=who,
+        contractor=org,
+        text=body.text,
+        workorder_id=body.workorder_id,
+        request_id=body.request_id,
+        made_at=body.made_at,
+        now=utcnow(),
+    )
+    return ComplaintOut.of(row)
+
+
+@router.post(
+    "/contractors/{org_id}/complaints/{complaint_id}/withdraw",
+    response_model=ComplaintOut,
+    responses={
+        200: {"description": "the complaint, withdrawn: listed, no longer counted"},
+        403: {"description": "anyone but an admin"},
+        404: {"description": "no such contractor or complaint, or one the caller may not see"},
+        409: {"description": "withdrawn already"},
+    },
+)
+def withdraw_complaint(
+    org_id: ContractorId,
+    complaint_id: ComplaintId,
+    request: Request,
+    session: SessionDep,
+    who: CurrentPrincipal,
+) -> ComplaintOut:
+    """An admin withdraws a complaint recorded by mistake; a reported month shows the change as
+    a revision."""
+    org = _visible(session, who, org_id)
+    row = month_service.withdraw_complaint(
+        session,
+        site=_site(request),
+        who=who,
+        contractor=org,
+        complaint_id=complaint_id,
+        now=utcnow(),
+    )
+    return ComplaintOut.of(row)
 
 
 @router.get("/reports/pm-compliance", response_model=ComplianceReportOut, tags=["reports"])

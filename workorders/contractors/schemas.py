@@ -4,14 +4,42 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from workorders.contractors.models import ScorecardRevision
-from workorders.contractors.scorecard import ClockResult, ClockTally, Line, Scorecard, SyncedLate
+from core.db import MAX_ID
+from core.isotime import wall_time
+from core.jsonbody import JsonBody
+from workorders.contractors.models import (
+    BreachDispute,
+    Complaint,
+    MonthSignoff,
+    ScorecardRevision,
+)
+from workorders.contractors.scorecard import (
+    ClockResult,
+    ClockTally,
+    Line,
+    Scorecard,
+    SyncedLate,
+    by_priority,
+)
 from workorders.pm.service import Compliance, ComplianceReport
 from workorders.sla.config import PaymentRule
+
+if TYPE_CHECKING:
+    MadeAt = dt.datetime
+else:
+    #: When a complaint was made: ISO 8601, with its offset or read in the site's time zone.
+    MadeAt = wall_time(
+        1970,
+        8999,
+        "ISO 8601; without an offset, read in the site's time zone; not with request_id",
+    )
+#: Free text with something in it, and no NUL (PostgreSQL refuses one).
+TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
+NO_NUL = r"^[^\x00]*$"
 
 
 class PaymentRuleOut(BaseModel):
@@ -45,6 +73,9 @@ class ClockTallyOut(BaseModel):
     on_time: int
     breached: int
     pending: int
+    excused: int = Field(
+        default=0, description="Breached, but a dispute was accepted: in neither percentage"
+    )
     on_time_percent: float | None
     mean_working_seconds: float | None
     mean_wall_seconds: float | None
@@ -57,6 +88,7 @@ class ClockTallyOut(BaseModel):
             on_time=t.on_time,
             breached=t.breached,
             pending=t.pending,
+            excused=t.excused,
             on_time_percent=t.percent,
             mean_working_seconds=t.mean_working_seconds,
             mean_wall_seconds=t.mean_wall_seconds,
@@ -153,11 +185,200 @@ class RevisionOut(BaseModel):
     reason: str
     before: dict[str, Any] = Field(description="The figures as reported before")
     after: dict[str, Any] = Field(description="The figures now")
+    after_signoff: bool = Field(default=False, description="Made after the month was signed off")
 
     @classmethod
-    def of(cls, r: ScorecardRevision) -> RevisionOut:
+    def of(cls, r: ScorecardRevision, signoff: MonthSignoff | None = None) -> RevisionOut:
         """From a stored revision."""
-        return cls(at=r.at, reason=r.reason, before=r.before, after=r.after)
+        return cls(
+            at=r.at,
+            reason=r.reason,
+            before=r.before,
+            after=r.after,
+            after_signoff=signoff is not None and r.at >= signoff.signed_at,
+        )
+
+
+class DisputeOut(BaseModel):
+    """A contractor's dispute of one breach, and the admin's decision."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    contractor_id: int
+    month: str
+    workorder_id: int
+    clock: Literal["response", "resolution"]
+    reason: str
+    raised_by: str
+    raised_at: dt.datetime
+    status: Literal["open", "accepted", "rejected"] = Field(
+        description="accepted: the breach no longer counts; rejected: it still does"
+    )
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    decision_note: str | None
+
+    @classmethod
+    def of(cls, d: BreachDispute) -> DisputeOut:
+        """From a stored dispute."""
+        return cls.model_validate(d)
+
+
+class DisputeList(BaseModel):
+    """The disputes of a contractor's month."""
+
+    contractor_id: int
+    month: str
+    items: list[DisputeOut]
+
+
+class ComplaintOut(BaseModel):
+    """A complaint against a contractor's work."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    contractor_id: int
+    made_at: dt.datetime = Field(description="When it was made: it counts in that month")
+    text: str
+    workorder_id: int | None = Field(description="The firm's work order it is about")
+    request_id: int | None = Field(description="The occupant request marked as this complaint")
+    recorded_by: str
+    recorded_at: dt.datetime
+    withdrawn: bool = Field(description="Withdrawn: listed, and no longer counted")
+    withdrawn_by: str | None
+    withdrawn_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, c: Complaint) -> ComplaintOut:
+        """From a stored complaint."""
+        return cls(
+            id=c.id,
+            contractor_id=c.contractor_id,
+            made_at=c.made_at,
+            text=c.text,
+            workorder_id=c.workorder_id,
+            request_id=c.request_id,
+            recorded_by=c.recorded_by,
+            recorded_at=c.recorded_at,
+            withdrawn=c.withdrawn_at is not None,
+            withdrawn_by=c.withdrawn_by,
+            withdrawn_at=c.withdrawn_at,
+        )
+
+
+class ComplaintList(BaseModel):
+    """The complaints made against a contractor in a month."""
+
+    contractor_id: int
+    month: str
+    counted: int = Field(description="Those not withdrawn: what the payment rule deducts for")
+    items: list[ComplaintOut]
+
+
+class SignoffOut(BaseModel):
+    """An admin's sign-off of a contractor's ended month."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    contractor_id: int
+    month: str
+    signed_by: str
+    signed_at: dt.datetime
+    note: str | None
+    figures: dict[str, Any] = Field(description="The figures as signed off")
+
+    @classmethod
+    def of(cls, s: MonthSignoff) -> SignoffOut:
+        """From a stored sign-off."""
+        return cls.model_validate(s)
+
+
+class PriorityTallyOut(BaseModel):
+    """Both clocks of one priority over the month."""
+
+    priority: str
+    response: ClockTallyOut
+    resolution: ClockTallyOut
+
+
+class PreviousMonthOut(BaseModel):
+    """The month before, for comparison."""
+
+    month: str
+    work_orders: int
+    score: float | None
+    payment: float | None
+    response_on_time_percent: float | None
+    resolution_on_time_percent: float | None
+    breaches: int
+    complaints: int
+    signed_off: bool
+
+    @classmethod
+    def of(cls, card: Scorecard) -> PreviousMonthOut:
+        """From the month before's scorecard."""
+        return cls(
+            month=card.month,
+            work_orders=card.total,
+            score=card.score,
+            payment=float(card.payment) if card.payment is not None else None,
+            response_on_time_percent=card.response.percent,
+            resolution_on_time_percent=card.resolution.percent,
+            breaches=len(card.breaches),
+            complaints=card.complaints,
+            signed_off=card.signoff is not None,
+        )
+
+
+class DisputeIn(JsonBody):
+    """A dispute of one breach of a month, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    month: str = Field(min_length=7, max_length=7, pattern=r"^[0-9]{4}-[0-9]{2}$")
+    workorder_id: int = Field(ge=1, le=MAX_ID)
+    clock: Literal["response", "resolution"]
+    reason: str = Field(min_length=1, max_length=2000, pattern=TEXT)
+
+
+class DecisionIn(JsonBody):
+    """An admin's decision on a dispute: a note (required to reject)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
+
+
+class RejectIn(JsonBody):
+    """Rejecting a dispute: the note says why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str = Field(min_length=1, max_length=2000, pattern=TEXT)
+
+
+class SignoffIn(JsonBody):
+    """Sign an ended month off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    month: str = Field(min_length=7, max_length=7, pattern=r"^[0-9]{4}-[0-9]{2}$")
+    note: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
+
+
+class ComplaintIn(JsonBody):
+    """A complaint against the firm's work: what it says, optionally the firm's work order it
+    is about, and either the occupant request it is (made when that was reported) or when it
+    was made (default: now)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=2000, pattern=TEXT)
+    workorder_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    request_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    made_at: MadeAt | None = None
 
 
 class ScorecardOut(BaseModel):
@@ -194,6 +415,25 @@ class ScorecardOut(BaseModel):
     provisional_reason: str | None = Field(description="Which holiday years are missing")
     revised: bool = Field(description="The month's figures changed after it was reported")
     revisions: list[RevisionOut]
+    by_priority: list[PriorityTallyOut] = Field(
+        default_factory=list, description="On time by priority, both clocks"
+    )
+    disputes: list[DisputeOut] = Field(
+        default_factory=list, description="The contractor's disputes of this month's breaches"
+    )
+    complaint_items: list[ComplaintOut] = Field(
+        default_factory=list,
+        description="The complaints made in the month; `complaints` counts those not withdrawn",
+    )
+    signoff: SignoffOut | None = Field(
+        default=None, description="Who signed the month off and when; null until it is"
+    )
+    revised_after_signoff: bool = Field(
+        default=False, description="Some revision was made after the month was signed off"
+    )
+    previous: PreviousMonthOut | None = Field(
+        default=None, description="The month before, for comparison"
+    )
     synced_late: list[SyncedLateOut] = Field(
         description="Status changes stated in the month that reached the server more than an "
         "hour after their stated time (offline or backdated), with both times"
@@ -202,9 +442,14 @@ class ScorecardOut(BaseModel):
 
     @classmethod
     def of(
-        cls, card: Scorecard, target: float, revisions: Sequence[ScorecardRevision] = ()
+        cls,
+        card: Scorecard,
+        target: float,
+        revisions: Sequence[ScorecardRevision] = (),
+        previous: Scorecard | None = None,
     ) -> ScorecardOut:
-        """From a scorecard."""
+        """From a scorecard (and the month before's)."""
+        revs = [RevisionOut.of(r, card.signoff) for r in revisions]
         return cls(
             contractor_id=card.contractor_id,
             contractor=card.contractor,
@@ -230,7 +475,18 @@ class ScorecardOut(BaseModel):
             provisional=card.provisional,
             provisional_reason=card.provisional_reason,
             revised=bool(revisions),
-            revisions=[RevisionOut.of(r) for r in revisions],
+            revisions=revs,
+            by_priority=[
+                PriorityTallyOut(
+                    priority=p, response=ClockTallyOut.of(rsp), resolution=ClockTallyOut.of(res)
+                )
+                for p, (rsp, res) in by_priority(card.lines).items()
+            ],
+            disputes=[DisputeOut.of(d) for d in card.disputes],
+            complaint_items=[ComplaintOut.of(c) for c in card.complaint_rows],
+            signoff=SignoffOut.of(card.signoff) if card.signoff is not None else None,
+            revised_after_signoff=any(r.after_signoff for r in revs),
+            previous=PreviousMonthOut.of(previous) if previous is not None else None,
             synced_late=[SyncedLateOut.of(x) for x in card.synced_late],
             lines=[ScorecardLineOut.of(ln) for ln in card.lines],
         )
@@ -250,6 +506,11 @@ class BreachOut(BaseModel):
     #: Working seconds beyond the target, as of met_at or the month's end.
     over_seconds: float
     status: str
+    counted: bool = Field(
+        default=True, description="False when a dispute of it was accepted: it no longer counts"
+    )
+    dispute_id: int | None = Field(default=None, description="Its dispute, if one was raised")
+    dispute_status: Literal["open", "accepted", "rejected"] | None = None
 
 
 class BreachList(BaseModel):

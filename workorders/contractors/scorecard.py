@@ -69,7 +69,13 @@ from config.site import SiteConfig
 from core.auth.models import Organisation
 from core.db import utcnow
 from core.errors import AppError
-from workorders.contractors.models import ScorecardReport, ScorecardRevision
+from workorders.contractors import repository as month_repository
+from workorders.contractors.models import (
+    BreachDispute,
+    Complaint,
+    MonthSignoff,
+    ScorecardRevision,
+)
 from workorders.orders.models import OPEN_STATES, Status
 from workorders.orders.service import SYNCED_LATE
 from workorders.sla import notices
@@ -90,7 +96,8 @@ from workorders.webhooks import service as webhooks
 
 #: DOMAIN.md: the norm in Chinese property-service practice is an on-time rate of 92% or more.
 TARGET_ON_TIME_PERCENT = 92.0
-Outcome = Literal["on_time", "breached", "pending"]
+#: "excused": breached, but a dispute of it was accepted, so it counts in neither percentage.
+Outcome = Literal["on_time", "breached", "pending", "excused"]
 _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
@@ -196,6 +203,8 @@ class ClockTally:
     on_time: int = 0
     breached: int = 0
     pending: int = 0
+    #: Breached, but excused by an accepted dispute: in neither percentage.
+    excused: int = 0
     met: int = 0
     working_seconds: float = 0.0
     wall_seconds: float = 0.0
@@ -273,6 +282,12 @@ class Scorecard:
     lines: tuple[Line, ...] = field(default=())
     #: Status changes stated in the month that were synced more than an hour after their time.
     synced_late: tuple[SyncedLate, ...] = field(default=())
+    #: The contractor's disputes of this month's breaches, oldest first, whatever their state.
+    disputes: tuple[BreachDispute, ...] = field(default=())
+    #: The complaints made in the month (withdrawn ones too; only the others count).
+    complaint_rows: tuple[Complaint, ...] = field(default=())
+    #: The admin's sign-off of the month, if it was signed off.
+    signoff: MonthSignoff | None = None
 
     @property
     def missing_years(self) -> tuple[int, ...]:
@@ -299,6 +314,38 @@ class Scorecard:
         """Each breached clock judged this month, by due instant."""
         found = [(ln, c) for ln in self.lines for c in ln.clocks if c.outcome == "breached"]
         return sorted(found, key=lambda lc: (lc[1].due_at, lc[0].id, lc[1].which))
+
+    @property
+    def missed(self) -> list[tuple[Line, ClockResult]]:
+        """Every missed target judged this month, counted or excused by a dispute, by due."""
+        found = [
+            (ln, c) for ln in self.lines for c in ln.clocks if c.outcome in ("breached", "excused")
+        ]
+        return sorted(found, key=lambda lc: (lc[1].due_at, lc[0].id, lc[1].which))
+
+    def dispute_of(self, wo_id: int, which: str) -> BreachDispute | None:
+        """The dispute of one breached clock, if the contractor raised one."""
+        for d in self.disputes:
+            if d.workorder_id == wo_id and d.clock == which:
+                return d
+        return None
+
+
+#: The priorities in the order they are shown.
+PRIORITIES = ("P1", "P2", "P3", "P4")
+
+
+def by_priority(lines: Iterable[Line]) -> dict[str, tuple[ClockTally, ClockTally]]:
+    """Response and resolution tallies per priority, over the month's judged clocks."""
+    out: dict[str, tuple[ClockTally, ClockTally]] = {}
+    for ln in lines:
+        rsp, res = out.setdefault(ln.priority, (ClockTally("response"), ClockTally("resolution")))
+        if ln.response is not None:
+            rsp.add(ln.response)
+        if ln.resolution is not None:
+            res.add(ln.resolution)
+    order = {p: i for i, p in enumerate(PRIORITIES)}
+    return dict(sorted(out.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
 
 def score_of(response: ClockTally, resolution: ClockTally) -> float | None:
@@ -328,6 +375,14 @@ def _judge(
     )
 
 
+def _excuse(
+    c: ClockResult | None, wo_id: int, excused: frozenset[tuple[int, str]]
+) -> ClockResult | None:
+    if c is not None and c.outcome == "breached" and (wo_id, c.which) in excused:
+        return replace(c, outcome="excused")
+    return c
+
+
 def _status_as_of(h: History, as_of: dt.datetime) -> str:
     status = Status.new.value
     for c in sorted(h.changes, key=lambda c: c.at):
@@ -347,9 +402,11 @@ def score_month(
     rule: PaymentRule,
     monthly_fee: float | None,
     complaints: int = 0,
+    excused: frozenset[tuple[int, str]] = frozenset(),
 ) -> Scorecard:
     """The scorecard of the month containing `month`, as of min(end of month, now), from the
-    histories of the contractor's work orders (any superset of those due in the month)."""
+    histories of the contractor's work orders (any superset of those due in the month);
+    `excused` breaches, as (work order id, clock), count in neither percentage."""
     start, end = month_bounds(month, tz)
     as_of = min(end, now)
     response, resolution = ClockTally("response"), ClockTally("resolution")
@@ -358,8 +415,8 @@ def score_month(
         if h.created_at > as_of:  # not there yet, in the month under way
             continue
         st = compute_sla(created_at=h.created_at, policy=h.policy, changes=h.changes, now=as_of)
-        rsp = _judge(st.response, h.created_at, start, end)
-        res = _judge(st.resolution, h.created_at, start, end)
+        rsp = _excuse(_judge(st.response, h.created_at, start, end), h.id, excused)
+        res = _excuse(_judge(st.resolution, h.created_at, start, end), h.id, excused)
         if rsp is None and res is None:
             continue
         lines.append(
@@ -432,13 +489,21 @@ def scorecard(
     contractor: Organisation,
     month: dt.date,
     now: dt.datetime | None = None,
-    complaints: int = 0,
+    complaints: int | None = None,
 ) -> Scorecard:
     """A contractor's scorecard for the month containing `month`, in the site's timezone, as of
-    min(end of month, now); provisional (and saying so) where a holiday year is missing."""
+    min(end of month, now); provisional (and saying so) where a holiday year is missing.
+    Complaints are those recorded against it made in the month (and not withdrawn) unless
+    given; breaches whose dispute was accepted are excused."""
     tz = ZoneInfo(site.doc.site.timezone)
     start, end = month_bounds(month, tz)
     now = now or utcnow()
+    label = f"{month:%Y-%m}"
+    disputes = tuple(month_repository.disputes(session, contractor.id, label))
+    complaint_rows = tuple(month_repository.complaints(session, contractor.id, start, end))
+    if complaints is None:
+        complaints = sum(1 for c in complaint_rows if c.withdrawn_at is None)
+    excused = frozenset((d.workorder_id, d.clock) for d in disputes if d.status == "accepted")
     card = score_month(
         load_histories(session, contractor.id, start, end),
         contractor_id=contractor.id,
@@ -449,8 +514,15 @@ def scorecard(
         rule=payment_rule(site.doc.contractors, contractor.name),
         monthly_fee=contractor.monthly_fee,
         complaints=complaints,
+        excused=excused,
     )
-    return replace(card, synced_late=synced_late(session, contractor.id, start, min(end, now)))
+    return replace(
+        card,
+        synced_late=synced_late(session, contractor.id, start, min(end, now)),
+        disputes=disputes,
+        complaint_rows=complaint_rows,
+        signoff=month_repository.signoff(session, contractor.id, label),
+    )
 
 
 def synced_late(
@@ -482,8 +554,9 @@ def synced_late(
 
 def figures(card: Scorecard) -> dict[str, object]:
     """The figures a month is reported and paid on (JSON-safe), to compare one report with a
-    later computation."""
-    return {
+    later computation. Excused breaches and complaints appear only when there are some, so
+    figures reported before they existed compare equal."""
+    out: dict[str, object] = {
         "score": card.score,
         "payment": None if card.payment is None else f"{card.payment:.2f}",
         "provisional": card.provisional,
@@ -496,6 +569,12 @@ def figures(card: Scorecard) -> dict[str, object]:
         },
         "breaches": [[ln.id, c.which] for ln, c in card.breaches],
     }
+    excused = [[ln.id, c.which] for ln, c in card.missed if c.outcome == "excused"]
+    if excused:
+        out["excused"] = excused
+    if card.complaints:
+        out["complaints"] = card.complaints
+    return out
 
 
 def _revision_reason(before: dict[str, object], after: dict[str, object]) -> str:
@@ -515,24 +594,29 @@ def _revision_reason(before: dict[str, object], after: dict[str, object]) -> str
 
 
 def note_reported(
-    session: Session, card: Scorecard, *, now: dt.datetime, site_name: str = ""
+    session: Session,
+    card: Scorecard,
+    *,
+    now: dt.datetime,
+    site_name: str = "",
+    reason: str | None = None,
 ) -> ScorecardRevision | None:
     """Keep the figures of an ended month as reported; when they differ from the ones reported
-    before, record a revision and tell the notification targets and the webhooks. Returns the
-    revision, if any. A month under way is not kept: its figures move every day."""
+    before, record a revision (with `reason` when the caller knows why) and tell the
+    notification targets and the webhooks. Returns the revision, if any. A month under way is
+    not kept: its figures move every day."""
     if not card.ended:
         return None
     after = figures(card)
     report = sla_repository.scorecard_report(session, card.contractor_id, card.month)
     if report is None:
-        session.add(
-            ScorecardReport(
-                contractor_id=card.contractor_id,
-                month=card.month,
-                figures=after,
-                provisional=card.provisional,
-                reported_at=now,
-            )
+        month_repository.add_report_once(
+            session,
+            contractor_id=card.contractor_id,
+            month=card.month,
+            figures=after,
+            provisional=card.provisional,
+            reported_at=now,
         )
         return None
     before = dict(report.figures)
@@ -542,15 +626,16 @@ def note_reported(
         contractor_id=card.contractor_id,
         month=card.month,
         at=now,
-        reason=_revision_reason(before, after),
+        reason=reason or _revision_reason(before, after),
         before=before,
         after=after,
     )
     session.add(revision)
     report.figures, report.provisional, report.reported_at = after, card.provisional, now
     session.flush()
+    signed = " (signed off)" if card.signoff is not None else ""
     message = (
-        f"{site_name + ': ' if site_name else ''}the {card.month} scorecard of "
+        f"{site_name + ': ' if site_name else ''}the {card.month}{signed} scorecard of "
         f"{card.contractor} was revised: score {before.get('score')} -> {after.get('score')}, "
         f"payment {before.get('payment')} -> {after.get('payment')}; {revision.reason}"
     )
@@ -647,6 +732,7 @@ def to_csv(card: Scorecard) -> str:
             (f"{name} on time", t.on_time),
             (f"{name} breached", t.breached),
             (f"{name} pending", t.pending),
+            (f"{name} excused (dispute accepted)", t.excused),
             (f"{name} on-time %", _pct(t.percent)),
             (f"{name} mean working hours", _hours(t.mean_working_seconds)),
             (f"{name} mean wall hours", _hours(t.mean_wall_seconds)),
@@ -660,6 +746,11 @@ def to_csv(card: Scorecard) -> str:
     ]
     if card.provisional_reason:
         summary.append(("Provisional because", _cell(card.provisional_reason)))
+    if card.signoff is not None:
+        summary += [
+            ("Signed off by", _cell(card.signoff.signed_by)),
+            ("Signed off at", _local(card.signoff.signed_at, tz)),
+        ]
     w.writerows(summary)
     w.writerow([])
     w.writerow(
@@ -702,6 +793,39 @@ def to_csv(card: Scorecard) -> str:
                 "yes" if any(c.provisional for c in ln.clocks) else "",
             ]
         )
+    if card.disputes:
+        w.writerow([])
+        w.writerow(["Disputes"])
+        w.writerow(
+            ["Work order", "Clock", "Reason", "By", "Raised", "Outcome", "Decided by", "Note"]
+        )
+        for d in card.disputes:
+            w.writerow(
+                [
+                    d.workorder_id,
+                    d.clock,
+                    _cell(d.reason),
+                    _cell(d.raised_by),
+                    _local(d.raised_at, tz),
+                    d.status,
+                    _cell(d.decided_by or ""),
+                    _cell(d.decision_note or ""),
+                ]
+            )
+    if card.complaint_rows:
+        w.writerow([])
+        w.writerow(["Complaints"])
+        w.writerow(["Made", "Complaint", "Work order", "Occupant request", "Withdrawn"])
+        for k in card.complaint_rows:
+            w.writerow(
+                [
+                    _local(k.made_at, tz),
+                    _cell(k.text),
+                    k.workorder_id or "",
+                    k.request_id or "",
+                    "yes" if k.withdrawn_at is not None else "",
+                ]
+            )
     if card.synced_late:
         w.writerow([])
         w.writerow(["Synced late (stated time more than 1 hour before it reached the server)"])

@@ -19,11 +19,10 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.i18n import translator
-from workorders.contractors.scorecard import ClockTally, Line, Scorecard
+from workorders.contractors.scorecard import ClockTally, Scorecard, by_priority
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TIME_FORMAT = "yyyy-mm-dd hh:mm"
-_PRIORITIES = ("P1", "P2", "P3", "P4")
 
 
 def _local(t: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
@@ -52,19 +51,6 @@ def _row(ws: Worksheet, values: list[object], *, bold: bool = False) -> None:
 
 def _tally(t: ClockTally) -> list[object]:
     return [t.due, t.on_time, t.breached, t.pending, _pct(t.percent)]
-
-
-def _by_priority(lines: tuple[Line, ...]) -> dict[str, tuple[ClockTally, ClockTally]]:
-    """Response and resolution tallies per priority, over the month's judged clocks."""
-    out: dict[str, tuple[ClockTally, ClockTally]] = {}
-    for ln in lines:
-        rsp, res = out.setdefault(ln.priority, (ClockTally("response"), ClockTally("resolution")))
-        if ln.response is not None:
-            rsp.add(ln.response)
-        if ln.resolution is not None:
-            res.add(ln.resolution)
-    order = {p: i for i, p in enumerate(_PRIORITIES)}
-    return dict(sorted(out.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
 
 def to_xlsx(card: Scorecard, *, lang: str, target: float, revised: bool) -> bytes:
@@ -108,6 +94,10 @@ def to_xlsx(card: Scorecard, *, lang: str, target: float, revised: bool) -> byte
         (_("Provisional because"), card.provisional_reason or ""),
         (_("Revised after it was reported"), yes if revised else no),
         (_("Breaches"), len(card.breaches)),
+        (_("Breaches excused (dispute accepted)"), len(card.missed) - len(card.breaches)),
+        (_("Disputes"), len(card.disputes)),
+        (_("Signed off by"), card.signoff.signed_by if card.signoff else ""),
+        (_("Signed off at"), _local(card.signoff.signed_at, tz) if card.signoff else None),
     ]
     for label, value in rows:
         _row(summary, [label, value])
@@ -131,7 +121,7 @@ def to_xlsx(card: Scorecard, *, lang: str, target: float, revised: bool) -> byte
         ],
         bold=True,
     )
-    for priority, (rsp, res) in _by_priority(card.lines).items():
+    for priority, (rsp, res) in by_priority(card.lines).items():
         _row(
             summary,
             [priority, *_tally(rsp), *_tally(res)],
@@ -153,11 +143,17 @@ def to_xlsx(card: Scorecard, *, lang: str, target: float, revised: bool) -> byte
             _("Hours over target"),
             _("Status"),
             _("Provisional"),
+            _("Counts"),
+            _("Dispute"),
+            _("Dispute reason"),
+            _("Decision note"),
         ],
         bold=True,
     )
     clocks = {"response": _("Response"), "resolution": _("Resolution")}
-    for ln, c in card.breaches:
+    outcomes = {"open": _("open"), "accepted": _("accepted"), "rejected": _("rejected")}
+    for ln, c in card.missed:
+        d = card.dispute_of(ln.id, c.which)
         _row(
             breaches,
             [
@@ -171,6 +167,10 @@ def to_xlsx(card: Scorecard, *, lang: str, target: float, revised: bool) -> byte
                 _hours(c.over_seconds),
                 ln.status,
                 yes if c.provisional else no,
+                yes if c.outcome == "breached" else no,
+                outcomes.get(d.status, d.status) if d else "",
+                d.reason if d else "",
+                (d.decision_note or "") if d else "",
             ],
         )
     breaches.column_dimensions["B"].width = 40

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Numeric, Select, and_, case, cast, func, or_, select, update
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, selectinload
 
 from core.auth.models import Organisation, User
+from core.db import utcnow
 from workorders.orders.models import (
     OPEN_STATES,
     Asset,
@@ -105,6 +106,9 @@ class ListQuery:
     text: str | None = None
     created_from: dt.datetime | None = None
     created_to: dt.datetime | None = None
+    #: 'at_risk' or 'breached': open work by its SLA clocks as of sla_at (sla_clause says how).
+    sla: str | None = None
+    sla_at: dt.datetime | None = None
     sort: str = "-id"
     #: (sort key value, id) of the last row of the previous page.
     after: tuple[Any, int] | None = None
@@ -199,7 +203,77 @@ def _filtered(stmt: Select[_Row], q: ListQuery) -> Select[_Row]:
         stmt = stmt.where(WorkOrder.created_at >= q.created_from)
     if q.created_to is not None:
         stmt = stmt.where(WorkOrder.created_at < q.created_to)
+    if q.sla is not None:
+        stmt = stmt.where(sla_clause(q.sla, q.sla_at or utcnow()))
     return stmt
+
+
+#: States in which each clock runs: the response clock until someone responds, the resolution
+#: clock in every open state but on hold (a paused clock crosses nothing).
+_RESPONDING = ("new", "assigned")
+_RESOLVING = tuple(str(s) for s in OPEN_STATES if s != "on_hold")
+
+
+def sla_breached(now: dt.datetime) -> ColumnElement[bool]:
+    """Open work with a breached SLA clock: its breach recorded, or a running clock past its
+    due time (the sweep records that breach within a minute)."""
+    return and_(
+        WorkOrder.status.in_([str(s) for s in OPEN_STATES]),
+        or_(
+            WorkOrder.response_breached.is_(True),
+            WorkOrder.resolution_breached.is_(True),
+            and_(
+                WorkOrder.status.in_(_RESPONDING),
+                WorkOrder.response_met_at.is_(None),
+                WorkOrder.response_due_at < now,
+            ),
+            and_(WorkOrder.status.in_(_RESOLVING), WorkOrder.resolution_due_at < now),
+        ),
+    )
+
+
+def sla_at_risk(now: dt.datetime) -> ColumnElement[bool]:
+    """Open work not breached whose running clock has passed the site's warning point
+    (``warn_at`` of its target, working time: the SLA sweep's 'sla_warning' entry on the
+    timeline, not withdrawn since)."""
+    warning = WorkOrderEvent
+    withdrawn = aliased(WorkOrderEvent)
+    clock = warning.data["clock"].as_string()
+    running = or_(
+        and_(
+            clock == "response",
+            WorkOrder.status.in_(_RESPONDING),
+            WorkOrder.response_met_at.is_(None),
+        ),
+        and_(clock == "resolution", WorkOrder.status.in_(_RESOLVING)),
+    )
+    taken_back = (
+        select(withdrawn.id)
+        .where(
+            withdrawn.workorder_id == WorkOrder.id,
+            withdrawn.kind == "sla_withdrawn",
+            withdrawn.id > warning.id,
+            withdrawn.data["clock"].as_string() == clock,
+            withdrawn.data["kind"].as_string() == "warning",
+        )
+        .exists()
+    )
+    warned = (
+        select(warning.id)
+        .where(
+            warning.workorder_id == WorkOrder.id,
+            warning.kind == "sla_warning",
+            running,
+            ~taken_back,
+        )
+        .exists()
+    )
+    return and_(WorkOrder.status.in_([str(s) for s in OPEN_STATES]), ~sla_breached(now), warned)
+
+
+def sla_clause(which: str, now: dt.datetime) -> ColumnElement[bool]:
+    """The condition of the list's sla filter: 'at_risk' or 'breached' (see those)."""
+    return sla_breached(now) if which == "breached" else sla_at_risk(now)
 
 
 def _search(text: str) -> ColumnElement[bool]:
@@ -293,6 +367,22 @@ def user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
+def assignable(session: Session, *, roles: Sequence[str]) -> tuple[list[User], list[Organisation]]:
+    """The active users with these roles, by display name, and the active contractor firms,
+    by name: whom the office may give work to."""
+    people = session.scalars(
+        select(User)
+        .where(User.active.is_(True), User.role.in_(list(roles)))
+        .order_by(User.display_name, User.id)
+    )
+    firms = session.scalars(
+        select(Organisation)
+        .where(Organisation.active.is_(True), Organisation.kind == "contractor")
+        .order_by(Organisation.name)
+    )
+    return list(people), list(firms)
+
+
 def get_asset(session: Session, asset_id: str) -> Asset | None:
     """One asset."""
     return session.get(Asset, asset_id)
@@ -301,6 +391,26 @@ def get_asset(session: Session, asset_id: str) -> Asset | None:
 def list_assets(session: Session) -> list[Asset]:
     """Every asset, by id."""
     return list(session.scalars(select(Asset).order_by(Asset.id)))
+
+
+def contractor_asset_ids(session: Session, contractor_id: int) -> set[str]:
+    """The ids of the assets a contractor has (or had) any work order on."""
+    stmt = (
+        select(WorkOrder.asset_id)
+        .where(WorkOrder.contractor_id == contractor_id, WorkOrder.asset_id.is_not(None))
+        .distinct()
+    )
+    return {a for a in session.scalars(stmt) if a is not None}
+
+
+def contractor_has_asset_work(session: Session, asset_id: str, contractor_id: int) -> bool:
+    """Whether a contractor has (or had) any work order on an asset."""
+    stmt = (
+        select(WorkOrder.id)
+        .where(WorkOrder.asset_id == asset_id, WorkOrder.contractor_id == contractor_id)
+        .limit(1)
+    )
+    return session.scalar(stmt) is not None
 
 
 def upsert_asset(session: Session, asset: Asset) -> None:

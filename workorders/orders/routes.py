@@ -6,9 +6,10 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import StringConstraints
 from sqlalchemy.orm import Session
@@ -75,6 +76,8 @@ BuildingId = Annotated[str, StringConstraints(min_length=1, max_length=100, patt
 #: The display names of a page's assignees and contractors (repository.display_names).
 Names = tuple[dict[int, str], dict[int, str]]
 _SORT_PATTERN = "^-?(" + "|".join(SORTS) + ")$"
+#: Headers of a list answer that is built afresh every time.
+NO_STORE = {"Cache-Control": "private, no-cache"}
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such work order, or not visible to the caller"},
 }
@@ -286,6 +289,14 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
     ] = None,
     created_from: Annotated[CreatedTime | None, Query()] = None,
     created_to: Annotated[CreatedTime | None, Query()] = None,
+    sla: Annotated[
+        Literal["at_risk", "breached"] | None,
+        Query(
+            description="open work by its SLA clocks: 'breached': a clock breached (recorded, "
+            "or running past its due time); 'at_risk': not breached, but a running clock has "
+            "used the policy's warn_at share of its target (the SLA warning on its timeline)"
+        ),
+    ] = None,
     sort: Annotated[
         str,
         Query(
@@ -328,6 +339,8 @@ async def list_query(  # async: no I/O, so no hop to a worker thread
         text=q,
         created_from=created_from,
         created_to=created_to,
+        sla=sla,
+        sla_at=utcnow() if sla else None,
         sort=sort,
         after=_decode_cursor(cursor, sort) if cursor else None,
     )
@@ -385,6 +398,10 @@ async def list_workorders(
             )
         return page.model_dump_json().encode()
 
+    if query.sla is not None:
+        # Time alone moves a clock past its due time: an answer by SLA is never kept.
+        body = await run_in_threadpool(build)
+        return Response(body, media_type="application/json", headers=NO_STORE)
     cache: ResponseCache = request.app.state.list_cache
     return await cache.answer(request, who, list_counters(query), build)
 
@@ -750,22 +767,32 @@ def workorder_audit(
 
 
 @router.get("/assets", response_model=list[AssetOut], tags=["assets"])
-def list_assets(session: SessionDep, _who: CurrentPrincipal) -> list[AssetOut]:
-    """Every asset."""
-    return [AssetOut.model_validate(a) for a in repository.list_assets(session)]
+def list_assets(session: SessionDep, who: CurrentPrincipal) -> list[AssetOut]:
+    """Every asset; a contractor only those its firm has (or had) work on."""
+    mine = service.visible_asset_ids(session, who=who)
+    return [
+        AssetOut.model_validate(a)
+        for a in repository.list_assets(session)
+        if mine is None or a.id in mine
+    ]
 
 
-@router.get("/assets/{asset_id}", response_model=AssetWithPoints, tags=["assets"])
+@router.get(
+    "/assets/{asset_id}",
+    response_model=AssetWithPoints,
+    tags=["assets"],
+    responses={404: {"description": "no such asset, or one a contractor has no work order on"}},
+)
 def get_asset(
     asset_id: Annotated[str, Path(max_length=100, pattern=ASSET_ID)],
     session: SessionDep,
-    _who: CurrentPrincipal,
+    who: CurrentPrincipal,
     request: Request,
 ) -> AssetWithPoints:
     """One asset, with the points its devices read (GET /assets/{asset_id}/readings charts
-    them)."""
+    them). A contractor reads only an asset its firm has (or had) work on: 404 otherwise."""
     a = repository.get_asset(session, asset_id)
-    if a is None:
+    if a is None or not service.asset_visible(session, who=who, asset_id=asset_id):
         raise NotFound(f"asset '{asset_id}' not found")
     site = request.app.state.site
     points = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -458,6 +458,9 @@ class AssetOut(BaseModel):
     criticality: str
     parent_meter_id: str | None
     sub_item: str | None
+    location_id: int | None = Field(
+        default=None, description="Where it stands (GET /locations): a room, floor or building"
+    )
 
 
 class AssetPoint(BaseModel):
@@ -492,3 +495,73 @@ class CodesOut(BaseModel):
 
     cause: list[CodeOut]
     resolution: list[CodeOut]
+
+
+# --- the office: bulk assignment, reopen, whom to assign to (issue 15) -------------------------
+
+
+class BulkAssign(_In):
+    """Give many work orders to the same person and/or contractor firm."""
+
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=200, description="work order ids, each taken once, in order"
+    )
+    assignee_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    contractor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+
+
+class BulkItem(BaseModel):
+    """What became of one work order of a bulk assignment."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ok: bool
+    status_code: int = Field(description="200, or the status the single /assign would answer")
+    error: str | None = Field(description="the error code when refused (e.g. not_found)")
+    message: str | None = Field(description="why it was refused, in words")
+    version: int | None = Field(description="the work order's new version when assigned")
+
+
+class BulkResult(BaseModel):
+    """A bulk assignment's outcome, one item per work order asked about."""
+
+    assigned: int
+    failed: int
+    items: list[BulkItem]
+
+
+class ReopenIn(_In):
+    """Reopen a finished work order, saying why."""
+
+    note: str = Field(default="", max_length=5_000)
+    at: ActionTime | None = None
+
+
+class AssigneeOut(BaseModel):
+    """Someone the office may give work to."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organisation_id: int | None
+
+
+class FirmOut(BaseModel):
+    """A contractor firm the office may give work to."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+
+
+class AssigneesOut(BaseModel):
+    """Whom work may go to: active technicians, engineers and contractors' people, and the
+    active contractor firms."""
+
+    people: list[AssigneeOut]
+    contractors: list[FirmOut]

@@ -379,15 +379,17 @@ def change_status(
     cause_code: str | None = None,
     organisation_id: int | None = None,
     now: dt.datetime | None = None,
+    reopen: bool = False,
 ) -> WorkOrder:
-    """Move a work order to target, if the role and the current state allow it.
+    """Move a work order to target, if the role and the current state allow it (`reopen`: the
+    office's reopen, which `reopen` checks itself, takes a final state back to an open one).
 
     `at` is when it happened (a tablet syncing later sends its own time); the SLA clocks count
     from it, within the bounds of action_time. `now` is when the server received it (default:
     the clock; a replay of history passes its own). A hold needs a reason (HoldReason), which
     stays on the work order while it waits.
     """
-    allowed = allowed_targets(wo.status, role)
+    allowed = [target] if reopen else allowed_targets(wo.status, role)
     if target not in allowed:
         raise TransitionNotAllowed(wo, target, allowed)
     clock = now or dt.datetime.now(dt.UTC)
@@ -687,6 +689,23 @@ def visible_scope(who: Principal) -> dict[str, Any]:
     }
 
 
+def asset_visible(session: Session, *, who: Principal, asset_id: str) -> bool:
+    """Whether the caller may read an asset at all: a contractor only one its firm has (or had)
+    work on, like its work orders (issue 15); every other role any asset."""
+    if who.role is not Role.contractor:
+        return True
+    scope = who.contractor_scope
+    return scope is not None and repository.contractor_has_asset_work(session, asset_id, scope)
+
+
+def visible_asset_ids(session: Session, *, who: Principal) -> set[str] | None:
+    """The ids of the assets a contractor may read; None for roles that read every asset."""
+    if who.role is not Role.contractor:
+        return None
+    scope = who.contractor_scope
+    return repository.contractor_asset_ids(session, scope) if scope is not None else set()
+
+
 def visible_query(who: Principal, query: repository.ListQuery) -> repository.ListQuery:
     """A list's filters narrowed to what the caller may see: a contractor asking for another
     contractor's work gets an empty list, a requester only what they raised."""
@@ -972,6 +991,107 @@ def hand_over(
         at=at,
         **acting(who),
     )
+
+
+#: The office: who reopens finished work and assigns many work orders at once.
+OFFICE_ROLES = frozenset({Role.admin, Role.engineer})
+
+
+class NotReopenable(Conflict):
+    """Reopening a work order that is not finished (closed, verified or cancelled)."""
+
+    error = "not_reopenable"
+
+
+def reopen_target(wo: WorkOrder) -> Status:
+    """Where a reopen takes a finished work order: back to work (in_progress) after a close or
+    a verify; after a cancel, to assigned when someone still has it, else to new."""
+    if wo.status != S.cancelled:
+        return S.in_progress
+    return S.assigned if (wo.assignee_id or wo.contractor_id) else S.new
+
+
+def reopen(
+    session: Session,
+    *,
+    who: Principal,
+    wo_id: int,
+    if_match: str | None,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> WorkOrder:
+    """The office reopens a closed, verified or cancelled work order (reopen_target says
+    where to); 403 for other roles, 409 when it is not finished, guarded by If-Match."""
+    if who.role not in OFFICE_ROLES:
+        raise Forbidden(f"role {who.role} cannot reopen work orders")
+    wo = get_visible(session, who=who, wo_id=wo_id)
+    check_if_match(if_match, wo.version)
+    if wo.status not in FINAL_STATES:
+        raise NotReopenable(
+            f"work order {wo.id} is {wo.status}: only closed, verified or cancelled work reopens",
+            detail={"status": wo.status},
+        )
+    return change_status(
+        session, wo=wo, target=reopen_target(wo), note=note, at=at, reopen=True, **acting(who)
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class BulkOutcome:
+    """What became of one work order of a bulk assignment: done, or refused and why."""
+
+    id: int
+    ok: bool
+    status_code: int = 200
+    error: str | None = None
+    message: str | None = None
+    version: int | None = None
+
+
+#: The most work orders one bulk assignment takes.
+BULK_MAX = 200
+
+
+def assign_many(
+    session: Session,
+    *,
+    who: Principal,
+    wo_ids: list[int],
+    assignee_id: int | None,
+    contractor_id: int | None,
+    site: sla_service.Policies,
+) -> list[BulkOutcome]:
+    """`hand_over` each work order in turn, each in a savepoint of its own: one refused (not
+    visible, finished, an assignee who cannot take it) is rolled back and reported with its
+    reason, the others stand. Office roles only (403)."""
+    if who.role not in OFFICE_ROLES:
+        raise Forbidden(f"role {who.role} cannot assign work orders in bulk")
+    out: list[BulkOutcome] = []
+    for wo_id in dict.fromkeys(wo_ids):  # once each, in the order given
+        try:
+            with session.begin_nested():
+                wo = hand_over(
+                    session,
+                    who=who,
+                    wo_id=wo_id,
+                    if_match=None,
+                    assignee_id=assignee_id,
+                    contractor_id=contractor_id,
+                    at=None,
+                    site=site,
+                )
+                out.append(BulkOutcome(id=wo_id, ok=True, version=wo.version))
+        except AppError as exc:
+            out.append(
+                BulkOutcome(
+                    id=wo_id,
+                    ok=False,
+                    status_code=exc.status_code,
+                    error=exc.error,
+                    message=exc.message,
+                )
+            )
+    return out
 
 
 def add_comment(

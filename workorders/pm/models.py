@@ -1,5 +1,6 @@
 """The ``maintenance:`` section of site.yaml: preventive-maintenance schedules and the statutory
-templates they may start from. These are the shapes; generation lives in workorders/pm.py.
+templates they may start from. These are the shapes; generation lives in workorders/pm/service.py
+and the PM calendar in workorders/pm/calendar.py.
 
 A schedule repeats by an RFC 5545 RRULE counted from ``dtstart`` in the site's timezone::
 
@@ -17,6 +18,18 @@ A schedule repeats by an RFC 5545 RRULE counted from ``dtstart`` in the site's t
           mode: floating                # next one counted from when this one was done
           lead_time: 3d
           checklist: [Isolate and drain the strainer, Clean the mesh, Refill and vent]
+        - id: sprinkler-valves            # a statutory duty of the site's own, with a hard limit
+          name: Sprinkler alarm valve check
+          name_zh: 喷淋报警阀检查
+          select: {tags: [fire]}
+          rrule: FREQ=MONTHLY
+          dtstart: 2026-01-10
+          statutory: true                 # no KPI grace on its due date
+          max_gap_days: 31                # late if done more than 31 days after the previous one
+
+Every template is statutory. ``elevator_15d`` carries the lifts' 15-day hard limit, and
+``elevator_periodic_inspection`` (TSG T7001, the yearly inspection by an inspection body) opens
+``inspection`` work orders: a different duty from the maintenance of TSG T5002.
 
 Counter-based schedules (every 2,000 run hours, every 50,000 trips) are not here: they are
 ``meter_interval`` rules under ``rules:``, which the alert engine runs on the live counters.
@@ -58,6 +71,14 @@ class Template:
     lead_time: float
     checklist: tuple[str, ...]
     source: str
+    #: The work order's type: maintenance the crew or contractor does ('preventive'), or an
+    #: inspection by someone else ('inspection', e.g. the inspection body of TSG T7001).
+    type: Literal["preventive", "inspection"] = "preventive"
+    #: The statutory hard limit: at most this many days between two completed jobs on an
+    #: asset; a later job done after it is late whatever grace the PM-compliance KPI allows.
+    max_gap_days: int | None = None
+    #: The name in Simplified Chinese, for the PM calendar and the asset page.
+    name_zh: str | None = None
 
     def defaults(self) -> dict[str, Any]:
         """The schedule fields this template fills in when the schedule leaves them out."""
@@ -66,10 +87,15 @@ class Template:
             "rrule": self.rrule,
             "lead_time": self.lead_time,
             "checklist": list(self.checklist),
+            "type": self.type,
+            "max_gap_days": self.max_gap_days,
+            "statutory": True,
+            "name_zh": self.name_zh,
         }
 
 
 _TSG = "TSG T5002-2017 电梯维护保养规则, Annex A (items abridged)"
+_T7001 = "TSG T7001 电梯监督检验和定期检验规则: periodic inspection by an approved inspection body"
 _FIRE = "GB 50974-2014 maintenance chapter and GB 25201-2010"
 
 #: Templates for the statutory intervals in DOMAIN.md. The checklists are abridged: extend a
@@ -78,8 +104,11 @@ TEMPLATES: dict[str, Template] = {
     # TSG T5002-2017: maintenance at least every 15 days, with half-monthly items.
     "elevator_15d": Template(
         name="Elevator half-monthly maintenance",
+        name_zh="电梯半月维护保养",
         rrule="FREQ=DAILY;INTERVAL=15",
         lead_time=2 * DAY,
+        # 特种设备安全监察条例 §31: maintenance at least every 15 days, a hard limit.
+        max_gap_days=15,
         checklist=(
             "Machine room clean, lit, doors locked (机房环境)",
             "Manual emergency operation tools in place (手动紧急操作装置)",
@@ -99,6 +128,7 @@ TEMPLATES: dict[str, Template] = {
     ),
     "elevator_quarterly": Template(
         name="Elevator quarterly maintenance",
+        name_zh="电梯季度维护保养",
         rrule="FREQ=MONTHLY;INTERVAL=3",
         lead_time=7 * DAY,
         checklist=(
@@ -116,6 +146,7 @@ TEMPLATES: dict[str, Template] = {
     ),
     "elevator_half_yearly": Template(
         name="Elevator half-yearly maintenance",
+        name_zh="电梯半年维护保养",
         rrule="FREQ=MONTHLY;INTERVAL=6",
         lead_time=14 * DAY,
         checklist=(
@@ -133,6 +164,7 @@ TEMPLATES: dict[str, Template] = {
     ),
     "elevator_yearly": Template(
         name="Elevator yearly maintenance",
+        name_zh="电梯年度维护保养",
         rrule="FREQ=YEARLY",
         lead_time=30 * DAY,
         checklist=(
@@ -150,6 +182,7 @@ TEMPLATES: dict[str, Template] = {
     # TSG T5002-2017: an emergency rescue drill at least every half year.
     "elevator_rescue_drill": Template(
         name="Elevator emergency rescue drill",
+        name_zh="电梯应急救援演练",
         rrule="FREQ=MONTHLY;INTERVAL=6",
         lead_time=14 * DAY,
         checklist=(
@@ -159,9 +192,29 @@ TEMPLATES: dict[str, Template] = {
         ),
         source="TSG T5002-2017",
     ),
+    # TSG T7001: the yearly periodic inspection by an inspection body. A different duty from
+    # the maintenance above (TSG T5002), which the maintenance contractor does: the site books
+    # the inspection body, the contractor's yearly self-check report is ready, and the new
+    # inspection certificate goes up in the car.
+    "elevator_periodic_inspection": Template(
+        name="Elevator annual periodic inspection (inspection body)",
+        name_zh="电梯年度定期检验（检验机构）",
+        rrule="FREQ=YEARLY",
+        lead_time=45 * DAY,
+        checklist=(
+            "Inspection booked with the inspection body before the certificate expires (定期检验)",
+            "Maintenance contractor's yearly self-check report ready (维保单位年度自行检查记录)",
+            "Inspector accompanied; nonconformities recorded (检验意见通知书)",
+            "Nonconformities rectified and reported back to the inspection body (整改)",
+            "New inspection certificate posted in the car (电梯检验合格标志)",
+        ),
+        source=_T7001,
+        type="inspection",
+    ),
     # GB 50974: a simulated automatic start of each fire pump every week.
     "fire_pump_weekly": Template(
         name="Fire pump weekly automatic start",
+        name_zh="消防泵每周模拟自动启泵",
         rrule="FREQ=WEEKLY",
         lead_time=1 * DAY,
         checklist=(
@@ -174,6 +227,7 @@ TEMPLATES: dict[str, Template] = {
     # GB 50974: a manual start of each fire pump every month, with the power supply checked.
     "fire_pump_monthly": Template(
         name="Fire pump monthly manual start",
+        name_zh="消防泵每月手动启泵",
         rrule="FREQ=MONTHLY",
         lead_time=3 * DAY,
         checklist=(
@@ -186,6 +240,7 @@ TEMPLATES: dict[str, Template] = {
     # GB 50974: jockey-pump start and stop pressures checked every day.
     "jockey_pump_daily": Template(
         name="Jockey pump daily check",
+        name_zh="稳压泵每日压力检查",
         rrule="FREQ=DAILY",
         lead_time=0.0,
         checklist=(
@@ -197,6 +252,7 @@ TEMPLATES: dict[str, Template] = {
     # GB 50974: a flow and pressure test of the fire pumps every quarter.
     "fire_pump_quarterly": Template(
         name="Fire pump quarterly flow and pressure test",
+        name_zh="消防泵每季度流量和压力测试",
         rrule="FREQ=MONTHLY;INTERVAL=3",
         lead_time=7 * DAY,
         checklist=(
@@ -208,6 +264,7 @@ TEMPLATES: dict[str, Template] = {
     # GB 25201: a full test of the fire systems every year.
     "fire_system_yearly": Template(
         name="Fire systems yearly full test",
+        name_zh="消防系统年度全面检测",
         rrule="FREQ=YEARLY",
         lead_time=30 * DAY,
         checklist=(
@@ -224,6 +281,7 @@ TemplateName = Literal[
     "elevator_half_yearly",
     "elevator_yearly",
     "elevator_rescue_drill",
+    "elevator_periodic_inspection",
     "fire_pump_weekly",
     "fire_pump_monthly",
     "jockey_pump_daily",
@@ -291,6 +349,8 @@ class Schedule(_Strict):
     #: Fills in name, rrule, lead_time and checklist; fields given here win.
     template: TemplateName | None = None
     name: str = ""
+    #: The name in Simplified Chinese (a template gives its own).
+    name_zh: str | None = None
     #: Which assets: ids, classes, buildings or tags (as for rules). Must name something.
     select: Selector
     #: The first due date, in the site's timezone (a date means midnight).
@@ -307,6 +367,14 @@ class Schedule(_Strict):
     priority: Literal["P1", "P2", "P3", "P4"] = "P4"
     description: str = ""
     enabled: bool = True
+    #: The work orders' type: 'preventive' maintenance, or an 'inspection' by another body.
+    type: Literal["preventive", "inspection"] = "preventive"
+    #: A duty the law sets (every template's is): marked on the PM calendar, and judged on
+    #: its due date whatever grace the PM-compliance KPI allows ordinary work.
+    statutory: bool = False
+    #: Hard limit: at most this many days between two completed jobs on an asset (the
+    #: elevator_15d template: 15). A job done later than that after the previous one is late.
+    max_gap_days: int | None = Field(default=None, ge=1, le=3660)
 
     @model_validator(mode="before")
     @classmethod
@@ -320,7 +388,12 @@ class Schedule(_Strict):
             )
         name = data.get("template")
         template = TEMPLATES.get(name) if isinstance(name, str) else None
-        return {**template.defaults(), **data} if template else data
+        if template is None:
+            return data
+        defaults = template.defaults()
+        if "name" in data and "name_zh" not in data:
+            defaults.pop("name_zh")  # a name of the site's own: the template's Chinese is not it
+        return {**defaults, **data}
 
     @field_validator("select")
     @classmethod

@@ -57,3 +57,40 @@ def due_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[
 def asset_ids(session: Session) -> set[str]:
     """The ids of every asset in the database."""
     return set(session.scalars(select(Asset.id)))
+
+
+def completed(session: Session, schedule_id: str, asset_id: str) -> list[WorkOrder]:
+    """The verified or closed PM work orders of this schedule and asset."""
+    stmt = select(WorkOrder).where(
+        WorkOrder.pm_key.startswith(_prefix(schedule_id, asset_id), autoescape=True),
+        WorkOrder.status.in_(["verified", "closed"]),
+    )
+    return list(session.scalars(stmt))
+
+
+def assets_by_id(session: Session, ids: set[str]) -> dict[str, Asset]:
+    """The assets with these ids."""
+    if not ids:
+        return {}
+    return {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(sorted(ids))))}
+
+
+def for_asset(session: Session, asset_id: str) -> list[WorkOrder]:
+    """Every PM work order on the asset, by due date."""
+    stmt = (
+        select(WorkOrder)
+        .where(WorkOrder.pm_key.is_not(None), WorkOrder.asset_id == asset_id)
+        .order_by(WorkOrder.due_at, WorkOrder.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def first(session: Session, schedule_id: str, asset_id: str) -> WorkOrder | None:
+    """The PM work order of this schedule and asset with the earliest due date."""
+    stmt = (
+        select(WorkOrder)
+        .where(WorkOrder.pm_key.startswith(_prefix(schedule_id, asset_id), autoescape=True))
+        .order_by(WorkOrder.due_at, WorkOrder.id)
+        .limit(1)
+    )
+    return session.scalars(stmt).one_or_none()

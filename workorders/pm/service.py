@@ -40,6 +40,13 @@ Compliance
     late, not done, and still open before their deadline. Compliance % = on time / due
     (DOMAIN.md, target >= 90 %). Grace is the due date by default, or SMRP 5.4.11's due date +
     20 % of the interval capped at 28 days.
+
+Statutory hard limits
+    A statutory schedule (every template's) gets no grace: its deadline is the end of its due
+    date whatever ``grace`` says. One with ``max_gap_days`` (the lifts' 15 days) is also judged
+    on the gap: a job completed more than that many days (site calendar days) after the
+    previous completed job of the same schedule on the same asset is late, even on its due
+    date; one not done yet is overdue from the day the gap runs out, even before its due date.
 """
 
 from __future__ import annotations
@@ -240,7 +247,7 @@ def create_due(
             title=title[:300],
             description=_description(d, tz, now),
             priority=d.schedule.priority,
-            type="preventive",
+            type=d.schedule.type,
             origin=Origin.pm,
             asset_id=d.asset_id,
             pm_key=d.key,
@@ -348,23 +355,113 @@ def _month_bounds(month: str | dt.date, tz: ZoneInfo) -> tuple[str, dt.datetime,
 def _deadline(
     due_at: dt.datetime, sched: Schedule | None, tz: ZoneInfo, grace: Grace
 ) -> dt.datetime:
-    """The end of the last day on which the work still counts as on time."""
+    """The end of the last day on which the work still counts as on time (a statutory schedule
+    gets no grace)."""
     due = due_at.astimezone(tz)
     last = due
-    if grace == "smrp" and sched is not None:
+    if grace == "smrp" and sched is not None and not sched.statutory:
         nxt = sched.rule(tz, due).after(due)
         if nxt is not None:
             last = due + min((nxt - due) * SMRP_GRACE_SHARE, SMRP_GRACE_CAP)
-    return dt.datetime.combine(last.date() + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    return _end_of_day(last.date(), tz)
 
 
-def _outcome(wo: WorkOrder, deadline: dt.datetime, now: dt.datetime) -> str:
+def _end_of_day(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+
+
+def done_at(wo: WorkOrder) -> dt.datetime | None:
+    """When the work of a verified or closed work order was done; None while it is not."""
+    return _done_at(wo)
+
+
+def schedule_of(wo: WorkOrder) -> str | None:
+    """The id of the schedule a PM work order belongs to (None for any other work order)."""
+    return _schedule_of(wo.pm_key) if wo.pm_key else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one PM work order stands against its deadline and, if statutory, the hard limit."""
+
+    #: on_time, late, not_done (cancelled, or not done by the deadline) or pending.
+    outcome: str
+    deadline: dt.datetime
+    done_at: dt.datetime | None
+    #: 'gap' when the hard limit made it late or overdue, 'due' when its due date did.
+    late_reason: Literal["gap", "due"] | None = None
+    #: Days from the previous completed job to this one (or to now, while it is not done).
+    gap_days: int | None = None
+    max_gap_days: int | None = None
+    previous_done_at: dt.datetime | None = None
+
+
+class DoneHistory:
+    """When each (schedule, asset) pair's jobs were completed, read once per pair."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._cache: dict[tuple[str, str], list[dt.datetime]] = {}
+
+    def times(self, schedule_id: str, asset_id: str) -> list[dt.datetime]:
+        """Completion times of the pair's verified or closed jobs, oldest first."""
+        key = (schedule_id, asset_id)
+        if key not in self._cache:
+            rows = repository.completed(self.session, schedule_id, asset_id)
+            self._cache[key] = sorted(t for wo in rows if (t := _done_at(wo)) is not None)
+        return self._cache[key]
+
+    def before(self, schedule_id: str, asset_id: str, when: dt.datetime) -> dt.datetime | None:
+        """The latest completion strictly before `when`."""
+        earlier = [t for t in self.times(schedule_id, asset_id) if t < when]
+        return earlier[-1] if earlier else None
+
+
+def judge(
+    wo: WorkOrder,
+    *,
+    sched: Schedule | None,
+    tz: ZoneInfo,
+    grace: Grace,
+    now: dt.datetime,
+    history: DoneHistory,
+) -> Verdict:
+    """Where a PM work order stands: on time, late, not done or pending, and why late."""
+    assert wo.due_at is not None
+    deadline = _deadline(wo.due_at, sched, tz, grace)
     done = _done_at(wo)
+    limit = sched.max_gap_days if sched is not None else None
+    prev: dt.datetime | None = None
+    gap_deadline: dt.datetime | None = None
+    if limit is not None and sched is not None and wo.asset_id is not None:
+        # The clock runs from the completion before this job: before its due date while it is
+        # not done (a later job done since does not restart this one's clock).
+        prev = history.before(sched.id, wo.asset_id, done or wo.due_at)
+        if prev is not None:
+            gap_deadline = _end_of_day(prev.astimezone(tz).date() + dt.timedelta(days=limit), tz)
+    gap = None
+    if prev is not None:
+        gap = ((done or now).astimezone(tz).date() - prev.astimezone(tz).date()).days
+    by_gap = gap_deadline is not None and (done or now) >= gap_deadline
+    by_due = (done or now) >= deadline
     if done is not None:
-        return "on_time" if done < deadline else "late"
-    if wo.status == Status.cancelled or now >= deadline:
-        return "not_done"
-    return "pending"
+        outcome = "late" if by_gap or by_due else "on_time"
+    elif wo.status == Status.cancelled or by_gap or by_due:
+        outcome = "not_done"
+    else:
+        outcome = "pending"
+    reason: Literal["gap", "due"] | None = None
+    if outcome in ("late", "not_done") and wo.status != Status.cancelled:
+        reason = "gap" if by_gap else "due"
+    return Verdict(
+        outcome=outcome,
+        deadline=min(deadline, gap_deadline) if gap_deadline is not None else deadline,
+        done_at=done,
+        late_reason=reason,
+        gap_days=gap,
+        max_gap_days=limit,
+        previous_done_at=prev,
+    )
 
 
 def pm_compliance(
@@ -382,13 +479,14 @@ def pm_compliance(
     schedules = {s.id: s for s in site.doc.maintenance.schedules}
     overall = Compliance(None)
     rows: dict[str, Compliance] = {}
+    history = DoneHistory(session)
     for wo in repository.due_between(session, start, end):
         if wo.pm_key is None or wo.due_at is None:  # the query asks for both
             continue
         sid = _schedule_of(wo.pm_key)
-        outcome = _outcome(wo, _deadline(wo.due_at, schedules.get(sid), tz, grace), now)
-        rows.setdefault(sid, Compliance(sid)).add(outcome)
-        overall.add(outcome)
+        verdict = judge(wo, sched=schedules.get(sid), tz=tz, grace=grace, now=now, history=history)
+        rows.setdefault(sid, Compliance(sid)).add(verdict.outcome)
+        overall.add(verdict.outcome)
     return ComplianceReport(label, overall, [rows[k] for k in sorted(rows)])
 
 

@@ -21,7 +21,9 @@ Clocks:
   instant fell in that time is one, at that instant. The response clock keeps its met: the crew
   did respond.
 - On hold pauses a running clock. Only the working time on hold counts as paused.
-- Cancelled stops both clocks for good.
+- Cancelled stops both clocks. An office reopen of a cancelled job (orders.service.reopen)
+  starts them again from the reopen with the time already used; the time cancelled does not
+  count, and a response met before the cancel stays met.
 - A clock warns when its used time reaches `warn_at` of its target. It breaches when the clock
   is still running after its due time (due_at is the instant the used time reaches the target).
   A job due at 17:30 and still open at 18:00 is therefore breached, although no working time
@@ -272,7 +274,7 @@ _Step = Callable[[ClockMode, Status], ClockMode]
 
 
 def _response_mode(mode: ClockMode, status: Status) -> ClockMode:
-    if mode in ("met", "cancelled"):
+    if mode == "met":
         return mode  # responded once is responded for good
     if status in RESPONDED:
         return "met"
@@ -282,8 +284,6 @@ def _response_mode(mode: ClockMode, status: Status) -> ClockMode:
 
 
 def _resolution_mode(mode: ClockMode, status: Status) -> ClockMode:
-    if mode == "cancelled":
-        return mode
     if status in RESOLVED:
         return "met"
     if status is Status.cancelled:

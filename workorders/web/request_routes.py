@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from core.auth.throttle import TARPIT
 from core.clientaddr import request_client
-from core.db import CommittingRoute, SessionDep
+from core.db import CommittingRoute, SessionDep, utcnow
 from workorders.attachments import service as attachments
+from workorders.contractors import service as complaints
 from workorders.orders import repository, service
 from workorders.orders.models import Asset, WorkOrder
 from workorders.web.i18n import LANGS, gettext, other_lang, pick_lang
@@ -183,13 +184,15 @@ def _open_report(
     photo: tuple[attachments.ReceivedFile, attachments.FileKind] | None,
     store: Path,
     site: Any,
+    complaint: bool = False,
 ) -> WorkOrder:
     first = description.splitlines()[0].strip() if description.strip() else ""
     snippet = first if len(first) <= 100 else first[:99] + "…"
+    heading = "Occupant complaint" if complaint else "Occupant report"
     wo = service.report(
         session,
         site=site,
-        title=f"Occupant report: {snippet}",
+        title=f"{heading}: {snippet}",
         description=description,
         asset_id=asset.id,
         reporter_contact=contact or None,
@@ -200,6 +203,9 @@ def _open_report(
         attachments.save(
             session, wo=wo, store=store, upload=upload, kind=kind, actor=OCCUPANT, role=OCCUPANT
         )
+    if complaint:
+        # A complaint about work done here counts against the firm that did it (issue 15).
+        complaints.complaint_from_request(session, request=wo, text=description, now=utcnow())
     return wo
 
 
@@ -225,7 +231,7 @@ async def submit_report(asset_id: AssetPath, request: Request, session: SessionD
             incoming=store / ".incoming",
             max_file_bytes=attachments.max_bytes(settings),
             file_field="photo",
-            text_fields=("csrf", "description", "contact"),
+            text_fields=("csrf", "description", "contact", "complaint"),
             max_field_bytes=4 * MAX_DESCRIPTION + 1024,  # UTF-8: up to 4 bytes a character
         )
     except attachments.TooLarge as exc:
@@ -291,6 +297,7 @@ async def submit_report(asset_id: AssetPath, request: Request, session: SessionD
                     photo=photo,
                     store=store,
                     site=request.app.state.site,
+                    complaint=form.fields.get("complaint", "") == "yes",
                 )
             )
         except service.UnknownAsset:  # retired while the form was being filled in

@@ -24,6 +24,7 @@ from core.auth.throttle import TARPIT, LoginThrottle, TooManyAttempts
 from core.clientaddr import request_client
 from core.db import CommittingRoute, SessionDep
 from core.errors import AppError
+from workorders.assets import service as asset_service
 from workorders.orders import repository, service
 from workorders.orders.models import Status
 from workorders.orders.routes import WorkOrderId
@@ -151,6 +152,8 @@ async def login(
             user = auth.authenticate_password(s, username, password)
             if user is not None:
                 set_session_cookie(request, resp, user.id, s)
+                if user.role in OFFICE:  # the office starts at the overview; crews at their work
+                    resp.headers["location"] = "/ui/overview"
             return user is not None
 
     try:
@@ -234,6 +237,9 @@ def asset_page(
     if user is None:
         return _to_login()
     if not ASSET_ID.fullmatch(asset_id) or repository.get_asset(session, asset_id) is None:
+        return _not_found(request, user, csrf)
+    # A contractor opens only an asset its firm has work on, as in the API (issue 15).
+    if not asset_service.may_read(session, who=principal_of(user), asset_id=asset_id):
         return _not_found(request, user, csrf)
     return _render(request, "asset.html", {"user": user, "csrf": csrf, "page": "asset"})
 

@@ -21,7 +21,8 @@
     return v.toFixed(digits);
   }
 
-  // o: {points: [{ts, value}], from, to (ms), threshold, mark (ms), unit, timeLabel(ms), empty}
+  // o: {points: [{ts, value}], from, to (ms), threshold, mark (ms), unit, timeLabel(ms), empty,
+  //     timeStep (ms), tzOffset (ms)}
   function draw(svg, o) {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     var W = Math.max(320, Math.round(svg.clientWidth || svg.parentNode.clientWidth || 640));
@@ -54,8 +55,11 @@
       grid.appendChild(make("text", { x: L - 8, y: y(v) + 5, "text-anchor": "end" }, label(v, ys)));
     }
     var span = o.to - o.from;
-    var ts = step(span / 60000, W > 600 ? 6 : 4) * 60000;
-    for (var t = Math.ceil(o.from / ts) * ts; t <= o.to; t += ts) {
+    // o.timeStep (ms) overrides the tick spacing; o.tzOffset (ms the site's clock is ahead of
+    // UTC) puts the ticks on the site's round hours and midnights.
+    var ts = o.timeStep || step(span / 60000, W > 600 ? 6 : 4) * 60000;
+    var off = o.tzOffset || 0;
+    for (var t = Math.ceil((o.from + off) / ts) * ts - off; t <= o.to; t += ts) {
       grid.appendChild(make("line", { x1: x(t), x2: x(t), y1: T, y2: H - B, class: "ch-v" }));
       grid.appendChild(make("text", { x: x(t), y: H - B + 24, "text-anchor": "middle" }, o.timeLabel ? o.timeLabel(t) : ""));
     }

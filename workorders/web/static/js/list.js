@@ -58,7 +58,11 @@
     var t0 = performance.now();
     var frag = document.createDocumentFragment();
     state.items.forEach(function (wo) {
-      frag.appendChild(UI.card(wo, takeButton(wo), { mine: state.tab === "mine" }));
+      // A contractor's cards show both SLA clocks (contractor_work.js; technicians: no change).
+      var clocks = window.CW ? window.CW.clocks(wo) : null;
+      var li = UI.card(wo, takeButton(wo) || clocks, { mine: state.tab === "mine" });
+      if (clocks) li.classList.add("with-clocks");
+      frag.appendChild(li);
     });
     UI.clear(list).appendChild(frag);
     list.setAttribute("aria-busy", "false");

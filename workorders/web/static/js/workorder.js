@@ -112,6 +112,7 @@
     drawPhotos();
     drawComments(v);
     drawTimeline(v);
+    loadAudit(v);
     UI.tick();
   }
 
@@ -151,6 +152,177 @@
         b.dataset.action = t;
         box.appendChild(b);
       }
+    });
+    drawOfficeActions(v, box, allowed);
+  }
+
+  // --- the office: assign to a technician or a contractor, reopen, the audit trail ----------
+  var OFFICE = UI.role === "admin" || UI.role === "engineer";
+  var FINAL = ["verified", "closed", "cancelled"];
+  var assignees = null;
+  function drawOfficeActions(v, box, allowed) {
+    if (!OFFICE || v.statusPending) return;
+    if (isOpen(v)) {
+      var assign = el("button.btn", { type: "button", onclick: openAssign }, v.assignee_id || v.contractor_id ? _("Reassign") : _("Assign"));
+      assign.dataset.action = "assign";
+      box.insertBefore(assign, box.firstChild);
+    }
+    // A cancelled work order has no move left; the office reopens it (in_progress after a close
+    // is a move of its own, "Reopen" above).
+    if (FINAL.indexOf(v.status) >= 0 && allowed.indexOf("in_progress") < 0) {
+      var again = el("button.btn.primary", { type: "button", onclick: function () { confirmReopen(); } }, _("Reopen"));
+      again.dataset.action = "reopen";
+      box.appendChild(again);
+    }
+  }
+  function loadAssignees() {
+    if (assignees) return Promise.resolve(assignees);
+    return UI.get("/api/v1/assignees").then(function (res) {
+      assignees = res.ok && res.data ? res.data : { people: [], contractors: [] };
+      return assignees;
+    });
+  }
+  var ROLE_WORD = { admin: _("administrator"), engineer: _("engineer"), technician: _("technician"), contractor: _("contractor"), requester: _("requester") };
+  function fillAssign(select, who, v) {
+    UI.clear(select);
+    select.appendChild(el("option", { value: "", text: _("Nobody (unassign)") }));
+    var firms = {};
+    who.contractors.forEach(function (f) { firms[f.id] = f.name; });
+    var groups = [
+      [_("Our people"), who.people.filter(function (p) { return p.role !== "contractor"; }).map(function (p) {
+        return ["u:" + p.id, p.display_name + " (" + (ROLE_WORD[p.role] || p.role) + ")"];
+      })],
+      [_("Contractor firms"), who.contractors.map(function (f) { return ["c:" + f.id, f.name]; })],
+      [_("A firm's person"), who.people.filter(function (p) { return p.role === "contractor" && firms[p.organisation_id]; }).map(function (p) {
+        return ["u:" + p.id + ":" + p.organisation_id, p.display_name + " · " + firms[p.organisation_id]];
+      })],
+    ];
+    groups.forEach(function (g) {
+      if (!g[1].length) return;
+      select.appendChild(el("optgroup", { label: g[0] }, g[1].map(function (o) { return el("option", { value: o[0], text: o[1] }); })));
+    });
+    var now = v.assignee_id ? "u:" + v.assignee_id + (v.contractor_id ? ":" + v.contractor_id : "") : v.contractor_id ? "c:" + v.contractor_id : "";
+    select.value = now;
+    if (select.value !== now) select.value = "";
+  }
+  function openAssign() {
+    var dlg = $("assign-dlg");
+    if (!dlg) return;
+    loadAssignees().then(function (who) {
+      fillAssign($("assign-target"), who, view());
+      dlg.returnValue = "";
+      dlg.showModal();
+    });
+  }
+  if ($("assign-dlg")) {
+    dialog("assign-dlg", function (form) {
+      var parts = (form.elements.target.value || "").split(":");
+      var body = { assignee_id: null, contractor_id: null };
+      if (parts[0] === "c") body.contractor_id = Number(parts[1]);
+      if (parts[0] === "u") {
+        body.assignee_id = Number(parts[1]);
+        if (parts[2]) body.contractor_id = Number(parts[2]);
+      }
+      var label = form.elements.target.selectedOptions[0] ? form.elements.target.selectedOptions[0].textContent : "";
+      act({ kind: "assign", label: _("Assign: {who}", { who: label }), method: "POST", url: base + "/assign", body: body }, _("Assigned"));
+    });
+  }
+  function confirmReopen() {
+    confirmTarget = { reopen: true, label: _("Reopen") };
+    $("confirm-title").textContent = _("Reopen this work order?");
+    $("confirm-ok").textContent = _("Reopen");
+    confirmDlg.returnValue = "";
+    confirmDlg.showModal();
+  }
+  function reopen(note) {
+    return act({ kind: "reopen", label: _("Reopen"), method: "POST", url: base + "/reopen", body: { note: note } }, _("Reopened"));
+  }
+
+  var AUDIT_ACTION = {
+    create: _("Created"),
+    status: _("Status"),
+    assign: _("Assigned"),
+    take: _("Taken"),
+    update: _("Edited"),
+    comment: _("Comment"),
+    checklist: _("Checklist"),
+    sla: _("SLA clocks"),
+    labor: _("Labor booked"),
+    part: _("Part booked"),
+    cost: _("Cost booked"),
+    attachment: _("File added"),
+  };
+  var AUDIT_FIELD = {
+    status: _("Status"),
+    priority: _("Priority"),
+    title: _("Title"),
+    description: _("Description"),
+    assignee_id: _("Assignee"),
+    contractor_id: _("Contractor firm"),
+    hold_reason: _("Hold reason"),
+    asset_id: _("Asset"),
+    type: _("Type"),
+    cause_code: _("Cause"),
+    resolution_code: _("What was done"),
+    cost_total: _("Total cost"),
+    response_due_at: _("Respond by"),
+    resolution_due_at: _("Resolve by"),
+    due_at: _("Due"),
+    text: _("Comment"),
+  };
+  var auditAt = null;
+  function auditValue(key, val) {
+    if (val === null || val === undefined || val === "") return "—";
+    if (key === "status") return UI.STATUS[val] || val;
+    if (key === "hold_reason") return UI.HOLD[val] || val;
+    if (key === "priority") return UI.PRIORITY[val] || val;
+    if (key === "type") return UI.TYPE[val] || val;
+    if (/_at$/.test(key) && typeof val === "string") return UI.dateTime(val);
+    if (key === "assignee_id" && assignees) {
+      var p = assignees.people.filter(function (x) { return x.id === val; })[0];
+      if (p) return p.display_name;
+    }
+    if (key === "contractor_id" && assignees) {
+      var f = assignees.contractors.filter(function (x) { return x.id === val; })[0];
+      if (f) return f.name;
+    }
+    if (typeof val === "object") return JSON.stringify(val);
+    return String(val);
+  }
+  function drawAudit(entries) {
+    var tbody = $("audit") && $("audit").tBodies[0];
+    if (!tbody) return;
+    UI.clear(tbody);
+    entries.slice().reverse().forEach(function (e) {
+      var before = e.before || {};
+      var after = e.after || {};
+      var keys = Object.keys(after).filter(function (k) { return k !== "checklist" && k !== "event_id"; });
+      if (e.action === "create") keys = keys.filter(function (k) { return after[k] !== null && after[k] !== "" && after[k] !== 0; });
+      var changes = keys.map(function (k) {
+        return el("span.change", null, [
+          el("b", { text: (AUDIT_FIELD[k] || k) + ": " }),
+          e.action !== "create" && k in before ? el("span.old.data", { text: auditValue(k, before[k]) }) : null,
+          e.action !== "create" && k in before ? " → " : null,
+          el("span.data", { text: auditValue(k, after[k]) }),
+        ]);
+      });
+      tbody.appendChild(el("tr", { dataset: { action: e.action } }, [
+        el("td.when", { text: UI.dateTime(e.ts) }),
+        el("td", null, [el("span.data", { text: e.actor }), e.actor_role ? el("span.muted", { text: " · " + (ROLE_WORD[e.actor_role] || e.actor_role) }) : null]),
+        el("td", { text: AUDIT_ACTION[e.action] || e.action }),
+        el("td", null, changes),
+      ]));
+    });
+    $("audit-empty").hidden = entries.length > 0;
+  }
+  function loadAudit(v) {
+    if (!OFFICE || !$("audit-box")) return;
+    var tag = v.id + "." + v.version + "." + v.events.length;
+    if (tag === auditAt) return;
+    auditAt = tag;
+    Promise.all([loadAssignees(), UI.get(base + "/audit")]).then(function (got) {
+      var res = got[1];
+      if (res.ok && Array.isArray(res.data)) drawAudit(res.data);
     });
   }
 
@@ -643,6 +815,7 @@
 
   var confirmTarget = null;
   var confirmDlg = dialog("confirm-dlg", function (form) {
+    if (confirmTarget.reopen) return reopen(form.elements.note.value.trim());
     move(confirmTarget.status, { note: form.elements.note.value.trim() }, confirmTarget.label);
   });
   function confirmMove(status, question, label) {
