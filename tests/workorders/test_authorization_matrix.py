@@ -219,7 +219,7 @@ MATRIX: list[Call] = [
          {"asset_id": ASSET}),
     # Issue 15: an asset a firm has no work on is 404 to its contractors, by any path.
     *(
-        Call("GET", "/api/v1/assets/{asset_id}" + tail, "               -   -   - 404 404   -   -   -",
+        Call("GET", "/api/v1/assets/{asset_id}" + tail, "           -   -   - 404 404   -   -   -",
              {"asset_id": "mx-asset"}, label="no work of the firm")
         for tail in ("", "/history", "/qr.svg", "/qr.png")
     ),
@@ -345,7 +345,7 @@ MATRIX: list[Call] = [
         Call("GET", "/api/v1/contractors/{org_id}/" + tail, codes, {"org_id": _org("a")},
              label="firm A")
         for tail in ("disputes", "complaints")
-        for codes in ("                                               200 200 403 200 404 403 200 401",)
+        for codes in ("                                           200 200 403 200 404 403 200 401",)
     ),
     Call("POST", "/api/v1/contractors/{org_id}/disputes", "       403 403 403 422 404 403 403 401",
          {"org_id": _org("a")}, label="firm A, no such breach",

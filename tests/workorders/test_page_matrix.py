@@ -114,8 +114,10 @@ def test_each_role_gets_the_expected_status_from_every_page(world: World) -> Non
             url = page.url(world, role)
             got = ui.get(url, follow_redirects=False)
             if got.status_code != want:
-                wrong.append(f"{role} GET {url}{' (' + page.label + ')' if page.label else ''}: "
-                             f"{got.status_code}, expected {want}")
+                wrong.append(
+                    f"{role} GET {url}{' (' + page.label + ')' if page.label else ''}: "
+                    f"{got.status_code}, expected {want}"
+                )
             elif want == 303 and got.headers["location"] != "/ui/login":
                 wrong.append(f"{role} GET {url}: redirected to {got.headers['location']}")
     assert not wrong, "\n".join(wrong)

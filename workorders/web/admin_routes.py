@@ -1,6 +1,6 @@
 """The office's pages (issue 15): every work order with filters, bulk assignment and create
 (/ui/workorders, admins and engineers), and people and access: users, contractor firms and
-API tokens (/ui/people, admins). Shells only: static/js/office_list.js and people.js fill them
+API tokens (/ui/people, admins). Shells only: static/office/office_list.js and people.js fill them
 from the API with the session."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def _buildings(request: Request) -> list[dict[str, str]]:
 @router.get("/workorders")
 def workorders_page(request: Request, session: SessionDep) -> Response:
     """Every work order for the office: filters kept in the address, search, sort, checkboxes
-    with bulk assignment, and a new work order; static/js/office_list.js fills it."""
+    with bulk assignment, and a new work order; static/office/office_list.js fills it."""
     got = page_user(request, session, roles=OFFICE)
     if isinstance(got, Response):
         return got
@@ -38,7 +38,7 @@ def workorders_page(request: Request, session: SessionDep) -> Response:
 
 @router.get("/people")
 def people_page(request: Request, session: SessionDep) -> Response:
-    """People and access (admins): users, contractor firms and API tokens; static/js/people.js
+    """People and access (admins): users, contractor firms and API tokens; static/office/people.js
     fills it."""
     got = page_user(request, session, roles=("admin",))
     if isinstance(got, Response):

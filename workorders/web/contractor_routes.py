@@ -1,6 +1,6 @@
 """The contractor scorecard page, /ui/scorecard: a contractor sees its own firm's months; the
 office (admins and engineers) picks a firm, and admins decide disputes, record complaints and
-sign months off. The page is a shell; static/js/scorecard.js fills it from the API."""
+sign months off. The page is a shell; static/office/scorecard.js fills it from the API."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The plant pages of issue 15: the site tree of assets (/ui/assets) and the PM calendar
-(/ui/pm), office roles only. Shells their scripts fill from the API (static/js/assets.js,
+(/ui/pm), office roles only. Shells their scripts fill from the API (static/office/assets.js,
 pm.js); the asset page itself (/ui/assets/{id}) is workorders/web/routes.py's, grown by
 static/js/asset.js for the office."""
 

@@ -26,14 +26,18 @@ from workorders.web.routes import HERE, _render, _to_login, _user
 router = APIRouter(route_class=CommittingRoute, prefix="/ui", include_in_schema=False)
 STATIC = HERE / "static"
 #: What the worker keeps for offline use: the app's scripts, styles, vendored code and icons
-#: (not the occupant request page's style, nor licences and source maps).
+#: (not the occupant request page's style, nor licences and source maps, nor the office's
+#: screens in static/office/: the overview, alerts, PM calendar, scorecard and people pages
+#: show the compound as it is now and are no use offline; the worker still keeps each one
+#: the first time it is loaded).
 SHELL_SUFFIXES = (".js", ".css", ".png", ".svg", ".woff2")
 SHELL_SKIP = frozenset({"sw.js", "request.css"})
+OFFICE_DIR = "office"
 NO_CACHE = {"Cache-Control": "no-cache"}
 THEME = "#1f3a5f"
 
 
-def _shell_files(static: Path) -> list[Path]:
+def _served_files(static: Path) -> list[Path]:
     return sorted(
         p
         for p in static.rglob("*")
@@ -41,12 +45,19 @@ def _shell_files(static: Path) -> list[Path]:
     )
 
 
+def shell_files(static: Path) -> list[Path]:
+    """The files the worker fetches and keeps when it installs: the tablet's shell."""
+    return [p for p in _served_files(static) if p.relative_to(static).parts[0] != OFFICE_DIR]
+
+
 def worker_source(static: Path) -> str:
-    """static/sw.js with its version (a hash of the shell's files) and precache list filled in."""
+    """static/sw.js with its version and precache list filled in. The version hashes every
+    served file, the office's too: a kept copy of a changed office script is dropped with the
+    old version, though only the shell is fetched ahead."""
     source = static / "sw.js"
-    files = _shell_files(static)
+    files = shell_files(static)
     digest = hashlib.sha256()
-    for p in [source, *files]:
+    for p in [source, *_served_files(static)]:
         digest.update(p.relative_to(static).as_posix().encode())
         digest.update(p.read_bytes())
     urls = ["/static/" + p.relative_to(static).as_posix() for p in files]
