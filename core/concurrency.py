@@ -11,6 +11,9 @@ from fastapi import Request, Response
 
 from core.errors import AppError
 
+#: The longest If-Match header a change accepts (core.openapi.IF_MATCH documents it).
+MAX_IF_MATCH = 200
+
 
 class PreconditionFailed(AppError):
     """If-Match named a version that is no longer current."""
@@ -42,6 +45,10 @@ def check_if_match(if_match: str | None, version: int, *, what: str = "the work 
     or names this version; `what` names the entity in the message."""
     if if_match is None:
         return
+    if len(if_match) > MAX_IF_MATCH:
+        # What the OpenAPI document states (core.openapi.IF_MATCH): no version is that long,
+        # and a header that says nothing about one is a malformed request, not a stale one.
+        raise AppError(f"If-Match is longer than {MAX_IF_MATCH} characters", status_code=400)
     tags = [_version_part(t.strip()) for t in if_match.split(",")]
     if "*" in tags or etag(version) in tags:
         return

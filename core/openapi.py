@@ -31,6 +31,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from core.concurrency import MAX_IF_MATCH
+
 ERROR_SCHEMA: dict[str, Any] = {
     "title": "Error",
     "type": "object",
@@ -46,8 +48,8 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 _REF = {"$ref": "#/components/schemas/Error"}
 REASONS = {
-    400: "a malformed Idempotency-Key header (1-200 printable characters), or a cursor this "
-    "API did not hand out",
+    400: "a malformed Idempotency-Key header (1-200 printable characters), an If-Match header "
+    "over 200 characters, or a cursor this API did not hand out",
     401: "no bearer token or signed-in session, or one that is not valid (unknown, revoked, "
     "expired, signed out)",
     403: "the caller's role or the token's scopes do not allow this, or a change made with the "
@@ -77,7 +79,7 @@ IF_MATCH = {
     "required": False,
     "description": "The ETag last read: the change is refused with 412 if the work order "
     "changed since.",
-    "schema": {"type": "string", "maxLength": 200},
+    "schema": {"type": "string", "maxLength": MAX_IF_MATCH},
 }
 
 #: The security scheme of the tablet UI's session cookie (core.auth.deps).

@@ -75,7 +75,7 @@ def test_the_packages_keep_every_import_contract() -> None:
         (
             "workorders/orders/models.py",
             "from workorders.web import routes",
-            "workorders: web and intake above",
+            "workorders: web, intake, overview and plant above",
             "workorders.orders.models -> workorders.web.routes",
         ),
         (

@@ -185,6 +185,20 @@ def test_status_change_with_a_stale_etag_answers_412(client: TestClient) -> None
     assert r.status_code == 412
 
 
+def test_an_if_match_longer_than_documented_is_refused_as_malformed(client: TestClient) -> None:
+    """The document says If-Match is at most 200 characters: a longer one is a bad request
+    (400), not a stale version (412), and changes nothing."""
+    wo = new_wo(client)
+    tag = client.get(f"/api/v1/workorders/{wo['id']}").headers["ETag"]
+    r = client.patch(
+        f"/api/v1/workorders/{wo['id']}",
+        json={"description": "v2"},
+        headers={"If-Match": tag + "," + "0" * 200},
+    )
+    assert r.status_code == 400 and "If-Match" in r.json()["message"]
+    assert client.get(f"/api/v1/workorders/{wo['id']}").json()["description"] != "v2"
+
+
 def test_get_with_the_current_etag_answers_304(client: TestClient) -> None:
     wo = new_wo(client)
     tag = client.get(f"/api/v1/workorders/{wo['id']}").headers["ETag"]

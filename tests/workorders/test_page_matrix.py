@@ -10,11 +10,13 @@ pages are an admin's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from core.db import Database
@@ -121,3 +123,23 @@ def test_each_role_gets_the_expected_status_from_every_page(world: World) -> Non
             elif want == 303 and got.headers["location"] != "/ui/login":
                 wrong.append(f"{role} GET {url}: redirected to {got.headers['location']}")
     assert not wrong, "\n".join(wrong)
+
+
+#: GET routes under /ui that are not pages: the sign-in form (open to all), and the offline
+#: layer's worker, manifest and session probe (tests/workorders/test_pwa_routes.py).
+NOT_PAGES = {"/ui/login", "/ui/sw.js", "/ui/manifest.webmanifest", "/ui/session"}
+
+
+def test_every_page_of_the_ui_has_a_row(client: TestClient) -> None:
+    """A page added to the UI without a row here fails, naming it."""
+
+    def shape(path: str) -> str:
+        return re.sub(r"\{[^}]*\}", "{}", path.split("?")[0])
+
+    routes = {
+        shape(r.path)
+        for r in client.app.routes
+        if isinstance(r, APIRoute) and "GET" in r.methods and r.path.startswith("/ui")
+    }
+    missing = routes - {shape(p) for p in NOT_PAGES} - {shape(p.path) for p in PAGES}
+    assert not missing, f"pages without a row in PAGES: {sorted(missing)}"
