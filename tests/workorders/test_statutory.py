@@ -212,3 +212,21 @@ def test_the_demo_site_keeps_both_lift_duties_apart() -> None:
     assert maintenance.id != inspection.id
     assert (maintenance.type, maintenance.max_gap_days) == ("preventive", 15)
     assert (inspection.type, inspection.max_gap_days) == ("inspection", None)
+
+
+def test_a_scheduled_inspection_given_to_the_lift_contractor_runs_on_no_sla_clock(
+    db: Database, demo_site: SiteConfig
+) -> None:
+    """PM work follows its schedule, not an SLA (DOMAIN.md): the inspection a schedule opens is
+    handed to the lift firm by the site's default assignment, and that must not put it under
+    the firm's repair SLA, which would count a statutory visit as a breach on the scorecard."""
+    site = site_with(demo_site, T7001)
+    for now in steps("2026-01-01", "2026-01-03", dt.timedelta(hours=6)):
+        pm.run_once(db, site, now=now)
+    with db.session() as s:
+        inspections = s.scalars(
+            select(WorkOrder).where(WorkOrder.pm_key.startswith("pm:lift-inspection:"))
+        ).all()
+        assert inspections and all(w.contractor_id is not None for w in inspections)
+        terms = [(w.sla_policy, w.response_due_at, w.resolution_due_at) for w in inspections]
+    assert terms == [(None, None, None)] * len(inspections)

@@ -207,7 +207,12 @@ def apply_default(
     wo.contractor_id = contractor_id
     if sla and contractor_id is not None:
         wo.sla_policy = sla_service.choose_policy(
-            site, priority=wo.priority, contractor_id=contractor_id, type_=wo.type, session=session
+            site,
+            priority=wo.priority,
+            contractor_id=contractor_id,
+            type_=wo.type,
+            session=session,
+            origin=wo.origin,
         )
     before = wo.status
     wo.status = Status.assigned

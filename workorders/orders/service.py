@@ -745,11 +745,18 @@ def sla_terms(
     priority: str,
     contractor_id: int | None,
     type_: str,
+    origin: str | None = None,
 ) -> dict[str, Any] | None:
-    """The SLA policy snapshot a work order of this priority, contractor and type is held to
-    under the site's policies: the one place work orders choose it (sla.service.choose_policy)."""
+    """The SLA policy snapshot a work order of this priority, contractor, type and origin is
+    held to under the site's policies: the one place work orders choose it
+    (sla.service.choose_policy)."""
     return sla_service.choose_policy(
-        site, priority=priority, contractor_id=contractor_id, type_=type_, session=session
+        site,
+        priority=priority,
+        contractor_id=contractor_id,
+        type_=type_,
+        session=session,
+        origin=origin,
     )
 
 
@@ -861,6 +868,7 @@ def edit(
             priority=changes.get("priority", wo.priority),
             contractor_id=wo.contractor_id,
             type_=changes.get("type", wo.type),
+            origin=wo.origin,
         )
     return update(session, wo=wo, changes=changes, sla_policy=policy, **acting(who))
 
@@ -980,7 +988,12 @@ def hand_over(
     policy: PolicyChange = KEEP
     if contractor_id != wo.contractor_id:
         policy = sla_terms(
-            session, site, priority=wo.priority, contractor_id=contractor_id, type_=wo.type
+            session,
+            site,
+            priority=wo.priority,
+            contractor_id=contractor_id,
+            type_=wo.type,
+            origin=wo.origin,
         )
     return assign(
         session,

@@ -112,10 +112,12 @@ def choose_policy(
     contractor_id: int | None,
     type_: str,
     session: Session | None = None,
+    origin: str | None = None,
 ) -> dict[str, Any] | None:
     """The SLA policy snapshot (JSON-safe) to store in a work order's sla_policy, or None.
 
-    None for preventive work (PM work follows its schedule, not an SLA), when no policy covers
+    None for preventive work and for anything a PM schedule opened (origin "pm": a statutory
+    inspection too follows its schedule, not an SLA), when no policy covers
     the priority, and for a policy with neither target. The contractor's own policy for the
     priority wins over the general one. Policies in site.yaml name their contractor; `session`
     is needed to turn the name into the organisation id when a contractor is given.
@@ -123,7 +125,7 @@ def choose_policy(
     Call it at creation and again when the priority or the contractor changes, then `refresh`:
     the clocks always run from the work order's creation, under the terms stored last.
     """
-    if type_ == WorkOrderType.preventive:
+    if type_ == WorkOrderType.preventive or origin == "pm":
         return None
     configured = [p for p in _configured(site_or_policies) if p.priority == priority]
     names = {p.contractor for p in configured if isinstance(p, SlaPolicyConfig) and p.contractor}

@@ -1,7 +1,7 @@
 """The office's overview pages (issue 15): the overview's figures as tiles (/ui/overview), the
 alerts with their rules, charts and silences (/ui/alerts) and the collectors' health
-(/ui/collectors). Admins and engineers only; shells that static/office/overview.js and alerts.js fill
-from the API with the session."""
+(/ui/collectors). Admins and engineers only; shells that static/office/overview.js and
+alerts.js fill from the API with the session."""
 
 from __future__ import annotations
 
