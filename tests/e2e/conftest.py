@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
 from sqlalchemy import select
 
 from config.settings import Settings
@@ -31,6 +32,12 @@ from workorders.orders.models import Origin, Priority
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 VIEWPORT = {"width": 1280, "height": 800}
+#: The sizes every page is checked at: a 10-inch tablet either way up, and a desktop.
+LANDSCAPE: ViewportSize = {"width": 1280, "height": 800}
+PORTRAIT: ViewportSize = {"width": 800, "height": 1280}
+DESKTOP: ViewportSize = {"width": 1920, "height": 1080}
+#: Makes a new browser context and page: (viewport, locale) -> Page.
+ContextFor = Callable[..., Page]
 
 
 @dataclass
@@ -178,3 +185,31 @@ def page(browser: Browser, live_app: LiveApp) -> Iterator[Page]:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def context_for(browser: Browser, live_app: LiveApp) -> Iterator[ContextFor]:
+    """New browser contexts (no cookies) at a chosen viewport and locale, closed afterwards."""
+    made: list[BrowserContext] = []
+
+    def make(viewport: ViewportSize = LANDSCAPE, locale: str = "en-GB") -> Page:
+        ctx = browser.new_context(
+            base_url=live_app.base_url, viewport=viewport, locale=locale, accept_downloads=True
+        )
+        ctx.set_default_timeout(10_000)
+        made.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in made:
+        ctx.close()
+
+
+def sign_in_demo(page: Page, username: str, lang: str = "") -> None:
+    """Sign in with a demo account (password '<username>-demo') and wait to leave the form."""
+    page.goto("/ui/login" + (f"?lang={lang}" if lang else ""))
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(f"{username}-demo")
+    page.locator("form.login button").click()
+    # Signing in hashes a password: slow on a busy machine.
+    expect(page).not_to_have_url(re.compile(r"/ui/login"), timeout=30_000)

@@ -18,6 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
+from tests.e2e.conftest import sign_in_demo as sign_in
+
 if TYPE_CHECKING:
     from tests.e2e.conftest import LiveApp, Seeded
 
@@ -29,15 +31,6 @@ SIZES: dict[str, ViewportSize] = {
     "portrait": {"width": 800, "height": 1280},
     "desktop": {"width": 1920, "height": 1080},
 }
-
-
-def sign_in(page: Page, username: str, lang: str = "") -> None:
-    """Sign in with a demo account (password '<username>-demo')."""
-    page.goto("/ui/login" + (f"?lang={lang}" if lang else ""))
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(f"{username}-demo")
-    page.locator("form.login button").click()
-    page.wait_for_url(re.compile(r"/ui/"))
 
 
 def shot(page: Page, name: str) -> Path:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from config.site import SiteConfig
 from core.auth import service as auth
 from core.auth.models import User
+from tests.e2e.conftest import DESKTOP, LANDSCAPE, PORTRAIT
+from tests.e2e.conftest import sign_in_demo as sign_in
 from workorders.orders import service
 from workorders.orders.models import Priority, WorkOrder
 from workorders.sla import service as sla_service
@@ -36,9 +37,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-LANDSCAPE: ViewportSize = {"width": 1280, "height": 800}
-PORTRAIT: ViewportSize = {"width": 800, "height": 1280}
-DESKTOP: ViewportSize = {"width": 1920, "height": 1080}
 SHOTS = Path(os.environ.get("PLANTROOM_SHOTS", "/tmp/shots15/contractor"))
 #: The README's picture, remade in the repository only when asked (PLANTROOM_README_SHOTS=1):
 #: a test run leaves the checkout as it found it.
@@ -73,33 +71,6 @@ def shot(page: Page, name: str, *, full_page: bool = True, to: Path | None = Non
     page.screenshot(path=path, full_page=full_page)
     assert path.read_bytes().startswith(PNG_MAGIC)
     return path
-
-
-def sign_in(page: Page, username: str, lang: str = "") -> None:
-    """The demo account's sign-in (passwords are '<username>-demo')."""
-    page.goto("/ui/login" + (f"?lang={lang}" if lang else ""))
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(f"{username}-demo")
-    page.locator("form.login button").click()
-    expect(page).not_to_have_url("/ui/login")
-
-
-@pytest.fixture
-def context_for(browser: Browser, live_app: LiveApp) -> Iterator[Any]:
-    """New browser contexts (no cookies) at a chosen viewport, closed after the test."""
-    made: list[BrowserContext] = []
-
-    def make(viewport: ViewportSize = LANDSCAPE, locale: str = "en-GB") -> Page:
-        ctx = browser.new_context(
-            base_url=live_app.base_url, viewport=viewport, locale=locale, accept_downloads=True
-        )
-        ctx.set_default_timeout(10_000)
-        made.append(ctx)
-        return ctx.new_page()
-
-    yield make
-    for ctx in made:
-        ctx.close()
 
 
 @pytest.fixture

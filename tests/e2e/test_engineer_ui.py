@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from collectors import health
@@ -27,6 +26,8 @@ from collectors.sinks.embedded import FILE_NAME, EmbeddedStore
 from config.settings import Settings
 from config.site import SiteConfig
 from plantroom.wiring import alert_engine
+from tests.e2e.conftest import DESKTOP, LANDSCAPE, PORTRAIT, ContextFor
+from tests.e2e.conftest import sign_in_demo as sign_in
 from workorders import intake
 from workorders.orders.models import Priority, WorkOrder
 from workorders.pm import service as pm_service
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-LANDSCAPE: ViewportSize = {"width": 1280, "height": 800}
-PORTRAIT: ViewportSize = {"width": 800, "height": 1280}
-DESKTOP: ViewportSize = {"width": 1920, "height": 1080}
 SHOTS = Path(os.environ.get("PLANTROOM_SHOTS", "/tmp/shots15/overview"))
 #: The README's picture, remade in the repository only when asked (PLANTROOM_README_SHOTS=1):
 #: a test run leaves the checkout as it found it.
@@ -48,8 +46,6 @@ README_SHOT = (
     if os.environ.get("PLANTROOM_README_SHOTS")
     else SHOTS
 ) / "overview.png"
-#: Makes a new browser context and page: (viewport, locale) -> Page.
-ContextFor = Callable[..., Page]
 REASON = "Pump 1 bearing replacement booked for Thursday; the over-current is known."
 
 
@@ -177,30 +173,6 @@ def compound(live_app: LiveApp, settings: Settings, demo_site: SiteConfig) -> Co
         assert wo is not None and wo.alert_count >= 1
         assert s.scalars(select(WorkOrder.id).where(WorkOrder.rule_id == "pump-overcurrent")).all()
     return Compound(breached=breached_id, at_risk=ids["Lift B1 doors reopening on floor 3"])
-
-
-@pytest.fixture
-def context_for(browser: Browser, live_app: LiveApp) -> Iterator[ContextFor]:
-    """New browser contexts (no cookies) at a chosen viewport and locale, closed afterwards."""
-    made: list[BrowserContext] = []
-
-    def make(viewport: ViewportSize = LANDSCAPE, locale: str = "en-GB") -> Page:
-        ctx = browser.new_context(base_url=live_app.base_url, viewport=viewport, locale=locale)
-        ctx.set_default_timeout(10_000)
-        made.append(ctx)
-        return ctx.new_page()
-
-    yield make
-    for ctx in made:
-        ctx.close()
-
-
-def sign_in(page: Page, username: str, lang: str = "") -> None:
-    """Fill in and submit the sign-in form (demo passwords are '<username>-demo')."""
-    page.goto("/ui/login" + (f"?lang={lang}" if lang else ""))
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(f"{username}-demo")
-    page.locator("form.login button").click()
 
 
 def shot(page: Page, name: str, *, full_page: bool = False) -> Path:

@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
+from playwright.sync_api import Page, ViewportSize, expect
 from sqlalchemy import select
 
 from collectors.readings import Quality, Reading
@@ -26,6 +25,8 @@ from collectors.sinks.embedded import EmbeddedStore
 from config.settings import Settings
 from config.site import SiteConfig
 from core.auth.models import User
+from tests.e2e.conftest import DESKTOP, LANDSCAPE, PORTRAIT
+from tests.e2e.conftest import sign_in_demo as sign_in
 from workorders.orders import service
 from workorders.orders.models import WorkOrder
 from workorders.pm import service as pm
@@ -36,9 +37,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 TZ = ZoneInfo("Asia/Shanghai")
-LANDSCAPE: ViewportSize = {"width": 1280, "height": 800}
-PORTRAIT: ViewportSize = {"width": 800, "height": 1280}
-DESKTOP: ViewportSize = {"width": 1920, "height": 1080}
 SHOTS = Path(os.environ.get("PLANTROOM_SHOTS", "/tmp/shots15/plant"))
 ERGONOMICS = (Path(__file__).parent / "ergonomics.js").read_text()
 
@@ -52,15 +50,6 @@ def shot(page: Page, name: str, *, full_page: bool = True) -> Path:
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=path, full_page=full_page)
     return path
-
-
-def sign_in(page: Page, username: str, lang: str = "") -> None:
-    """Sign in with the demo password."""
-    page.goto("/ui/login" + (f"?lang={lang}" if lang else ""))
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(f"{username}-demo")
-    page.locator("form.login button").click()
-    expect(page).not_to_have_url(re.compile(r"/ui/login"))
 
 
 def month_of(day: dt.date) -> str:
@@ -161,22 +150,6 @@ def plant_world(live_app: LiveApp, settings: Settings, demo_site: SiteConfig) ->
             r = api.post(f"/api/v1/workorders/{repair}/{path}", json=body)
             assert r.status_code == 201, r.text
     return {"repair": repair, "late": late_id, "month": month_of(first), "now": now}
-
-
-@pytest.fixture
-def context_for(browser: Browser, live_app: LiveApp) -> Iterator[Any]:
-    """New browser contexts at a chosen viewport and locale, closed after the test."""
-    made: list[BrowserContext] = []
-
-    def make(viewport: ViewportSize = LANDSCAPE, locale: str = "en-GB") -> Page:
-        ctx = browser.new_context(base_url=live_app.base_url, viewport=viewport, locale=locale)
-        ctx.set_default_timeout(10_000)
-        made.append(ctx)
-        return ctx.new_page()
-
-    yield make
-    for ctx in made:
-        ctx.close()
 
 
 def test_an_engineer_goes_from_the_site_tree_to_an_asset_charts_it_and_finds_a_late_lift_job(
