@@ -540,7 +540,7 @@
     sla_withdrawn: _("SLA entry withdrawn"),
   };
   // Whose the entry is: the app's own jobs by name, people by their username.
-  var ACTORS = { alerts: _("Alerts"), pm: _("Preventive schedule"), sla: _("SLA clock") };
+  var ACTORS = { alerts: _("Alert system"), pm: _("Preventive schedule"), sla: _("SLA clock") };
   var REASON = { fix_not_held: _("the fix did not hold") };
   // The server's own words for a status change it made.
   var SYSTEM_NOTE = { "alert fired again": _("the alert fired again"), "the fix did not hold": "" };
