@@ -16,7 +16,16 @@ from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The root packages the contracts cover (tool.importlinter.root_packages).
-PACKAGES = ("core", "config", "collectors", "alerts", "workorders", "dashboards", "plantroom")
+PACKAGES = (
+    "core",
+    "config",
+    "collectors",
+    "alerts",
+    "workorders",
+    "analytics",
+    "dashboards",
+    "plantroom",
+)
 
 
 def lint_imports(where: Path) -> subprocess.CompletedProcess[str]:
