@@ -166,16 +166,36 @@ class Floor(_Strict):
     assets: list[Asset] = Field(default_factory=list)
 
 
+class YearFigures(_Strict):
+    """A building's floor area and occupants from one year on (either may be left out)."""
+
+    floor_area_m2: float | None = Field(default=None, gt=0)
+    occupants: int | None = Field(default=None, ge=0)
+
+
 class Building(_Strict):
     """A building with the figures energy reports divide by."""
 
     id: str = Field(pattern=ID)
     name: str
     name_zh: NameZh = None
+    #: Floor area and occupants now; `by_year` keeps what they were (an extension built, a
+    #: department moved in) so that each year is divided by its own figures.
     floor_area_m2: float = Field(gt=0)
     occupants: int = Field(ge=0)
+    by_year: dict[int, YearFigures] = Field(default_factory=dict)
     floors: list[Floor] = Field(default_factory=list)
     assets: list[Asset] = Field(default_factory=list)
+
+    def figures(self, year: int) -> tuple[float, int]:
+        """(floor area m², occupants) for `year`: each from the latest `by_year` entry at or
+        before the year that gives it (carried forward), else the building's own figure."""
+        area, people = self.floor_area_m2, self.occupants
+        for y in sorted(y for y in self.by_year if y <= year):
+            f = self.by_year[y]
+            area = f.floor_area_m2 if f.floor_area_m2 is not None else area
+            people = f.occupants if f.occupants is not None else people
+        return area, people
 
 
 class SiteInfo(_Strict):

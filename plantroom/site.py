@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analytics.site import AnalyticsSiteFile
 from config.site import SiteConfig
 from config.site import load_site as load_document
-from workorders.site import WorkordersSiteFile
 
 #: Every section of site.yaml; the rightmost domain's document extends those to its left.
-SiteDocument = WorkordersSiteFile
+SiteDocument = AnalyticsSiteFile
 #: A loaded site with every section.
 Site = SiteConfig[SiteDocument]
 
