@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# `plantroom report energy` embeds this TrueType CJK font in its PDF (analytics/reports/pdf.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
+
 # The whole checkout: the package is installed from it, and the commands run from /app so that
 # relative paths such as `--site config/sites/demo` and alembic.ini resolve.
 COPY . .

@@ -16,7 +16,16 @@ Carbon (kgCO2 per kWh of electricity):
     the national grid average factors of the Ministry of Ecology and Environment and the
     National Bureau of Statistics: 0.5366 for 2022 and 0.5306 for 2023 (their announcement of
     the 2023 factors). A year without a published factor has none: the caller says which factor
-    to use rather than getting a neighbour's.
+    to use rather than getting a neighbour's (a site adds one in ``energy.factors``).
+
+Carbon of fuels burnt on site (kgCO2 per unit; CO2 only, carbon fully oxidised): the heat a unit
+holds by its GB/T 2589-2020 standard-coal factor (1 kgce = 29,307 kJ, the standard's definition
+of standard coal) times the IPCC 2006 Guidelines' default CO2 emission factor for stationary
+combustion (Vol. 2, ch. 1, table 1.4: natural gas 56,100, gas/diesel oil 74,100, motor gasoline
+69,300, LPG 63,100 kgCO2/TJ):
+    natural gas 1.2143 x 29.307 MJ x 56.1 g/MJ = 1.9965 kgCO2/m³; diesel 1.4571 x 29.307 x 74.1
+    = 3.1643 kgCO2/kg; gasoline 1.4714 x 29.307 x 69.3 = 2.9884 kgCO2/kg; LPG 1.7143 x 29.307 x
+    63.1 = 3.1702 kgCO2/kg.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from analytics.site import EnergySection
 from core.errors import AppError
 
 Kind = Literal["kgce", "kgco2e"]
@@ -76,6 +86,10 @@ class Factor:
 
 GB_T_2589 = "GB/T 2589-2020"
 MEE_GRID = "MEE/NBS national grid average CO2 emission factor"
+IPCC_FUEL = (
+    "GB/T 2589-2020 heat content (1 kgce = 29,307 kJ) x IPCC 2006 GL vol. 2 table 1.4 default "
+    "CO2 factor"
+)
 
 #: The factors Plantroom ships. A site adds its own (a province's grid factor, the year's
 #: equal value of electricity) in front of these.
@@ -105,6 +119,10 @@ FACTORS: tuple[Factor, ...] = (
         dt.date(2023, 1, 1),
         dt.date(2024, 1, 1),
     ),
+    Factor("natural_gas", "m3", "kgco2e", 1.9965, f"{IPCC_FUEL} (56,100 kgCO2/TJ)"),
+    Factor("diesel", "kg", "kgco2e", 3.1643, f"{IPCC_FUEL} (74,100 kgCO2/TJ)"),
+    Factor("gasoline", "kg", "kgco2e", 2.9884, f"{IPCC_FUEL} (69,300 kgCO2/TJ)"),
+    Factor("lpg", "kg", "kgco2e", 3.1702, f"{IPCC_FUEL} (63,100 kgCO2/TJ)"),
 )
 
 
@@ -153,3 +171,18 @@ def factor_for(
 #: Litres to kilograms for liquid fuels bought by volume (the densities of the published
 #: public-institution worked example in DOMAIN.md).
 DENSITY_KG_PER_L: Mapping[str, float] = {"gasoline": 0.725, "diesel": 0.83}
+
+
+def site_table(energy: EnergySection) -> tuple[Factor, ...]:
+    """The factor table a site computes with: its own factors (``energy.factors``, valid on
+    [valid_from, valid_to) like every Factor) first, then its equal value of electricity per
+    year (``energy.equal_value``), then the factors Plantroom ships (FACTORS)."""
+    own = tuple(
+        Factor(f.carrier, f.unit, f.kind, f.value, f.source, f.valid_from, f.valid_to)
+        for f in energy.factors
+    )
+    equal = tuple(
+        equal_value(year, ev.kgce_per_kwh, ev.source)
+        for year, ev in sorted(energy.equal_value.items())
+    )
+    return (*own, *equal, *FACTORS)

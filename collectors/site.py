@@ -1,8 +1,9 @@
-"""The collectors' section of site.yaml: ``simulation`` (the simulator's seed and scripted
-faults), added to the topology that config describes."""
+"""The collectors' section of site.yaml: ``simulation`` (the simulator's seed, scripted
+faults and retrofits), added to the topology that config describes."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,10 +30,22 @@ class Fault(_Strict):
     magnitude: float = 1.0
 
 
+class Retrofit(_Strict):
+    """An energy-saving measure the simulator puts in: from `at` on, the device's load (a
+    meter's own load; a main meter's whole reading) is `saving` (a fraction) lower. Unlike a
+    fault it is a fixed moment, not timed from the start: a history shows it on its date."""
+
+    device: str
+    #: When it takes effect; a date means local midnight in the site's time zone.
+    at: dt.datetime | dt.date
+    saving: float = Field(gt=0, lt=1)
+
+
 class Simulation(_Strict):
     """Simulator settings for this site."""
 
     faults: list[Fault] = Field(default_factory=list)
+    retrofits: list[Retrofit] = Field(default_factory=list)
     seed: int = 7
 
 
@@ -43,11 +56,16 @@ class CollectorsSiteFile(SiteFile):
 
     @classmethod
     def site_problems(cls, site: SiteConfig[Any]) -> list[Located]:
-        """Each scripted fault names a device the site has."""
+        """Each scripted fault and retrofit names a device the site has."""
+        sim = site.doc.simulation
         return [
             (("simulation", "faults", i, "device"), f"unknown device '{f.device}'")
-            for i, f in enumerate(site.doc.simulation.faults)
+            for i, f in enumerate(sim.faults)
             if f.device not in site.device_ids
+        ] + [
+            (("simulation", "retrofits", i, "device"), f"unknown device '{r.device}'")
+            for i, r in enumerate(sim.retrofits)
+            if r.device not in site.device_ids
         ]
 
 

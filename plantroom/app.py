@@ -14,6 +14,11 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from alerts.routes import router as alerts_router
+from analytics.baseline_routes import router as baseline_router
+from analytics.meter_routes import router as meters_router
+from analytics.offline.routes import router as offline_router
+from analytics.routes import router as energy_router
+from analytics.web import routes as energy_pages
 from collectors.health import configured_health_reader
 from collectors.sinks.readers import configured_reader
 from config.settings import Settings
@@ -115,7 +120,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = (
-            WorkOrderServices(db, site, public_url=settings.public_url) if background else None
+            WorkOrderServices(db, site, public_url=settings.public_url, settings=settings)
+            if background
+            else None
         )
         if services is not None:
             # The serving process starts: no request of its own is in flight, so a key still
@@ -176,6 +183,12 @@ def create_app(
     app.include_router(pm_router)
     app.include_router(plant_router)
     app.include_router(admin_pages)
+    app.include_router(energy_router)
+    app.include_router(offline_router)
+    app.include_router(baseline_router)
+    app.include_router(meters_router)
+    app.include_router(energy_pages.router)
+    app.mount(energy_pages.STATIC_URL, energy_pages.static_files(), name=energy_pages.STATIC_NAME)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -194,18 +194,29 @@ def _simulate_history(args: argparse.Namespace) -> int:
         f"wrote {result.readings:,} readings of {len(site.devices())} devices, "
         f"{days:.4g} simulated days, in {result.seconds:.1f} s"
     )
+    from plantroom.invoices import simulated_invoices
+
+    line = simulated_invoices(settings, site, start, end)
+    if line:
+        print(line)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run everything in one process on the embedded default."""
-    from plantroom.demo import run_demo
+    from plantroom.demo import HISTORY_DAYS, run_demo
 
     settings = _settings(args)
     settings.cookie_secure = False  # the demo serves plain HTTP on this machine
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(
-        run_demo(settings, host=args.host, port=args.port, sim_port_offset=args.sim_port_offset)
+        run_demo(
+            settings,
+            host=args.host,
+            port=args.port,
+            sim_port_offset=args.sim_port_offset,
+            history_days=HISTORY_DAYS if args.history_days is None else args.history_days,
+        )
     )
     return 0
 
@@ -619,6 +630,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--data-dir", default=None, help="default: ./data")
     d.add_argument("--site", default=None)
     d.add_argument("--sim-port-offset", type=int, default=0)
+    d.add_argument(
+        "--history-days",
+        type=int,
+        default=None,
+        metavar="N",
+        help="on the first start, write N days of simulated past (hourly) so that energy "
+        "statistics, baselines and savings have data (default 560, about a minute; 0: none)",
+    )
     d.set_defaults(func=cmd_demo)
 
     v = sub.add_parser("serve", help="run the API and tablet UI")
@@ -729,6 +748,12 @@ def build_parser() -> argparse.ArgumentParser:
     from plantroom.users_cli import add_parsers as add_account_parsers
 
     add_account_parsers(sub)  # users create|list|disable, tokens create|revoke|list
+    from plantroom.report_cli import add_parsers as add_report_parsers
+
+    add_report_parsers(sub)  # report energy
+    from plantroom.energy_cli import add_parsers as add_energy_parsers
+
+    add_energy_parsers(sub)  # energy rollup
     return p
 
 

@@ -5,17 +5,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import signal
 import socket
+import sys
 import time
 from dataclasses import dataclass
+from typing import TextIO
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analytics.rollup import write_rollup
+from analytics.store_usage import StoreUsage
+from collectors.simulator.history import (
+    Progress,
+    ProgressBar,
+    last_stored,
+    stored_counters,
+    write_history,
+)
 from collectors.simulator.server import Simulator
+from collectors.sinks.embedded import FILE_NAME, EmbeddedStore
+from collectors.sinks.readers import configured_reader
 from config.settings import Settings
 from config.site import RtuLink, SiteConfig
 from core.auth import service as auth
@@ -23,15 +38,22 @@ from core.auth.models import Role, User
 from core.db import Database
 from plantroom.app import create_app, prepare_database
 from plantroom.httpserver import EmbeddedServer, settle_heap
+from plantroom.invoices import simulated_invoices
 from plantroom.runtime import Monitoring
 from plantroom.scheduler import WorkOrderServices
-from plantroom.site import load_site
+from plantroom.site import Site, load_site
 from workorders.orders import repository as wo_repository
 from workorders.orders import service as workorders
 from workorders.orders.models import Priority, WorkOrder
 from workorders.sla import service as sla_service
 
 log = logging.getLogger("plantroom.demo")
+
+#: Days of simulated past the demo writes on its first start: a year before the demo's
+#: retrofit (2026-06-01) and the months since, so baselines and savings have data.
+HISTORY_DAYS = 560
+#: One reading an hour: enough for daily and hourly energy, a few seconds per month of past.
+HISTORY_STEP = 3600.0
 
 #: The demo contractor's organisation when the site names no contractor of its own.
 DEMO_CONTRACTOR = "Evergreen Property Services"
@@ -163,26 +185,113 @@ def _banner(url: str, logins: list[Login], sim: Simulator, settings: Settings) -
     return "\n".join(lines)
 
 
+def _without_faults(site: Site) -> Site:
+    """The site with no scripted faults: they are the live demo's story, not its past."""
+    simulation = site.doc.simulation.model_copy(update={"faults": []})
+    doc = site.doc.model_copy(update={"simulation": simulation})
+    return SiteConfig(path=site.path, doc=doc, profiles=site.profiles, located=site.located)
+
+
+def backfill_history(
+    settings: Settings,
+    site: Site,
+    db: Database,
+    *,
+    days: int = HISTORY_DAYS,
+    now: float | None = None,
+    out: TextIO = sys.stderr,
+) -> dict[str, dict[str, float]]:
+    """Give the demo its past: the simulated site's readings, hourly, from `days` ago (or from
+    the newest stored reading, on a later start) to now, into the embedded store, without the
+    scripted faults; the gas and diesel invoices of the months and quarters that ended; and
+    the energy_daily rollups of the days it wrote. Each part shows its progress. Returns the
+    devices' counters as stored, for the live simulator to carry on from (a meter keeps its
+    registers; a counter that went back would read as a reset)."""
+    now = time.time() if now is None else now
+    store = EmbeddedStore(settings.data_dir / FILE_NAME)
+    try:
+        last = last_stored(site, store)
+        tz = ZoneInfo(site.doc.site.timezone)
+        if last is None:
+            if days <= 0:
+                return {}
+            today = dt.datetime.fromtimestamp(now, tz).date()
+            first = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(), tz)
+            start = first.timestamp()
+        else:
+            start = last + HISTORY_STEP
+        if now - start >= HISTORY_STEP:
+            begin = dt.datetime.fromtimestamp(start, tz)
+            end = dt.datetime.fromtimestamp(now, tz)
+            print(
+                f"Writing the demo's past, {begin:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}, "
+                f"one reading an hour, into {store.path} (first start only)",
+                file=out,
+                flush=True,
+            )
+            bar = ProgressBar(out)
+            try:
+                write_history(
+                    _without_faults(site),
+                    start,
+                    now,
+                    [store],
+                    step=HISTORY_STEP,
+                    progress=bar,
+                    counters=stored_counters(site, store),
+                )
+            finally:
+                bar.close()
+            billed = simulated_invoices(settings, site, begin, end)
+            if billed:
+                print(billed, file=out, flush=True)
+            yesterday = end.date() - dt.timedelta(days=1)
+            if begin.date() <= yesterday:
+                print("Rolling up energy_daily", file=out, flush=True)
+                reader = configured_reader(settings)
+                bar = ProgressBar(out)
+                t0 = time.monotonic()
+                try:
+                    write_rollup(
+                        site,
+                        StoreUsage(site, reader, db),
+                        [store],
+                        first=begin.date(),
+                        last=yesterday,
+                        progress=lambda done, n, rows: bar(
+                            Progress(done / n, rows, time.monotonic() - t0)
+                        ),
+                    )
+                finally:
+                    bar.close()
+                    reader.close()
+        return stored_counters(site, store)
+    finally:
+        store.close()
+
+
 async def run_demo(
     settings: Settings,
     *,
     host: str = "127.0.0.1",
     port: int = 8080,
     sim_port_offset: int = 0,
+    history_days: int = HISTORY_DAYS,
 ) -> None:
     """Run the whole demo until SIGINT or SIGTERM (or until the task is cancelled)."""
     started = time.monotonic()
     site = load_site(settings.site)
     db = prepare_database(settings, site)
     logins = ensure_demo_users(db, site)
+    counters = await asyncio.to_thread(backfill_history, settings, site, db, days=history_days)
     port_map = pick_sim_ports(site, sim_port_offset)
-    sim = Simulator(site, port_map=port_map)
+    sim = Simulator(site, port_map=port_map, counters=counters)
     await sim.start()
     # The work-order services below run this process's outbox dispatcher.
     monitoring = Monitoring(settings, site, db, port_map=port_map, deliver=False)
     await monitoring.start()
     app = create_app(settings, site=site, db=db)
-    services = WorkOrderServices(db, site, public_url=f"http://{host}:{port}")
+    services = WorkOrderServices(db, site, public_url=f"http://{host}:{port}", settings=settings)
     services.start()
     app.state.metrics = monitoring.metrics_text
     server = EmbeddedServer(

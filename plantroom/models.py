@@ -1,6 +1,7 @@
 """Every table module, listed once so Alembic and tests see the whole schema."""
 
 from alerts.models import Alert, NotificationState, RuleState, Silence
+from analytics.offline.models import MeterReplacement, OfflineEntry
 from core.audit import AuditEntry
 from core.auth.models import ApiToken, Organisation, UiSession, User
 from core.changes import ChangeCounter
@@ -40,8 +41,10 @@ __all__ = [
     "IdempotencyRecord",
     "LaborEntry",
     "Location",
+    "MeterReplacement",
     "MonthSignoff",
     "NotificationState",
+    "OfflineEntry",
     "Organisation",
     "OtherCost",
     "OutboxMessage",

@@ -1,6 +1,7 @@
 """The work-order side's background work, started and stopped together: every scheduled job
 (preventive-maintenance generation, the SLA sweep, the proof job that reopens fixes that did not
-hold, the start-up check of the holiday years) on one APScheduler, and the outbox dispatcher.
+hold, the start-up check of the holiday years, and, given the settings, the analytics' daily
+energy rollup, `analytics.jobs.add_jobs`) on one APScheduler, and the outbox dispatcher.
 
 Each job is declared next to its code (`workorders.pm.service.add_jobs`,
 `workorders.sla.service.add_jobs`, `workorders.orders.proof.add_jobs`) and collected here. The
@@ -18,11 +19,20 @@ same time.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerts.notify import AlertNotifications
+from analytics import jobs as energy_jobs
+from analytics.store_usage import StoreUsage
+from analytics.usage import Usage
+from collectors.sinks import Sink
+from collectors.sinks.embedded import FILE_NAME, EmbeddedStore
+from collectors.sinks.readers import configured_reader
+from config.settings import Settings
 from config.site import SiteConfig
 from core import outbox
 from core.db import Database
@@ -67,10 +77,43 @@ def outbox_dispatcher(
     return outbox.Dispatcher(db, outbox_channels(db, site, public_url=public_url))
 
 
-class WorkOrderServices:
-    """PM generation, the SLA sweep and the outbox dispatcher for one database and site."""
+def energy_rollup_target(
+    settings: Settings, site: SiteConfig, db: Database
+) -> energy_jobs.RollupTarget:
+    """What the energy_daily rollup reads (StoreUsage over the configured readings store and
+    the database) and writes (the embedded store and the InfluxDB sinks configured, like the
+    collector), opened for one run and closed after it."""
 
-    def __init__(self, db: Database, site: SiteConfig, *, public_url: str | None = None):
+    @contextmanager
+    def target() -> Iterator[tuple[Usage, Sequence[Sink]]]:
+        # runtime imports this module (the outbox wiring), so its sinks are imported here
+        from plantroom.runtime import remote_sinks
+
+        reader = configured_reader(settings)
+        sinks: list[Sink] = [EmbeddedStore(settings.data_dir / FILE_NAME)]
+        try:
+            sinks += remote_sinks(settings, site)
+            yield StoreUsage(site, reader, db), sinks
+        finally:
+            for sink in sinks:
+                sink.close()
+            reader.close()
+
+    return target
+
+
+class WorkOrderServices:
+    """PM generation, the SLA sweep and the outbox dispatcher for one database and site; with
+    the settings, also the analytics' energy rollup (it needs the readings stores)."""
+
+    def __init__(
+        self,
+        db: Database,
+        site: SiteConfig,
+        *,
+        public_url: str | None = None,
+        settings: Settings | None = None,
+    ):
         self.scheduler = BackgroundScheduler(
             timezone=dt.UTC, executors={"default": ThreadPoolExecutor(max_workers=2)}
         )
@@ -78,6 +121,10 @@ class WorkOrderServices:
         sla_service.add_jobs(self.scheduler, db=db)
         proof.add_jobs(self.scheduler, db=db)
         holiday_years.add_jobs(self.scheduler, db=db, site=site)
+        if settings is not None:
+            energy_jobs.add_jobs(
+                self.scheduler, site=site, target=energy_rollup_target(settings, site, db)
+            )
         self.outbox = outbox_dispatcher(db, site, public_url=public_url)
 
     def start(self) -> None:

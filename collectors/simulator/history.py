@@ -23,14 +23,15 @@ import operator
 import struct
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO, cast
 from zoneinfo import ZoneInfo
 
 from collectors.readings import Quality, Reading
-from collectors.simulator.models import DeviceModel, build_models
+from collectors.simulator.models import MODELS, DeviceModel, build_models
 from collectors.sinks import Sink
+from collectors.sinks.embedded import EmbeddedStore
 from config.profile import Point, PointType
 from config.site import DeviceRef, SiteConfig
 
@@ -263,19 +264,21 @@ def generate(
     *,
     step: float | None = None,
     batch: int = BATCH,
+    counters: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Iterator[tuple[list[Reading], float]]:
     """Readings of every device from start (inclusive) to end (exclusive), in time order.
 
     Yields (batch of about ``batch`` readings, simulated time reached). Each point is read every
     ``step`` seconds, or by default at its poll interval but no more often than DEFAULT_STEP;
-    timestamps are start + k * interval. Scripted faults are timed from start.
+    timestamps are start + k * interval. Scripted faults are timed from start. `counters`
+    (device -> point -> value) carries the devices' counters on from a history stored before.
     """
     t_start, t_end = _seconds(start), _seconds(end)
     if not t_end > t_start:
         raise ValueError("the end of a history must come after its start")
     if step is not None and not step > 0:
         raise ValueError("the step must be longer than 0 s")
-    models = build_models(site, t_start)
+    models = build_models(site, t_start, counters=counters)
     feeds = _feeds(site.devices(), models, step)
     # A heap of (next tick, feed index, tick number): readings come out in time order, and
     # start + k * interval rather than a running sum keeps the grid exact over a year.
@@ -336,6 +339,7 @@ def write_history(
     step: float | None = None,
     batch: int = BATCH,
     progress: Callable[[Progress], None] | None = None,
+    counters: Mapping[str, Mapping[str, float]] | None = None,
 ) -> HistoryResult:
     """Generate the period's readings and write each batch to every sink; report progress."""
     t_start, t_end = _seconds(start), _seconds(end)
@@ -343,7 +347,9 @@ def write_history(
     began = clock()
     written = 0
     fraction = 0.0
-    for readings, reached in generate(site, t_start, t_end, step=step, batch=batch):
+    for readings, reached in generate(
+        site, t_start, t_end, step=step, batch=batch, counters=counters
+    ):
         for sink in sinks:
             sink.write(readings)
         written += len(readings)
@@ -423,3 +429,32 @@ class ProgressBar:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+
+
+# --- carrying on from a stored history -------------------------------------------------------
+
+
+def stored_counters(site: SiteConfig, store: EmbeddedStore) -> dict[str, dict[str, float]]:
+    """Each simulated device's counters as last stored (device -> point -> value), for
+    `build_models(counters=...)`: what a real meter shows after a restart."""
+    out: dict[str, dict[str, float]] = {}
+    for ref in site.devices():
+        model = MODELS.get(ref.profile.simulator or "")
+        for point in getattr(model, "COUNTERS", {}):
+            r = store.latest(ref.asset.asset.id, point)
+            if r is not None and r.number is not None:
+                out.setdefault(ref.device.id, {})[point] = float(r.number)
+    return out
+
+
+def last_stored(site: SiteConfig, store: EmbeddedStore) -> float | None:
+    """When the newest stored counter reading of the site's devices was taken (UNIX seconds),
+    or None when the store holds none."""
+    newest: float | None = None
+    for ref in site.devices():
+        model = MODELS.get(ref.profile.simulator or "")
+        for point in getattr(model, "COUNTERS", {}):
+            r = store.latest(ref.asset.asset.id, point)
+            if r is not None and (newest is None or r.ts > newest):
+                newest = r.ts
+    return newest

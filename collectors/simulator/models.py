@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
-from collectors.site import CollectorsSite, Fault
+from collectors.site import CollectorsSite, Fault, Retrofit
 from config.site import DeviceRef
 
 Values = dict[str, float | str | bool]
@@ -33,7 +34,7 @@ class Occupancy:
 
     def __init__(self, tz: str):
         self.tz = ZoneInfo(tz)
-        self._cache: tuple[int, float] = (-1, 0.0)
+        self._cache: tuple[int, float, int] = (-1, 0.0, 0)
 
     def __call__(self, t: float) -> float:
         minute = int(t // 60)
@@ -43,13 +44,93 @@ class Occupancy:
         h = local.hour + local.minute / 60
         day = _smoothstep(7.0, 9.0, h) * (1 - _smoothstep(17.5, 19.5, h))
         occ = day if local.weekday() < 5 else 0.12 * day
-        self._cache = (minute, occ)
+        self._cache = (minute, occ, local.toordinal())
         return occ
+
+    def day(self, t: float) -> int:
+        """The local date at t, as a proleptic ordinal."""
+        self(t)
+        return self._cache[2]
+
+
+class DayToDay:
+    """How busy each local day is, as a factor around 1 for a key (a building, a meter): a
+    building's meetings, visitors and weather habits move its loads from one day to the next.
+    Deterministic in the key, the seed and the day."""
+
+    def __init__(self, key: str, seed: int, spread: float):
+        self.key, self.seed, self.spread = key, seed, spread
+        self._cache: tuple[int, float] = (-1, 1.0)
+
+    def __call__(self, day: int) -> float:
+        if self._cache[0] != day:
+            u = random.Random(f"{self.seed}:{self.key}:{day}").gauss(0.0, 1.0)
+            self._cache = (day, 1 + self.spread * max(-2.5, min(2.5, u)))
+        return self._cache[1]
 
 
 def _smoothstep(a: float, b: float, x: float) -> float:
     u = min(max((x - a) / (b - a), 0.0), 1.0)
     return u * u * (3 - 2 * u)
+
+
+class Weather:
+    """The site's outdoor air, a deterministic function of time and seed, shared by the weather
+    station and the HVAC meters: a made-up Shanghai-like climate (monthly means about 4 °C in
+    January and 29 °C in July), a diurnal swing peaking at 15:00 local time, and weather
+    systems passing over a few days. Plausible, not a record of any real year."""
+
+    #: Annual mean and half the January-July swing, °C; the coldest day of the year (day 20).
+    MEAN_C, SEASON_C, COLDEST_DAY = 16.8, 12.6, 20.0
+    #: Half the day-night swing, °C, and the hour of the day's peak.
+    DIURNAL_C, PEAK_HOUR = 3.5, 15.0
+    #: Weather systems: (period in days, amplitude °C).
+    SYNOPTIC = ((3.1, 1.6), (5.7, 1.3), (11.3, 1.0), (23.0, 0.7))
+    YEAR_DAYS = 365.2425
+
+    def __init__(self, tz: str, seed: int):
+        self.tz = ZoneInfo(tz)
+        rng = random.Random(f"{seed}:weather")
+        self.phases = [rng.random() * 2 * math.pi for _ in self.SYNOPTIC]
+        self._hour: tuple[int, float] = (-1, 0.0)
+
+    def _local_hour(self, t: float) -> float:
+        minute = int(t // 60)
+        if self._hour[0] != minute:
+            local = dt.datetime.fromtimestamp(t, self.tz)
+            self._hour = (minute, local.hour + local.minute / 60)
+        return self._hour[1] + (t % 60) / 3600
+
+    def season(self, t: float) -> float:
+        """-1 in the coldest week of the year, +1 in the warmest."""
+        day = t / 86400
+        return -math.cos(2 * math.pi * (day - self.COLDEST_DAY) / self.YEAR_DAYS)
+
+    def diurnal(self, t: float) -> float:
+        """-1 before dawn, +1 in mid-afternoon."""
+        return math.cos(2 * math.pi * (self._local_hour(t) - self.PEAK_HOUR) / 24)
+
+    def synoptic(self, t: float) -> float:
+        """The passing weather's departure from the season, °C."""
+        day = t / 86400
+        return sum(
+            a * math.sin(2 * math.pi * day / p + ph)
+            for (p, a), ph in zip(self.SYNOPTIC, self.phases, strict=True)
+        )
+
+    def temperature(self, t: float) -> float:
+        """Outdoor air temperature, °C."""
+        return (
+            self.MEAN_C
+            + self.SEASON_C * self.season(t)
+            + self.DIURNAL_C * self.diurnal(t)
+            + self.synoptic(t)
+        )
+
+    def humidity(self, t: float) -> float:
+        """Relative humidity, %: humid summers, drier afternoons and cold spells."""
+        rh = 74 + 6 * self.season(t) - 12 * self.diurnal(t) + 2.5 * self.synoptic(t)
+        return min(max(rh, 20.0), 99.0)
 
 
 class FaultClock:
@@ -84,10 +165,24 @@ class FaultClock:
 class DeviceModel:
     """Base: integrates counters between steps and holds test overrides."""
 
-    def __init__(self, ref: DeviceRef, occupancy: Occupancy, faults: FaultClock, seed: int):
+    def __init__(
+        self,
+        ref: DeviceRef,
+        occupancy: Occupancy,
+        faults: FaultClock,
+        seed: int,
+        *,
+        weather: Weather | None = None,
+        retrofits: list[tuple[float, float]] | None = None,
+    ):
         self.ref = ref
         self.occ = occupancy
+        self.weather = weather if weather is not None else Weather(occupancy.tz.key, seed)
+        #: (UNIX time it took effect, fraction of the load it saves), for the device's load.
+        self.retrofits = retrofits or []
         self.faults = faults
+        #: The site's seed; `seed` is this device's own phase of it.
+        self.site_seed = seed
         self.seed = (seed * 7919 + sum(map(ord, ref.device.id))) % 1000 / 37.0
         self.rng = random.Random(f"{seed}:{ref.device.id}")
         self.t: float | None = None
@@ -106,6 +201,28 @@ class DeviceModel:
         """Values at t, given dt_s seconds since the last step."""
         raise NotImplementedError
 
+    #: The counters the device keeps through a power cut or a restart of the simulator, as
+    #: point -> (attribute, factor from the point's value to the attribute's).
+    COUNTERS: ClassVar[dict[str, tuple[str, float]]] = {}
+
+    def restore(self, counters: Mapping[str, float]) -> None:
+        """Carry on from the counters' last values (point -> value), as a real meter keeps its
+        registers: a simulator started again, or after a generated history, must not make the
+        counters go back, which would read as a reset and count the whole register as used."""
+        for point, value in counters.items():
+            if point in self.COUNTERS:
+                attr, factor = self.COUNTERS[point]
+                current = getattr(self, attr)
+                setattr(self, attr, type(current)(value * factor))
+
+    def retrofit_factor(self, t: float) -> float:
+        """What is left of the load at t after the retrofits that took effect by then."""
+        factor = 1.0
+        for at, saving in self.retrofits:
+            if t >= at:
+                factor *= 1 - saving
+        return factor
+
 
 #: Base and peak kW per meter category (MOHURD sub-item), for a 10,000 m² office building.
 _LOAD_KW = {
@@ -115,10 +232,25 @@ _LOAD_KW = {
     "01D00": (22.0, 30.0),
 }
 _UNMETERED = 0.07  # share of the main meter not seen by sub-meters: losses and unmetered loads
+#: HVAC (01B00) per 10,000 m²: fans and pumps while occupied (kW), and kW per kelvin of outdoor
+#: air above the cooling or below the heating balance point (°C); outside office hours the
+#: plant keeps a tenth of the weather load (night set-back, server rooms, early start).
+_HVAC_FANS_KW = 35.0
+_COOL_KW_PER_K, _COOL_BALANCE_C = 7.0, 18.0
+_HEAT_KW_PER_K, _HEAT_BALANCE_C = 5.0, 14.0
+_HVAC_OFF_HOURS = 0.1
+#: Day-to-day spread (one standard deviation) of the occupied part of the load: the whole
+#: building's (shared by its meters) and each meter's own.
+_BUILDING_DAY_SPREAD, _METER_DAY_SPREAD = 0.04, 0.05
 
 
 class EnergyMeter(DeviceModel):
     """SDM630: a sub-meter follows its category's daily curve; a main meter sums its children."""
+
+    COUNTERS: ClassVar[dict[str, tuple[str, float]]] = {
+        "import_energy": ("import_kwh", 1.0),
+        "total_energy": ("import_kwh", 1.0),
+    }
 
     children: list[EnergyMeter]
 
@@ -126,16 +258,32 @@ class EnergyMeter(DeviceModel):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.children = []
         self.import_kwh = 20_000 + self.rng.random() * 200_000
-        area = self.ref.asset.building.floor_area_m2 / 10_000
+        self.area = self.ref.asset.building.floor_area_m2 / 10_000
+        self.hvac = self.ref.asset.asset.sub_item == "01B00"
+        building, seed = self.ref.asset.building.id, self.site_seed
+        self.building_day = DayToDay(building, seed, _BUILDING_DAY_SPREAD)
+        self.meter_day = DayToDay(self.ref.device.id, seed, _METER_DAY_SPREAD)
         base, peak = _LOAD_KW.get(self.ref.asset.asset.sub_item or "", (0.0, 0.0))
-        self.base_kw, self.peak_kw = base * area, peak * area
+        self.base_kw, self.peak_kw = base * self.area, peak * self.area
 
     def power_kw(self, t: float) -> float:
         """Instantaneous total power in kW."""
         if self.children:
-            return sum(c.power_kw(t) for c in self.children) * (1 + _UNMETERED)
-        kw = self.base_kw + (self.peak_kw - self.base_kw) * self.occ(t)
-        return max(0.0, kw * (1 + 0.05 * wobble(t, self.seed)))
+            kw = sum(c.power_kw(t) for c in self.children) * (1 + _UNMETERED)
+            return kw * self.retrofit_factor(t) if self.retrofits else kw
+        day = self.occ.day(t)
+        occ = self.occ(t) * self.building_day(day) * self.meter_day(day)
+        if self.hvac:
+            temp = self.weather.temperature(t)
+            need = _COOL_KW_PER_K * max(temp - _COOL_BALANCE_C, 0.0) + _HEAT_KW_PER_K * max(
+                _HEAT_BALANCE_C - temp, 0.0
+            )
+            weather = need * (occ + _HVAC_OFF_HOURS * (1 - occ))
+            kw = self.base_kw + (_HVAC_FANS_KW * occ + weather) * self.area
+        else:
+            kw = self.base_kw + (self.peak_kw - self.base_kw) * occ
+        kw = max(0.0, kw * (1 + 0.05 * wobble(t, self.seed)))
+        return kw * self.retrofit_factor(t) if self.retrofits else kw
 
     def compute(self, t: float, dt_s: float) -> Values:
         p = self.power_kw(t) * 1000
@@ -166,6 +314,8 @@ class EnergyMeter(DeviceModel):
 
 class Pump(DeviceModel):
     """A booster pump on an ABB drive: current follows speed cubed; bearing wear adds current."""
+
+    COUNTERS: ClassVar[dict[str, tuple[str, float]]] = {"run_hours": ("run_hours", 1.0)}
 
     RATED_RPM = 1480.0
     RATED_A = 28.0
@@ -203,6 +353,13 @@ class Pump(DeviceModel):
 
 class Elevator(DeviceModel):
     """A passenger lift: trips and door cycles by occupancy; door faults when scripted."""
+
+    COUNTERS: ClassVar[dict[str, tuple[str, float]]] = {
+        "trip_counter": ("trips", 1.0),
+        "door_cycle_counter": ("door_cycles", 1.0),
+        "run_hours": ("run_tenths", 10.0),
+        "door_fault_counter": ("door_faults", 1.0),
+    }
 
     FLOORS = (-1, 12)
 
@@ -262,18 +419,39 @@ class Elevator(DeviceModel):
 
 
 class WaterMeter(DeviceModel):
-    """The incoming water main: office-hours demand over a small night minimum; leaks add flow."""
+    """A water meter: office-hours demand over a small night minimum; leaks add flow.
+
+    A meter with sub-meters (the compound's main over a meter per building) reads the sum of
+    theirs plus a small unmetered share; a sub-meter takes its building's share of the demand,
+    by occupants."""
+
+    COUNTERS: ClassVar[dict[str, tuple[str, float]]] = {"net_total": ("total_m3", 1.0)}
 
     PIPE_AREA_M2 = math.pi * 0.04**2  # DN80
+    #: Share of the main not seen by the sub-meters (watering, the pump house, losses).
+    UNMETERED = 0.04
+
+    children: list[WaterMeter]
 
     def __init__(self, *args: object, **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.total_m3 = 150_000 + self.rng.random() * 50_000
+        self.children = []
+        #: This meter's share of the compound's demand (set by build_models for sub-meters).
+        self.share = 1.0
+
+    def flow_m3h(self, t: float) -> float:
+        """Instantaneous flow, m³/h."""
+        if self.children:
+            flow = sum(c.flow_m3h(t) for c in self.children) * (1 + self.UNMETERED)
+        else:
+            occ = self.occ(t)
+            flow = 0.35 + 9.0 * occ + (0.08 + 0.6 * occ) * wobble(t, self.seed, 180)
+            flow = max(0.0, flow) * self.share
+        return flow * self.retrofit_factor(t) + self.faults.strength("leak", t)
 
     def compute(self, t: float, dt_s: float) -> Values:
-        occ = self.occ(t)
-        flow = 0.35 + 9.0 * occ + (0.08 + 0.6 * occ) * wobble(t, self.seed, 180)
-        flow = max(0.0, flow) + self.faults.strength("leak", t)
+        flow = self.flow_m3h(t)
         self.total_m3 += flow * dt_s / 3600
         return {
             "flow": flow,
@@ -286,6 +464,11 @@ class WaterMeter(DeviceModel):
 class FirePump(DeviceModel):
     """A fire pump on standby: stopped, in automatic, both supplies present; its controller
     runs the weekly simulated automatic start (GB 25201) on Mondays at 09:00 for 10 minutes."""
+
+    COUNTERS: ClassVar[dict[str, tuple[str, float]]] = {
+        "start_counter": ("starts", 1.0),
+        "run_hours": ("run_hours", 1.0),
+    }
 
     RATED_A = 78.0
     TEST_WEEKDAY, TEST_HOUR, TEST_SECONDS = 0, 9, 600
@@ -336,6 +519,11 @@ class JockeyPump(DeviceModel):
     at the stop pressure. The cycle is integrated as a fraction, so any step size gives the
     same counts; a 'leak' fault makes the main lose pressure (1 + magnitude) times faster."""
 
+    COUNTERS: ClassVar[dict[str, tuple[str, float]]] = {
+        "start_counter": ("cycles", 1.0),
+        "run_hours": ("run_hours", 1.0),
+    }
+
     START_MPA, STOP_MPA = 0.70, 0.80
     #: Minutes the main takes to fall from stop to start pressure, and the pump to refill it.
     LEAK_MIN, PUMP_MIN = 42.0, 1.5
@@ -372,6 +560,17 @@ class JockeyPump(DeviceModel):
         }
 
 
+class WeatherStation(DeviceModel):
+    """An outdoor weather station: the site's air temperature and relative humidity."""
+
+    def compute(self, t: float, dt_s: float) -> Values:
+        return {
+            "outdoor_temperature": self.weather.temperature(t) + 0.05 * wobble(t, self.seed, 60),
+            "relative_humidity": self.weather.humidity(t),
+            "status": 0,
+        }
+
+
 MODELS: dict[str, Callable[..., DeviceModel]] = {
     "energy_meter": EnergyMeter,
     "pump": Pump,
@@ -379,13 +578,37 @@ MODELS: dict[str, Callable[..., DeviceModel]] = {
     "water_meter": WaterMeter,
     "fire_pump": FirePump,
     "jockey_pump": JockeyPump,
+    "weather_station": WeatherStation,
 }
 
 
-def build_models(site: CollectorsSite, t0: float) -> dict[str, DeviceModel]:
-    """One model per device of the site, meters wired into their meter tree."""
-    occ = Occupancy(site.doc.site.timezone)
+def retrofit_times(retrofits: list[Retrofit], tz: str) -> dict[str, list[tuple[float, float]]]:
+    """Per device, (UNIX time, saving) of its retrofits; a date takes effect at local midnight."""
+    zone = ZoneInfo(tz)
+    out: dict[str, list[tuple[float, float]]] = {}
+    for r in retrofits:
+        at = r.at
+        if not isinstance(at, dt.datetime):
+            at = dt.datetime.combine(at, dt.time(), zone)
+        elif at.tzinfo is None:
+            at = at.replace(tzinfo=zone)
+        out.setdefault(r.device, []).append((at.timestamp(), r.saving))
+    return out
+
+
+def build_models(
+    site: CollectorsSite,
+    t0: float,
+    *,
+    counters: Mapping[str, Mapping[str, float]] | None = None,
+) -> dict[str, DeviceModel]:
+    """One model per device of the site, meters wired into their meter tree; `counters` (device
+    id -> point -> last value) carries the devices' counters on from where they were."""
+    tz = site.doc.site.timezone
+    occ = Occupancy(tz)
     seed = site.doc.simulation.seed
+    weather = Weather(tz, seed)
+    retrofits = retrofit_times(site.doc.simulation.retrofits, tz)
     models: dict[str, DeviceModel] = {}
     for ref in site.devices():
         kind = ref.profile.simulator
@@ -394,10 +617,32 @@ def build_models(site: CollectorsSite, t0: float) -> dict[str, DeviceModel]:
         faults = FaultClock(
             [f for f in site.doc.simulation.faults if f.device == ref.device.id], t0
         )
-        models[ref.device.id] = MODELS[kind](ref, occ, faults, seed)
-    by_asset = {m.ref.asset.asset.id: m for m in models.values() if isinstance(m, EnergyMeter)}
-    for m in by_asset.values():
-        parent = m.ref.asset.asset.parent_meter
-        if parent and parent in by_asset:
-            by_asset[parent].children.append(m)
+        models[ref.device.id] = MODELS[kind](
+            ref, occ, faults, seed, weather=weather, retrofits=retrofits.get(ref.device.id)
+        )
+    energy = {m.ref.asset.asset.id: m for m in models.values() if isinstance(m, EnergyMeter)}
+    for e in energy.values():
+        parent = e.ref.asset.asset.parent_meter
+        if parent and parent in energy:
+            energy[parent].children.append(e)
+    water = {m.ref.asset.asset.id: m for m in models.values() if isinstance(m, WaterMeter)}
+    for w in water.values():
+        parent = w.ref.asset.asset.parent_meter
+        if parent and parent in water:
+            water[parent].children.append(w)
+    _share_water_by_occupants([m for m in models.values() if isinstance(m, WaterMeter)])
+    for device, values in (counters or {}).items():
+        if device in models:
+            models[device].restore(values)
     return models
+
+
+def _share_water_by_occupants(meters: list[WaterMeter]) -> None:
+    """Each sub-meter of a water main takes its building's share of the occupants."""
+    for main in meters:
+        if not main.children:
+            continue
+        people = [c.ref.asset.building.occupants for c in main.children]
+        total = sum(people)
+        for c, n in zip(main.children, people, strict=True):
+            c.share = n / total if total else 1 / len(main.children)

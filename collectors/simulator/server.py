@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -98,6 +98,7 @@ class Simulator:
         started_at: float | None = None,
         reply_delay: float = 0.0,
         gateway_timeout: float = GATEWAY_TIMEOUT_S,
+        counters: Mapping[str, Mapping[str, float]] | None = None,
     ):
         if reply_delay < 0 or gateway_timeout < 0:
             raise ValueError("reply_delay and gateway_timeout cannot be negative")
@@ -109,7 +110,7 @@ class Simulator:
         self.gateway_timeout = gateway_timeout
         #: Scripted faults are timed from here; tests may pretend it started earlier.
         self.t0 = clock() if started_at is None else started_at
-        self.models: dict[str, DeviceModel] = build_models(site, self.t0)
+        self.models: dict[str, DeviceModel] = build_models(site, self.t0, counters=counters)
         #: Requests that reached each device, by device id.
         self.requests: Counter[str] = Counter()
         self.endpoints: dict[str, Endpoint] = {}

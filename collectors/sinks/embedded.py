@@ -195,22 +195,39 @@ class EmbeddedStore:
     def write(self, readings: list[Reading]) -> None:
         """Store readings in one transaction (a reading already stored is ignored)."""
         with self._lock, self._conn:
-            self._series_ids((r.measurement, r.asset, r.point, r.device, r.unit) for r in readings)
-            ids = self._series
-            self._conn.executemany(
-                "INSERT OR IGNORE INTO samples (series, ts, value, text, quality) "
-                "VALUES (?,?,?,?,?)",
-                [
-                    (
-                        ids[(r.measurement, r.asset, r.point, r.device, r.unit)],
-                        r.ts,
-                        None if isinstance(r.value, str) else to_sql(r.value),
-                        r.value if isinstance(r.value, str) else None,
-                        str(r.quality),
-                    )
-                    for r in readings
-                ],
+            self._insert(readings)
+
+    def replace(
+        self, readings: list[Reading], *, measurement: str, start: float, end: float
+    ) -> None:
+        """Store the figures of a measurement that is recomputed (the analytics' daily
+        rollups) in place of all it holds for [start, end), in one transaction: unlike
+        `write`, a new figure for a series and time replaces the stored one."""
+        with self._lock, self._conn:
+            self._conn.execute(
+                "DELETE FROM samples WHERE ts >= ? AND ts < ? AND series IN "
+                "(SELECT id FROM series WHERE measurement = ?)",
+                (start, end, measurement),
             )
+            self._insert(readings)
+
+    def _insert(self, readings: list[Reading]) -> None:
+        """INSERT OR IGNORE the readings (inside the caller's lock and transaction)."""
+        self._series_ids((r.measurement, r.asset, r.point, r.device, r.unit) for r in readings)
+        ids = self._series
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO samples (series, ts, value, text, quality) VALUES (?,?,?,?,?)",
+            [
+                (
+                    ids[(r.measurement, r.asset, r.point, r.device, r.unit)],
+                    r.ts,
+                    None if isinstance(r.value, str) else to_sql(r.value),
+                    r.value if isinstance(r.value, str) else None,
+                    str(r.quality),
+                )
+                for r in readings
+            ],
+        )
 
     def copy_from_buffer(self, buffer_path: Path, upto: int) -> None:
         """Copy readings up to id upto from a DiskBuffer file, in SQL, without Python objects."""

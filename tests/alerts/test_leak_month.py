@@ -76,7 +76,7 @@ def test_a_month_with_a_mid_month_leak_opens_one_work_order_within_two_nights(
 ) -> None:
     engine = alert_engine(leak_site, db)
     water = {ref.asset.asset.id for ref in leak_site.devices() if ref.profile.profile == "tuf2000m"}
-    assert water == {"water-main"}
+    assert water == {"water-main", "a-water", "b-water"}  # the main and a meter per building
     events: list[AlertEvent] = []
     for batch, _ in generate(leak_site, MONTH_START, MONTH_END, step=STEP):
         events += engine.process(r for r in batch if r.asset in water)

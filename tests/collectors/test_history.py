@@ -140,7 +140,7 @@ def test_a_scripted_leak_raises_the_night_flow_from_its_start(faulty_site: SiteC
         (r.ts, r.number)
         for batch, _ in generate(faulty_site, MONDAY, MONDAY + dt.timedelta(days=2), step=600)
         for r in batch
-        if r.point == "flow"
+        if r.point == "flow" and r.device == "water-main-meter"
     ]
 
     def night(day: int) -> float:
@@ -189,9 +189,9 @@ def test_running_the_same_period_twice_stores_each_reading_once(
     stored = again.query(device="a-main-meter", point="voltage_l1")
     again.close()
 
-    assert once == twice == 24 * 249  # 24 quarter hours, 249 points on the demo site
+    assert once == twice == 24 * 260  # 24 quarter hours, 260 points on the demo site
     assert stored[0].ts == MONDAY.timestamp()  # a bare date: midnight on site
-    assert "wrote 5,976 readings of 17 devices" in capsys.readouterr().out
+    assert "wrote 6,240 readings of 20 devices" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -223,7 +223,7 @@ def test_progress_rises_batch_by_batch_to_one(demo_site: SiteConfig) -> None:
     assert len(seen) > 5
     assert fractions == sorted(set(fractions))  # strictly increasing
     assert fractions[-1] == 1.0
-    assert seen[-1].readings == result.readings == 72 * 249
+    assert seen[-1].readings == result.readings == 72 * 260
 
 
 def test_the_progress_bar_prints_a_line_per_tenth_when_not_on_a_terminal() -> None:

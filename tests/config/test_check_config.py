@@ -187,7 +187,9 @@ def test_port_that_is_not_a_number_is_reported_as_wrong_type(
 def test_device_naming_an_unknown_profile_is_reported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = edit(DEMO_TEXT, "profile: tuf2000m", "profile: tuf3000m")
+    text = edit(
+        DEMO_TEXT, "water-main-meter, profile: tuf2000m", "water-main-meter, profile: tuf3000m"
+    )
     site = write_site(tmp_path, text)
     rc, _, err = check(site, capsys)
     assert rc != 0
@@ -385,7 +387,7 @@ def test_every_cross_reference_error_in_one_file_is_reported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     text = DEMO_TEXT
-    text = edit(text, "profile: tuf2000m", "profile: tuf3000m")
+    text = edit(text, "water-main-meter, profile: tuf2000m", "water-main-meter, profile: tuf3000m")
     text = edit(text, "{id: b-main-meter,", "{id: a-main-meter,")
     text = edit(text, "point: voltage_l1\n    below: 207", "point: voltage_l9\n    below: 207")
     site = write_site(tmp_path, text)

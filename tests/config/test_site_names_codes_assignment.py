@@ -51,7 +51,7 @@ def test_demo_names_every_building_floor_room_asset_and_rule_in_chinese() -> Non
     named += [ref.asset for ref in site.assets()]
     missing = [getattr(x, "id", "?") for x in named if not x.name_zh]
     assert missing == []
-    assert len(named) == 1 + 2 + 10 + 4 + 5 + 17  # 17 assets: the fire pump and jockey pump
+    assert len(named) == 1 + 2 + 10 + 4 + 6 + 20  # 20 assets: with a water meter per building
 
 
 def test_demo_has_about_six_cause_and_six_resolution_codes_each_named_in_chinese() -> None:

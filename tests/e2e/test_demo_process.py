@@ -78,6 +78,12 @@ def test_demo_opens_an_alert_work_order_and_stops_cleanly(tmp_path: Path) -> Non
         # The demo site gives pump work to its technician (site.yaml assignment:).
         assert found[0]["asset_id"] == "pump-1" and found[0]["status"] == "assigned"
         assert found[0]["assignee_id"] is not None
+        # The demo writes its past on the first start: the retrofit's savings show at once.
+        base = f"http://127.0.0.1:{port}/api/v1/analytics"
+        auth = {"Authorization": f"Bearer {token}"}
+        r = httpx.get(f"{base}/baselines/a-main?retrofit=a-led-2026", headers=auth, timeout=30)
+        assert r.status_code == 200, r.text
+        assert r.json()["monthly"]["meets"] and r.json()["savings"]["amount"] > 0
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:

@@ -86,6 +86,15 @@ PAGES: list[Page] = [
     Page("/ui/workorders?open=true&sla=breached", "  200 200 403 403 403 403 200 303",
          label="the overview's link"),
     Page("/ui/people", "                             200 403 403 403 403 403 200 303"),
+    # --- energy (issue 16) ------------------------- adm eng tec cA  cB  req ro  anon
+    Page("/ui/energy", "                             200 200 403 403 403 403 200 303"),
+    Page("/ui/energy?year={year}", "                 200 200 403 403 403 403 200 303",
+         {"year": "2025"}, label="a past year"),
+    Page("/ui/energy/meters", "                      200 200 403 403 403 403 200 303"),
+    Page("/ui/energy/baselines/{meter}", "           200 200 403 403 403 403 200 303",
+         {"meter": "a-main"}),
+    Page("/ui/energy/baselines/{meter}", "           404 404 403 403 403 403 404 303",
+         {"meter": "no-such-meter"}, label="no such meter"),
 ]  # fmt: skip
 
 

@@ -1,0 +1,85 @@
+"""The analytics' scheduled work: the energy_daily rollup (analytics.rollup), declared here with
+its trigger and collected by plantroom/scheduler.py.
+
+The job runs at 00:30 local time every day and once as the service starts. Each run (re)writes
+the last ``CATCH_UP_DAYS`` whole local days (yesterday and the days before it), so a day missed
+while the service was down is filled in by the next run; rewriting a day stores nothing twice
+(see analytics.rollup). Today is never rolled up: it is not over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from analytics.rollup import write_rollup
+from analytics.site import AnalyticsSite
+from analytics.usage import Usage
+from collectors.sinks import Sink
+from core.db import utcnow
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "analytics.energy-rollup"
+#: Whole days each run rewrites, counting back from yesterday.
+CATCH_UP_DAYS = 7
+#: When the daily run starts, local time: the day before is over and its last readings (the
+#: collectors forward through a disk buffer) are in.
+RUN_AT = dt.time(0, 30)
+
+#: Opens what a run reads and writes: the Usage and the sinks, closed when the run is done.
+RollupTarget = Callable[[], AbstractContextManager[tuple[Usage, Sequence[Sink]]]]
+
+
+def days_to_roll(
+    site: AnalyticsSite, *, now: dt.datetime, days: int = CATCH_UP_DAYS
+) -> tuple[dt.date, dt.date]:
+    """(first, last) local days a run at `now` rolls up: the `days` whole days before today."""
+    today = now.astimezone(ZoneInfo(site.doc.site.timezone)).date()
+    last = today - dt.timedelta(days=1)
+    return last - dt.timedelta(days=days - 1), last
+
+
+def run_rollup(
+    site: AnalyticsSite, target: RollupTarget, *, now: dt.datetime, days: int = CATCH_UP_DAYS
+) -> int:
+    """One run: the recent days' energy_daily rows into every sink; the rows written (0 after
+    a failure, which is logged: the next run writes the same days again)."""
+    first, last = days_to_roll(site, now=now, days=days)
+    try:
+        with target() as (usage, sinks):
+            return write_rollup(site, usage, sinks, first=first, last=last)
+    except Exception:
+        log.exception("energy_daily rollup of %s..%s failed; the next run retries", first, last)
+        return 0
+
+
+def add_jobs(
+    scheduler: BaseScheduler,
+    *,
+    site: AnalyticsSite,
+    target: RollupTarget,
+    days: int = CATCH_UP_DAYS,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> None:
+    """Declare the rollup on an APScheduler scheduler: daily at RUN_AT in the site's time zone
+    and once at start; missed runs coalesce into one (each run catches up by itself)."""
+    scheduler.add_job(
+        lambda: run_rollup(site, target, now=clock(), days=days),
+        CronTrigger(
+            hour=RUN_AT.hour, minute=RUN_AT.minute, timezone=ZoneInfo(site.doc.site.timezone)
+        ),
+        id=JOB_ID,
+        name="energy: daily rollup (energy_daily)",
+        next_run_time=dt.datetime.now(dt.UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        replace_existing=True,
+    )
