@@ -36,9 +36,9 @@ class PeriodOut(BaseModel):
 class EnergyOut(BaseModel):
     """Total energy (water excluded) and its carbon."""
 
-    kgce: float
-    tce: float
-    kgco2e: float
+    kgce: float | None
+    tce: float | None
+    kgco2e: float | None
     estimated_share: float | None = Field(
         description="the part (0-1) of the counted meters' time that is estimated or missing"
     )
@@ -50,11 +50,11 @@ class CarrierOut(BaseModel):
     carrier: str
     name: str
     name_zh: str
-    amount: float
+    amount: float | None
     unit: str
-    kgce: float
-    tce: float
-    kgco2e: float
+    kgce: float | None
+    tce: float | None
+    kgco2e: float | None
     share: float | None = Field(description="of the total kgce (0-1)")
     estimated_share: float | None
 
@@ -65,7 +65,7 @@ class SubItemOut(BaseModel):
     code: str
     name: str
     name_zh: str
-    kwh: float
+    kwh: float | None
     share: float | None = Field(description="of the electricity (0-1)")
     estimated_share: float | None = Field(
         description="the part (0-1) of its meters' time estimated or missing; null: no meter"
@@ -75,7 +75,7 @@ class SubItemOut(BaseModel):
 class UnmeteredOut(BaseModel):
     """Electricity no sub-meter accounts for: the counted meters minus their sub-items."""
 
-    kwh: float
+    kwh: float | None
     share: float | None
     estimated_share: float | None = Field(
         description="the part (0-1) of the counted meters' and their sub-meters' time that "
@@ -86,7 +86,7 @@ class UnmeteredOut(BaseModel):
 class ElectricityOut(BaseModel):
     """Electricity by sub-item."""
 
-    kwh: float
+    kwh: float | None
     sub_items: list[SubItemOut]
     unmetered: UnmeteredOut
     estimated_share: float | None
@@ -127,22 +127,22 @@ class IndicatorsOut(BaseModel):
 class CarrierFiguresOut(BaseModel):
     """A carrier's figures in a month or a day."""
 
-    amount: float
+    amount: float | None
     unit: str
-    kgce: float
-    kgco2e: float
+    kgce: float | None
+    kgco2e: float | None
 
 
 class PeriodFiguresOut(BaseModel):
     """A month's or a day's figures."""
 
-    kgce: float
-    tce: float
-    kgco2e: float
+    kgce: float | None
+    tce: float | None
+    kgco2e: float | None
     carriers: dict[str, CarrierFiguresOut]
-    electricity_kwh: float
-    sub_items: dict[str, float]
-    unmetered_kwh: float
+    electricity_kwh: float | None
+    sub_items: dict[str, float | None]
+    unmetered_kwh: float | None
     water_m3: float | None
     kgce_per_m2: float | None
     estimated_share: float | None

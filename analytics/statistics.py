@@ -24,7 +24,8 @@ Figures
       water m³/person and kgCO2e/m², with floor area and occupants of the year
       (config.site.Building.figures; the compound's are the sums over its buildings), each
       against every reference the site configures (``energy.references``): value and ratio
-      (figure / reference; only for a year, since the references are yearly figures).
+      (figure / reference; only for a whole year that is over, since the references are
+      yearly figures: eleven months against a year would flatter every building).
     - ``estimated_share``: the part (0-1) of the meter-time behind a figure that is estimated
       (a gap bridged) or missing: the seconds estimated or missing over all the counted meters'
       days, divided by those days' seconds; for energy across carriers, each carrier's share
@@ -211,17 +212,21 @@ class Figures:
 
     def energy(self) -> Sum:
         """Every carrier but water, added up. Its estimated share weighs each carrier's by the
-        carrier's standard coal: a diesel tank not yet billed this quarter (0.3 % of the energy)
-        must not mark the whole month as a third unknown, as counting meter-time would."""
+        carrier's standard coal: diesel billed for one day of the month (0.3 % of the energy)
+        must not mark the month as half unknown, as counting meter-time would."""
         out = Sum()
         weighted = 0.0
+        dark = False
         for carrier, s in self.carriers.items():
             if carrier != "water":
                 out.add(s)
+                dark = dark or s.unknown
                 share = s.estimated_share
                 if share is not None and not math.isnan(s.kgce):
                     weighted += share * s.kgce
-        if out.span_s > 0 and out.kgce > 0 and not math.isnan(out.kgce):
+        # A carrier nothing is known of has no standard coal to weigh it by: then the share
+        # stays the meter-time one, which does not hide it.
+        if not dark and out.span_s > 0 and out.kgce > 0 and not math.isnan(out.kgce):
             out.unknown_s = out.span_s * min(1.0, weighted / out.kgce)
         return out
 
@@ -349,8 +354,14 @@ def _ratio(value: float | None, ref: float | None) -> float | None:
     return None if value is None or not ref else value / ref
 
 
-def _per(value: float, divisor: float) -> float | None:
-    return None if not divisor else value / divisor
+def _per(value: float | None, divisor: float | None) -> float | None:
+    return None if value is None or not divisor else value / divisor
+
+
+def _known(s: Sum | None, value: float) -> float | None:
+    """The value, or None when nothing at all is known of the figure (every meter missing all
+    the period): an unknown is no figure, never a 0."""
+    return None if s is not None and s.unknown else value
 
 
 def _figures(
@@ -365,7 +376,8 @@ def _figures(
     energy = p.energy()
     water = p.carriers.get("water")
     elec = p.carriers.get("electricity")
-    kwh = elec.amount if elec else 0.0
+    kwh = _known(elec, elec.amount) if elec else 0.0
+    kgce = _known(energy, energy.kgce)
     carriers = []
     for carrier, (name, name_zh) in CARRIERS.items():
         s = p.carriers.get(carrier)
@@ -376,12 +388,12 @@ def _figures(
                 "carrier": carrier,
                 "name": name,
                 "name_zh": name_zh,
-                "amount": s.amount,
+                "amount": _known(s, s.amount),
                 "unit": p.units[carrier],
-                "kgce": s.kgce,
-                "tce": s.kgce / 1000.0,
-                "kgco2e": s.kgco2e,
-                "share": _per(s.kgce, energy.kgce),
+                "kgce": _known(s, s.kgce),
+                "tce": _known(s, s.kgce / 1000.0),
+                "kgco2e": _known(s, s.kgco2e),
+                "share": _per(_known(s, s.kgce), kgce),
                 "estimated_share": s.estimated_share,
             }
         )
@@ -390,18 +402,19 @@ def _figures(
             "code": code,
             "name": name,
             "name_zh": name_zh,
-            "kwh": p.sub_items.get(code, 0.0),
-            "share": _per(p.sub_items.get(code, 0.0), kwh),
+            "kwh": _known(p.sub_sums.get(code), p.sub_items.get(code, 0.0)),
+            "share": _per(_known(p.sub_sums.get(code), p.sub_items.get(code, 0.0)), kwh),
             "estimated_share": p.sub_sums[code].estimated_share if code in p.sub_sums else None,
         }
         for code, (name, name_zh) in SUB_ITEMS.items()
     ]
-    remainder = kwh - p.sub_metered_kwh
+    remainder = None if kwh is None else kwh - p.sub_metered_kwh
+    water_m3 = _known(water, water.amount) if water else None
     values: dict[str, float | None] = {
-        "kgce_per_m2": _per(energy.kgce, area),
-        "kgce_per_person": _per(energy.kgce, people),
-        "water_m3_per_person": _per(water.amount, people) if water else None,
-        "kgco2e_per_m2": _per(energy.kgco2e, area),
+        "kgce_per_m2": _per(kgce, area),
+        "kgce_per_person": _per(kgce, people),
+        "water_m3_per_person": _per(water_m3, people),
+        "kgco2e_per_m2": _per(_known(energy, energy.kgco2e), area),
     }
     indicators = {}
     for key, (unit, ref_field) in INDICATORS.items():
@@ -421,9 +434,9 @@ def _figures(
         indicators[key] = {"value": values[key], "unit": unit, "references": refs}
     return {
         "energy": {
-            "kgce": energy.kgce,
-            "tce": energy.kgce / 1000.0,
-            "kgco2e": energy.kgco2e,
+            "kgce": kgce,
+            "tce": None if kgce is None else kgce / 1000.0,
+            "kgco2e": _known(energy, energy.kgco2e),
             "estimated_share": energy.estimated_share,
         },
         "carriers": carriers,
@@ -438,7 +451,7 @@ def _figures(
             "estimated_share": elec.estimated_share if elec else None,
         },
         "water": {
-            "m3": water.amount if water else None,
+            "m3": water_m3,
             "estimated_share": water.estimated_share if water else None,
         },
         "indicators": indicators,
@@ -450,21 +463,29 @@ def _compact(p: Figures, *, area: float) -> dict[str, Any]:
     energy = p.energy()
     water = p.carriers.get("water")
     elec = p.carriers.get("electricity")
-    kwh = elec.amount if elec else 0.0
+    kwh = _known(elec, elec.amount) if elec else 0.0
+    kgce = _known(energy, energy.kgce)
     return {
-        "kgce": energy.kgce,
-        "tce": energy.kgce / 1000.0,
-        "kgco2e": energy.kgco2e,
+        "kgce": kgce,
+        "tce": None if kgce is None else kgce / 1000.0,
+        "kgco2e": _known(energy, energy.kgco2e),
         "carriers": {
-            c: {"amount": s.amount, "unit": p.units[c], "kgce": s.kgce, "kgco2e": s.kgco2e}
+            c: {
+                "amount": _known(s, s.amount),
+                "unit": p.units[c],
+                "kgce": _known(s, s.kgce),
+                "kgco2e": _known(s, s.kgco2e),
+            }
             for c, s in p.carriers.items()
             if c != "water"
         },
         "electricity_kwh": kwh,
-        "sub_items": {code: p.sub_items.get(code, 0.0) for code in SUB_ITEMS},
-        "unmetered_kwh": kwh - p.sub_metered_kwh,
-        "water_m3": water.amount if water else None,
-        "kgce_per_m2": _per(energy.kgce, area),
+        "sub_items": {
+            code: _known(p.sub_sums.get(code), p.sub_items.get(code, 0.0)) for code in SUB_ITEMS
+        },
+        "unmetered_kwh": None if kwh is None else kwh - p.sub_metered_kwh,
+        "water_m3": _known(water, water.amount) if water else None,
+        "kgce_per_m2": _per(kgce, area),
         "estimated_share": energy.estimated_share,
     }
 
@@ -526,6 +547,9 @@ def energy_statistics(
     tree = meter_tree(site)
     calc = Calculator(site, usage, first, last)
     yearly = month is None
+    complete = last == end - dt.timedelta(days=1) and now.astimezone(tz).date() > last
+    # The references are whole years: a year still running is not compared with them.
+    compare = yearly and complete
 
     def body(scope: str | None) -> dict[str, Any]:
         meters = counted_meters(tree, scope)
@@ -535,7 +559,7 @@ def energy_statistics(
             "floor_area_m2": area,
             "occupants": people,
             "meters": [m.id for m in meters],
-            **_figures(total, area=area, people=people, site=site, yearly=yearly),
+            **_figures(total, area=area, people=people, site=site, yearly=compare),
         }
 
     out: dict[str, Any] = {
@@ -555,7 +579,7 @@ def energy_statistics(
             "from": first.isoformat(),
             "to": end.isoformat(),
             "through": last.isoformat(),
-            "complete": last == end - dt.timedelta(days=1) and now.astimezone(tz).date() > last,
+            "complete": complete,
             "timezone": tz.key,
         },
         "basis": calc.basis,

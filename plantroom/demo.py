@@ -163,6 +163,7 @@ def _banner(url: str, logins: list[Login], sim: Simulator, settings: Settings) -
         "",
         "Plantroom demo is running.",
         f"  Tablet UI   {url}/ui/",
+        f"  Energy      {url}/ui/energy   (as engineer: filing figures, remainders, baselines)",
         f"  API         {url}/api/v1/workorders   (OpenAPI: {url}/openapi.json)",
         f"  Data        {settings.data_dir.resolve()}",
         "",

@@ -273,6 +273,26 @@ def test_an_unbilled_fuel_weighs_in_the_energy_by_its_standard_coal_not_its_mete
     assert stats["energy"]["estimated_share"] == pytest.approx(29 / 30 * 120.94 / 3807.94, rel=1e-3)
 
 
+def test_a_month_nobody_measured_is_no_figure_not_a_zero(tmp_path: Path) -> None:
+    """Building A's main meter knew nothing all June (the collector was off): its energy, the
+    electricity and the indicators are null, said to be 100 % missing, never 0."""
+    site = make_site(tmp_path)
+    june = [dt.date(2026, 6, d) for d in range(1, 31)]
+    usage = MemoryUsage({"a-main": dict.fromkeys(june, None)})
+    stats = energy_statistics(site, usage, year=2026, month=6, building="bldg-a", now=NOW)
+    elec = next(c for c in stats["carriers"] if c["carrier"] == "electricity")
+    assert elec["amount"] is None and elec["kgce"] is None and elec["estimated_share"] == 1.0
+    assert stats["electricity"]["kwh"] is None
+    # The building's other fuels were known (nothing used): the electricity stays said.
+    assert stats["energy"]["estimated_share"] > 0
+    fuels = ("a-main", "coal", "gasoline", "diesel", "gas")
+    dark = MemoryUsage({m: dict.fromkeys(june, None) for m in fuels})
+    alone = energy_statistics(site, dark, year=2026, month=6, building="bldg-a", now=NOW)
+    assert alone["energy"]["kgce"] is None and alone["energy"]["estimated_share"] == 1.0
+    assert alone["indicators"]["kgce_per_m2"]["value"] is None
+    assert all(d["kgce"] is None for d in alone["days"])
+
+
 def test_the_equal_value_is_used_when_the_site_asks_for_it(tmp_path: Path) -> None:
     site = make_site(
         tmp_path,
@@ -326,6 +346,20 @@ def test_the_current_year_runs_to_today_and_says_it_is_not_complete(tmp_path: Pa
     assert [m["month"] for m in stats["months"]] == ["2026-01", "2026-02", "2026-03"]
     assert stats["energy"]["kgce"] == 0
     assert stats["factors"] == []
+
+
+def test_a_year_still_running_is_not_compared_with_the_yearly_references(tmp_path: Path) -> None:
+    """Ten weeks of 2026 against a whole year's average would flatter every building: the
+    reference is shown, its ratio is not (it is for 2025, which is over)."""
+    site = make_site(tmp_path)
+    now = dt.datetime(2026, 3, 10, 2, tzinfo=dt.UTC)
+    usage = MemoryUsage({"a-main": worked_example(dt.date(2026, 1, 5))["a-main"]})
+    running = energy_statistics(site, usage, year=2026, building="bldg-a", now=now)
+    refs = running["indicators"]["kgce_per_m2"]["references"]
+    assert refs and all(r["value"] and r["ratio"] is None for r in refs)
+    usage = MemoryUsage({"a-main": worked_example(dt.date(2025, 1, 5))["a-main"]})
+    over = energy_statistics(site, usage, year=2025, building="bldg-a", now=now)
+    assert all(r["ratio"] for r in over["indicators"]["kgce_per_m2"]["references"])
 
 
 @pytest.mark.parametrize(

@@ -41,8 +41,9 @@
   function refLines(ind) {
     return ((ind && ind.references) || []).map(function (r) {
       var kind = r.ratio === null || r.ratio === undefined ? "" : r.ratio <= 1 ? ".ok" : ".bad";
+      // No ratio while the year runs: the references are whole years (the period line says so).
       return el("span.en-ref", { dataset: { ref: r.id } }, [
-        el("span.chip" + kind, { text: r.ratio === null || r.ratio === undefined ? EN.num(r.value) : _("{pct} of reference", { pct: EN.pct(100 * r.ratio, 0) }) }),
+        r.ratio === null || r.ratio === undefined ? null : el("span.chip" + kind, { text: _("{pct} of reference", { pct: EN.pct(100 * r.ratio, 0) }) }),
         el("span.en-ref-name", { text: _("{name}: {value}", { name: refName(r.id), value: EN.num(r.value) }) }),
       ]);
     });
@@ -63,7 +64,7 @@
       tile("kgce_per_m2", v("kgce_per_m2"), "kgce/m²", _("Energy per floor area"), ind.kgce_per_m2),
       tile("kgce_per_person", v("kgce_per_person"), _("kgce/person"), _("Energy per person"), ind.kgce_per_person),
       tile("water_m3_per_person", v("water_m3_per_person"), _("m³/person"), _("Water per person"), ind.water_m3_per_person),
-      tile("kgco2e", d.energy.kgco2e / 1000, "tCO₂e", _("Carbon"), null, _("{v} kgCO₂e/m²", { v: EN.num(v("kgco2e_per_m2")) })),
+      tile("kgco2e", EN.tonnes(d.energy.kgco2e), "tCO₂e", _("Carbon"), null, _("{v} kgCO₂e/m²", { v: EN.num(v("kgco2e_per_m2")) })),
     ]);
   }
 
@@ -126,7 +127,7 @@
         el("td.n", { text: EN.num(c.amount) + " " + EN.unit(c.unit) }),
         el("td.n", { text: EN.num(c.tce) }),
         el("td.n", { text: EN.share(c.share) }),
-        el("td.n", { text: EN.num(c.kgco2e / 1000) }),
+        el("td.n", { text: EN.num(EN.tonnes(c.kgco2e)) }),
       ]);
     });
     rows.push(el("tr.en-total", null, [
@@ -134,12 +135,13 @@
       el("td.n", { text: "" }),
       el("td.n", { text: EN.num(d.energy.tce) }),
       el("td.n", { text: d.carriers && d.carriers.length ? EN.pct(100, 0) : "–" }),
-      el("td.n", { text: EN.num(d.energy.kgco2e / 1000) }),
+      el("td.n", { text: EN.num(EN.tonnes(d.energy.kgco2e)) }),
     ]));
     UI.add(UI.clear(document.querySelector("#carriers tbody")), rows);
     var w = d.water || {};
+    // m3 is null both without a water meter (no estimated share either) and when nothing is known.
     $("water-line").textContent = w.m3 === null || w.m3 === undefined
-      ? _("Water: no water meter counted.")
+      ? (w.estimated_share === null || w.estimated_share === undefined ? _("Water: no water meter counted.") : _("Water: no figures for this period."))
       : _("Water (not energy): {m3} m³", { m3: EN.num(w.m3) }) + (w.estimated_share ? " · " + _("{pct} estimated", { pct: EN.share(w.estimated_share) }) : "");
   }
   function drawSubItems(d) {
@@ -220,7 +222,7 @@
     data = d;
     var p = d.period || {};
     $("year-label").textContent = String(d.year) + (building ? " · " + $("scope").selectedOptions[0].textContent : "");
-    var through = p.complete ? _("the whole year") : _("{from} to {through} so far", { from: p.from, through: p.through });
+    var through = p.complete ? _("the whole year") : _("{from} to {through} so far", { from: p.from, through: p.through }) + " · " + _("compared with the references once the year is over");
     $("period").textContent = through + " · " + _("electricity as {basis}", { basis: BASIS[d.basis] || d.basis });
     drawTiles(d);
     drawMonthly(d);

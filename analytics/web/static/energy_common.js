@@ -43,6 +43,8 @@
     return EN.SUB_ITEM[code] || code;
   };
   // A figure with a sensible number of digits for its size; "–" when there is none.
+  // kg to tonnes; null (nothing known) stays null rather than becoming 0.
+  EN.tonnes = function (kg) { return kg === null || kg === undefined ? null : kg / 1000; };
   EN.num = function (x, digits) {
     if (x === null || x === undefined || Number.isNaN(Number(x))) return "–";
     var a = Math.abs(Number(x));
