@@ -1,5 +1,9 @@
-"""The analytics' scheduled work: the energy_daily rollup (analytics.rollup), declared here with
-its trigger and collected by plantroom/scheduler.py.
+"""The analytics' scheduled work: the energy_daily rollup (analytics.rollup) and the monthly
+asset-health and KPI snapshots (analytics.snapshots), declared here with their triggers and
+collected by plantroom/scheduler.py.
+
+The snapshot job runs at 01:15 local time every day and once as the service starts; each run
+(re)writes last month's rows and this month's so far, which stores nothing twice.
 
 The job runs at 00:30 local time every day and once as the service starts. Each run (re)writes
 the last ``CATCH_UP_DAYS`` whole local days (yesterday and the days before it), so a day missed
@@ -17,16 +21,21 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.exc import IntegrityError
 
 from analytics.rollup import write_rollup
 from analytics.site import AnalyticsSite
+from analytics.snapshots import Written, months_to_write, write_month
 from analytics.usage import Usage
 from collectors.sinks import Sink
-from core.db import utcnow
+from core.db import Database, utcnow
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "analytics.energy-rollup"
+SNAPSHOT_JOB_ID = "analytics.monthly-snapshots"
+#: When the daily refresh of the monthly snapshots starts, local time (after the rollup).
+SNAPSHOT_AT = dt.time(1, 15)
 #: Whole days each run rewrites, counting back from yesterday.
 CATCH_UP_DAYS = 7
 #: When the daily run starts, local time: the day before is over and its last readings (the
@@ -77,6 +86,55 @@ def add_jobs(
         ),
         id=JOB_ID,
         name="energy: daily rollup (energy_daily)",
+        next_run_time=dt.datetime.now(dt.UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        replace_existing=True,
+    )
+
+
+def run_snapshots(db: Database, site: AnalyticsSite, *, now: dt.datetime) -> list[Written]:
+    """One run of the snapshot job: last month's rows and this month's so far, each month in
+    its own unit of work (a clash with another process's insert is retried once; any other
+    failure is logged, and the next run writes the month again)."""
+    written: list[Written] = []
+    for month in months_to_write(site, now=now):
+        for attempt in (1, 2):
+            try:
+                with db.session() as s:
+                    written.append(write_month(s, site, month=month, now=now))
+                break
+            except IntegrityError:
+                # Another process inserted the month's first rows at the same moment (unique
+                # month and key): write again, over its rows.
+                if attempt == 2:
+                    log.exception("monthly snapshots of %s failed; the next run retries", month)
+            except Exception:
+                log.exception("monthly snapshots of %s failed; the next run retries", month)
+                break
+    return written
+
+
+def add_snapshot_jobs(
+    scheduler: BaseScheduler,
+    *,
+    db: Database,
+    site: AnalyticsSite,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> None:
+    """Declare the monthly snapshots (analytics.snapshots) on an APScheduler scheduler: daily at
+    SNAPSHOT_AT in the site's time zone and once at start, so a month closed while the service
+    was down is written by the next run; missed runs coalesce into one."""
+    scheduler.add_job(
+        lambda: run_snapshots(db, site, now=clock()),
+        CronTrigger(
+            hour=SNAPSHOT_AT.hour,
+            minute=SNAPSHOT_AT.minute,
+            timezone=ZoneInfo(site.doc.site.timezone),
+        ),
+        id=SNAPSHOT_JOB_ID,
+        name="analytics: monthly asset-health and KPI snapshots",
         next_run_time=dt.datetime.now(dt.UTC),
         coalesce=True,
         max_instances=1,

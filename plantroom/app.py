@@ -14,11 +14,14 @@ from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from alerts.routes import router as alerts_router
+from analytics.ageing_routes import router as ageing_router
 from analytics.baseline_routes import router as baseline_router
+from analytics.kpi_routes import router as kpi_router
 from analytics.meter_routes import router as meters_router
 from analytics.offline.routes import router as offline_router
 from analytics.routes import router as energy_router
 from analytics.web import routes as energy_pages
+from analytics.web.ageing_routes import router as ageing_pages
 from collectors.health import configured_health_reader
 from collectors.sinks.readers import configured_reader
 from config.settings import Settings
@@ -186,8 +189,11 @@ def create_app(
     app.include_router(energy_router)
     app.include_router(offline_router)
     app.include_router(baseline_router)
+    app.include_router(ageing_router)
     app.include_router(meters_router)
+    app.include_router(kpi_router)
     app.include_router(energy_pages.router)
+    app.include_router(ageing_pages)
     app.mount(energy_pages.STATIC_URL, energy_pages.static_files(), name=energy_pages.STATIC_NAME)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

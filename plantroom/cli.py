@@ -754,6 +754,12 @@ def build_parser() -> argparse.ArgumentParser:
     from plantroom.energy_cli import add_parsers as add_energy_parsers
 
     add_energy_parsers(sub)  # energy rollup
+    from plantroom.analytics_cli import add_parsers as add_analytics_parsers
+
+    add_analytics_parsers(sub)  # analytics growth
+    from plantroom.maintenance_history import add_parsers as add_history_parsers
+
+    add_history_parsers(sub)  # demo-history maintenance
     return p
 
 

@@ -39,6 +39,7 @@ from core.db import Database
 from plantroom.app import create_app, prepare_database
 from plantroom.httpserver import EmbeddedServer, settle_heap
 from plantroom.invoices import simulated_invoices
+from plantroom.maintenance_history import write_demo_history
 from plantroom.runtime import Monitoring
 from plantroom.scheduler import WorkOrderServices
 from plantroom.site import Site, load_site
@@ -285,6 +286,8 @@ async def run_demo(
     db = prepare_database(settings, site)
     logins = ensure_demo_users(db, site)
     counters = await asyncio.to_thread(backfill_history, settings, site, db, days=history_days)
+    if history_days > 0:  # years of work orders for the ageing analytics; later: only the gap
+        await asyncio.to_thread(write_demo_history, db, site)
     port_map = pick_sim_ports(site, sim_port_offset)
     sim = Simulator(site, port_map=port_map, counters=counters)
     await sim.start()

@@ -1,6 +1,7 @@
 """Every table module, listed once so Alembic and tests see the whole schema."""
 
 from alerts.models import Alert, NotificationState, RuleState, Silence
+from analytics.models import AssetHealthMonthly, KpiMonthly
 from analytics.offline.models import MeterReplacement, OfflineEntry
 from core.audit import AuditEntry
 from core.auth.models import ApiToken, Organisation, UiSession, User
@@ -32,6 +33,7 @@ __all__ = [
     "Alert",
     "ApiToken",
     "Asset",
+    "AssetHealthMonthly",
     "Attachment",
     "AuditEntry",
     "Base",
@@ -39,6 +41,7 @@ __all__ = [
     "ChangeCounter",
     "Complaint",
     "IdempotencyRecord",
+    "KpiMonthly",
     "LaborEntry",
     "Location",
     "MeterReplacement",

@@ -1,6 +1,7 @@
 """The work-order side's background work, started and stopped together: every scheduled job
 (preventive-maintenance generation, the SLA sweep, the proof job that reopens fixes that did not
-hold, the start-up check of the holiday years, and, given the settings, the analytics' daily
+hold, the start-up check of the holiday years, the analytics' monthly asset-health and KPI
+snapshots, `analytics.jobs.add_snapshot_jobs`, and, given the settings, the analytics' daily
 energy rollup, `analytics.jobs.add_jobs`) on one APScheduler, and the outbox dispatcher.
 
 Each job is declared next to its code (`workorders.pm.service.add_jobs`,
@@ -121,6 +122,7 @@ class WorkOrderServices:
         sla_service.add_jobs(self.scheduler, db=db)
         proof.add_jobs(self.scheduler, db=db)
         holiday_years.add_jobs(self.scheduler, db=db, site=site)
+        energy_jobs.add_snapshot_jobs(self.scheduler, db=db, site=site)
         if settings is not None:
             energy_jobs.add_jobs(
                 self.scheduler, site=site, target=energy_rollup_target(settings, site, db)

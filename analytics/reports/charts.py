@@ -37,6 +37,8 @@ def draw(chart: Chart, *, font: str, width: float, height: float) -> Drawing:
         _stacked_bars(d, chart, font, width, height - 20)
     elif chart.kind == "pie":
         _pie(d, chart, font, width, height - 20)
+    elif chart.kind == "bars":
+        _vs_reference(d, chart, font, width, height - 20, highlight=False)
     else:
         _vs_reference(d, chart, font, width, height - 20)
     return d
@@ -68,6 +70,8 @@ def _stacked_bars(d: Drawing, chart: Chart, font: str, width: float, height: flo
     bc.valueAxis.labels.fontName = font
     bc.valueAxis.labels.fontSize = 7
     bc.valueAxis.valueMin = 0
+    if max((v for _label, vs in chart.series for v in vs), default=0.0) >= 1000:
+        bc.valueAxis.labelTextFormat = "{:,.0f}".format  # 400,000 rather than 400000
     bc.valueAxis.visibleGrid = True
     bc.valueAxis.gridStrokeColor = colors.HexColor("#DDDDDD")
     bc.barSpacing = 0
@@ -114,7 +118,11 @@ def _pie(d: Drawing, chart: Chart, font: str, width: float, height: float) -> No
     d.add(_legend(items, font, size + 50, height - 10))
 
 
-def _vs_reference(d: Drawing, chart: Chart, font: str, width: float, height: float) -> None:
+def _vs_reference(
+    d: Drawing, chart: Chart, font: str, width: float, height: float, *, highlight: bool = True
+) -> None:
+    """Horizontal bars, the first category at the top; with `highlight` it stands out (the
+    year's own value against its references), without it every bar is the same colour."""
     values = chart.series[0][1] if chart.series else []
     # The labels get the room the longest needs, up to 40 % of the width; longer ones are cut.
     room = width * 0.4
@@ -131,11 +139,14 @@ def _vs_reference(d: Drawing, chart: Chart, font: str, width: float, height: flo
     bc.valueAxis.labels.fontName = font
     bc.valueAxis.labels.fontSize = 7
     bc.valueAxis.valueMin = 0
+    if max(values, default=0.0) >= 1000:
+        bc.valueAxis.labelTextFormat = "{:,.0f}".format
     bc.bars.strokeColor = None
-    bc.bars[0].fillColor = GREY
-    # The year's own value (the first category, drawn last from the bottom) stands out.
-    bc.bars[(0, len(values) - 1)].fillColor = PALETTE[0]
-    bc.barLabelFormat = "%.2f"
+    bc.bars[0].fillColor = GREY if highlight else PALETTE[0]
+    if highlight:
+        # The year's own value (the first category, drawn last from the bottom) stands out.
+        bc.bars[(0, len(values) - 1)].fillColor = PALETTE[0]
+    bc.barLabelFormat = "%.2f" if highlight else _short
     bc.barLabels.fontName = font
     bc.barLabels.fontSize = 7
     bc.barLabels.boxAnchor = "w"
@@ -150,3 +161,8 @@ def _fit(text: str, font: str, size: float, room: float) -> str:
     while text and stringWidth(text + "…", font, size) > room:
         text = text[:-1]
     return text.rstrip() + "…"
+
+
+def _short(value: float) -> str:
+    """A bar's label: whole numbers plainly, others to 1 decimal, thousands separated."""
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"

@@ -44,9 +44,9 @@ class Table:
 @dataclass(frozen=True)
 class Chart:
     """One chart: `series` of values over `categories` (bars stacked per category, a pie of
-    one series, or values against references)."""
+    one series, values against references, or horizontal bars of one series)."""
 
-    kind: Literal["stacked_bars", "pie", "vs_reference"]
+    kind: Literal["stacked_bars", "pie", "vs_reference", "bars"]
     title: str
     categories: list[str]
     series: list[tuple[str, list[float]]]
@@ -69,6 +69,24 @@ class EnergyReport:
     #: No consumption at all in the year: the report says so and has no tables of zeros.
     empty: bool = False
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def subtitle(self) -> str:
+        """The line under the title: the site and the year."""
+        return f"{self.site} · {self.year}"
+
+    #: The order of the PDF: its tables by key, "charts" where the charts go.
+    layout: tuple[str, ...] = (
+        "buildings",
+        "carriers",
+        "sub_items",
+        "indicators",
+        "charts",
+        "monthly",
+        "per_building",
+        "references",
+        "factors",
+    )
 
 
 def _f(value: Any) -> float:

@@ -32,6 +32,7 @@ from reportlab.platypus import (
 )
 
 from analytics.reports.charts import draw
+from analytics.reports.document import Report
 from analytics.reports.energy import Cell, EnergyReport, Format
 from analytics.reports.energy import Table as ReportTable
 from analytics.reports.i18n import words
@@ -92,7 +93,7 @@ def cell_text(value: Cell, fmt: Format) -> str:
 
 
 def write_pdf(
-    report: EnergyReport,
+    report: EnergyReport | Report,
     path: Path,
     *,
     fonts: Sequence[tuple[Path, int, str]] | None = None,
@@ -104,7 +105,7 @@ def write_pdf(
     width = A4[0] - 30 * mm
     story: list[Flowable] = [
         Paragraph(report.title, styles["title"]),
-        Paragraph(f"{report.site} · {report.year}", styles["subtitle"]),
+        Paragraph(report.subtitle, styles["subtitle"]),
         Paragraph(report.generated, styles["small"]),
         Spacer(1, 4 * mm),
         _facts(report.facts, styles, width),
@@ -112,13 +113,12 @@ def write_pdf(
     for note in report.notes:
         story += [Spacer(1, 3 * mm), Paragraph(note, styles["note"])]
     tables = {t.key: t for t in report.tables}
-    order = ["buildings", "carriers", "sub_items", "indicators", "charts", "monthly"]
-    order += ["per_building", "references", "factors"]
+    order = [*report.layout, *(k for k in tables if k not in report.layout)]
     for key in order:
         if key == "charts":
             for chart in report.charts:
                 height = 200 if chart.kind == "stacked_bars" else 150
-                if chart.kind == "vs_reference":
+                if chart.kind in ("vs_reference", "bars"):
                     height = 40 + 22 * len(chart.categories)
                 story += [Spacer(1, 4 * mm), draw(chart, font=font, width=width, height=height)]
             continue
@@ -238,7 +238,8 @@ def _widths(table: ReportTable, width: float, font: str) -> list[float]:
             continue
         cells = [str(r[i] or "") for r in table.rows] + [table.header[i]]
         longest = max(pdfmetrics.stringWidth(t, font, 7) for t in cells)
-        need.append(min(width * 0.45, max(36.0, longest + 8)))
+        # + the cell's padding (6 pt a side) and a little room, so a short name never wraps.
+        need.append(min(width * 0.45, max(36.0, longest + 14)))
     texts = sum(n for n in need if n is not None)
     numbers = need.count(None)
     num_w = min(64.0, max(44.0, (width - texts) / numbers)) if numbers else 0.0

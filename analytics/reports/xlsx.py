@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from analytics.reports.document import Report
 from analytics.reports.energy import EnergyReport, Format
 from analytics.reports.i18n import words
 
@@ -45,7 +46,7 @@ def _put_text(ws: Worksheet, row: int, col: int, value: str, *, bold: bool = Fal
         cell.font = Font(bold=True)
 
 
-def write_xlsx(report: EnergyReport, path: Path) -> Path:
+def write_xlsx(report: EnergyReport | Report, path: Path) -> Path:
     """Write the report to `path` as an .xlsx workbook and return the path."""
     _ = words(report.lang)
     wb = Workbook()

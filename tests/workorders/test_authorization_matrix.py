@@ -101,6 +101,7 @@ class Call:
     codes: str
     params: Mapping[str, Ref | str] = field(default_factory=dict)
     body: dict[str, Any] | Ref | None = None
+    #: Query parameters; a value may be a Ref, resolved per caller like params.
     query: dict[str, Any] | None = None
     upload: bool = False
     label: str = ""
@@ -123,7 +124,9 @@ class Call:
         if self.body is not None:
             kwargs["json"] = self.body(w, role) if callable(self.body) else self.body
         if self.query:
-            kwargs["params"] = self.query
+            kwargs["params"] = {
+                k: (v(w, role) if callable(v) else v) for k, v in self.query.items()
+            }
         if self.upload:
             kwargs["files"] = {"file": ("matrix.png", png(), "image/png")}
         return w.call(role, self.method, self.url(w, role), **kwargs)
@@ -410,6 +413,18 @@ MATRIX: list[Call] = [
     Call("GET", "/api/v1/analytics/baselines/{meter_id}", "      422 422 403 403 403 403 422 401",
          {"meter_id": "a-main"}, query={"from": "2026-01-01", "to": "2026-03-01"},
          label="no figures to fit"),
+    # --- analytics: maintenance KPIs (issue 17): the office, and a contractor its own firm ----
+    # ----------------------------------------------------------- adm eng tec cA  cB  req ro  anon
+    Call("GET", "/api/v1/analytics/kpis", "                       200 200 403 200 200 403 200 401",
+         query={"month": "2026-01"}, label="own firm"),
+    Call("GET", "/api/v1/analytics/kpis", "                       200 200 403 200 403 403 200 401",
+         query={"month": "2026-01", "contractor": _org("a")}, label="firm A's"),
+    # --- analytics: asset health and the capital plan (issue 17): the office only ------------
+    # ----------------------------------------------------------- adm eng tec cA  cB  req ro  anon
+    Call("GET", "/api/v1/analytics/assets/{asset_id}/health",
+         "                                                        200 200 403 403 403 403 200 401",
+         {"asset_id": ASSET}),
+    Call("GET", "/api/v1/analytics/capital-plan", "               200 200 403 403 403 403 200 401"),
     # --- health: no credentials needed --------------------------- adm eng tec cA  cB  req ro  anon
     # /metrics needs an admin or a 'metrics' token (none of the others holds one); no collector
     # runs in the API process here, so the admins (the read-only token is an admin's) get 404.

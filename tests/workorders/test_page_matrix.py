@@ -95,6 +95,15 @@ PAGES: list[Page] = [
          {"meter": "a-main"}),
     Page("/ui/energy/baselines/{meter}", "           404 404 403 403 403 403 404 303",
          {"meter": "no-such-meter"}, label="no such meter"),
+    # --- ageing and KPIs (issue 17) ---------------- adm eng tec cA  cB  req ro  anon
+    Page("/ui/capital-plan", "                       200 200 403 403 403 403 200 303"),
+    Page("/ui/assets/{asset}/health", "              200 200 403 403 403 403 200 303",
+         {"asset": ASSET}),
+    Page("/ui/assets/{asset}/health", "              404 404 403 403 403 403 404 303",
+         {"asset": "no-such-asset"}, label="no such asset"),
+    Page("/ui/kpis", "                               200 200 403 200 200 403 200 303"),
+    Page("/ui/kpis?contractor={org}", "              200 200 403 200 404 403 200 303",
+         {"org": _org("a")}, label="firm A's"),
 ]  # fmt: skip
 
 
