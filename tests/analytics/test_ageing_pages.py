@@ -151,3 +151,12 @@ def test_the_pages_load_only_files_of_ours_that_exist_and_weigh_little() -> None
     assert all((static / n).is_file() for n in named), named
     weight = sum((static / n).stat().st_size for n in named)
     assert weight <= MAX_WEIGHT, f"{weight} bytes"
+
+
+def test_an_assets_page_leads_the_office_to_its_health(engineer: TestClient) -> None:
+    page = engineer.get("/ui/assets/lift-a1")
+    assert page.status_code == 200
+    link = re.search(r'<a class="btn" id="health-link" href="([^"]+)">([^<]+)</a>', page.text)
+    assert link and link.group(1) == "/ui/assets/lift-a1/health"
+    assert link.group(2) == "Asset health"
+    assert engineer.get(link.group(1)).status_code == 200

@@ -84,6 +84,11 @@ def test_demo_opens_an_alert_work_order_and_stops_cleanly(tmp_path: Path) -> Non
         r = httpx.get(f"{base}/baselines/a-main?retrofit=a-led-2026", headers=auth, timeout=30)
         assert r.status_code == 200, r.text
         assert r.json()["monthly"]["meets"] and r.json()["savings"]["amount"] > 0
+        # And its years of maintenance: the deteriorating lifts and pump 1 lead the capital plan.
+        r = httpx.get(f"{base}/capital-plan", headers=auth, timeout=30)
+        assert r.status_code == 200, r.text
+        first = {i["asset"]["id"] for i in r.json()["items"][:3]}
+        assert first == {"lift-a1", "lift-b1", "pump-1"}
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:

@@ -284,7 +284,7 @@ def test_a_technician_keeps_the_tablets_asset_page_and_cannot_open_the_office_pa
     page.goto("/ui/assets/jockey-pump")
     expect(page.locator("#asset-name")).to_have_text("Fire main jockey pump")
     expect(page.locator("#history tbody tr", has_text="check valve replaced")).to_have_count(1)
-    assert page.locator("#life-box, #readings-box, #qr-label, #print-qr").count() == 0
+    assert page.locator("#life-box, #readings-box, #qr-label, #print-qr, #health-link").count() == 0
     for path in ("/ui/pm", "/ui/assets"):
         answer = page.goto(path)
         assert answer is not None and answer.status == 403

@@ -241,7 +241,8 @@ def asset_page(
     # A contractor opens only an asset its firm has work on, as in the API (issue 15).
     if not asset_service.may_read(session, who=principal_of(user), asset_id=asset_id):
         return _not_found(request, user, csrf)
-    return _render(request, "asset.html", {"user": user, "csrf": csrf, "page": "asset"})
+    ctx = {"user": user, "csrf": csrf, "page": "asset", "asset_id": asset_id}
+    return _render(request, "asset.html", ctx)
 
 
 def _not_found(request: Request, user: User, csrf: str) -> Response:
