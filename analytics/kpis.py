@@ -32,7 +32,6 @@ for the month under way everything counts up to now):
 from __future__ import annotations
 
 import datetime as dt
-import re
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -43,7 +42,9 @@ from sqlalchemy.orm import Session
 
 from analytics import kpi_repository as repo
 from analytics.kpi_repository import CostRow, Scope
-from core.errors import AppError, NotFound
+from core.errors import NotFound
+from workorders.contractors.scorecard import month_bounds as scorecard_month_bounds
+from workorders.contractors.scorecard import parse_month
 from workorders.orders.models import Asset, Status, WorkOrder
 from workorders.pm.service import Compliance, DoneHistory, judge, schedule_of
 from workorders.site import WorkordersSite
@@ -58,28 +59,18 @@ CREW_WEEK_HOURS = 40.0
 PLANNED_TYPES = frozenset({"preventive", "inspection"})
 #: The contractor key of work no firm holds (the in-house crew's).
 IN_HOUSE = 0
-#: YYYY-MM from 1900 to 2999 (a datetime must hold the month's end in any time zone).
-MONTH = re.compile(r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")
-
-
-class BadMonth(AppError):
-    """A month that is not YYYY-MM, or has not begun."""
-
-    status_code = 422
-    error = "bad_month"
 
 
 class UnknownFilter(NotFound):
     """A building, contractor or asset class the database does not know."""
 
 
-def month_bounds(month: str, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of a YYYY-MM month in the time zone, as aware datetimes in UTC."""
-    if not MONTH.match(month):
-        raise BadMonth(f"month '{month}' is not YYYY-MM (1900-01 to 2999-12)")
-    y, m = int(month[:4]), int(month[5:])
-    start = dt.datetime(y, m, 1, tzinfo=tz)
-    end = dt.datetime(y + m // 12, m % 12 + 1, 1, tzinfo=tz)
+def month_bounds(
+    month: str, tz: ZoneInfo, now: dt.datetime | None = None
+) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a YYYY-MM month in the time zone, as aware datetimes in UTC; BadMonth
+    (422) as the scorecard says it (not YYYY-MM, no such month, or not begun by `now`)."""
+    start, end = scorecard_month_bounds(parse_month(month, tz, now), tz)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
@@ -160,9 +151,7 @@ def load_facts(
 ) -> Facts:
     """Read what the month's KPIs need, within the scope."""
     tz = ZoneInfo(site.doc.site.timezone)
-    start, end = month_bounds(month, tz)
-    if start > now:
-        raise BadMonth(f"month {month} has not begun")
+    start, end = month_bounds(month, tz, now)
     through = min(end, now)
     wos = repo.month_work_orders(session, scope=scope, start=start, end=end, lookback=RECALL_WINDOW)
     schedules = {s.id: s for s in site.doc.maintenance.schedules}

@@ -35,11 +35,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from analytics.kpis import BadMonth, UnknownFilter, kpis
+from analytics.kpis import UnknownFilter, kpis
 from config.site import SiteConfig
 from core.auth import service as auth
 from core.auth.models import Role
 from core.db import Database
+from workorders.contractors.scorecard import BadMonth
 from workorders.orders import costs, service
 from workorders.orders.models import WorkOrder
 
