@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analytics.meters import Meter, MeterTree
-from analytics.usage import Usage, Use
+from analytics.usage import BadPeriod, Usage, Use
 from core.errors import AppError
 
 #: The longest period one balance covers.
@@ -42,13 +42,6 @@ class NoSubMeters(AppError):
 
     status_code = 422
     error = "no_sub_meters"
-
-
-class BadPeriod(AppError):
-    """A period that ends before it starts, or is too long."""
-
-    status_code = 422
-    error = "bad_period"
 
 
 def check_period(start: dt.date, end: dt.date) -> None:

@@ -55,7 +55,7 @@ from zoneinfo import ZoneInfo
 
 from analytics.meters import Meter, meter_tree
 from analytics.site import AnalyticsSite, Retrofit
-from analytics.usage import Usage
+from analytics.usage import BadPeriod, Usage
 from core.errors import AppError
 
 #: Guideline 14 calibration limits, (CV(RMSE) %, |NMBE| %).
@@ -82,13 +82,6 @@ class NotEnoughData(AppError):
 
     status_code = 422
     error = "not_enough_data"
-
-
-class BadPeriod(AppError):
-    """The period asked for is empty, reversed or too long."""
-
-    status_code = 422
-    error = "bad_period"
 
 
 class UnknownRetrofit(AppError):

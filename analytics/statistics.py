@@ -55,8 +55,8 @@ from analytics.factors import (
 )
 from analytics.meters import Meter, MeterTree, meter_tree
 from analytics.site import AnalyticsSite
-from analytics.usage import Usage, Use
-from core.errors import AppError, NotFound
+from analytics.usage import BadPeriod, Usage, Use
+from core.errors import NotFound
 
 #: The years the statistics answer for (before 2000 no site has readings in Plantroom).
 FIRST_YEAR = 2000
@@ -94,13 +94,6 @@ class UnknownBuilding(NotFound):
     """No building has this id."""
 
     error = "unknown_building"
-
-
-class BadPeriod(AppError):
-    """A year or month the statistics cannot answer for."""
-
-    status_code = 422
-    error = "bad_period"
 
 
 def _sub_item_class(code: str) -> str:

@@ -13,6 +13,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from analytics.meters import Meter
+from core.errors import AppError
+
+
+class BadPeriod(AppError):
+    """A period the analytics cannot answer for: reversed, empty, too long, or not begun."""
+
+    status_code = 422
+    error = "bad_period"
 
 
 @dataclass(frozen=True)
