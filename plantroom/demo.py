@@ -24,8 +24,8 @@ from analytics.store_usage import StoreUsage
 from collectors.simulator.history import (
     Progress,
     ProgressBar,
-    last_stored,
     stored_counters,
+    stored_registers,
     write_history,
 )
 from collectors.simulator.server import Simulator
@@ -212,7 +212,7 @@ def backfill_history(
     now = time.time() if now is None else now
     store = EmbeddedStore(settings.data_dir / FILE_NAME)
     try:
-        last = last_stored(site, store)
+        counters, last = stored_registers(site, store)
         tz = ZoneInfo(site.doc.site.timezone)
         if last is None:
             if days <= 0:
@@ -240,7 +240,7 @@ def backfill_history(
                     [store],
                     step=HISTORY_STEP,
                     progress=bar,
-                    counters=stored_counters(site, store),
+                    counters=counters,
                 )
             finally:
                 bar.close()
@@ -267,7 +267,8 @@ def backfill_history(
                 finally:
                     bar.close()
                     reader.close()
-        return stored_counters(site, store)
+            counters = stored_counters(site, store)  # where the written past left them
+        return counters
     finally:
         store.close()
 

@@ -434,27 +434,32 @@ class ProgressBar:
 # --- carrying on from a stored history -------------------------------------------------------
 
 
-def stored_counters(site: SiteConfig, store: EmbeddedStore) -> dict[str, dict[str, float]]:
+def stored_registers(
+    site: SiteConfig, store: EmbeddedStore
+) -> tuple[dict[str, dict[str, float]], float | None]:
     """Each simulated device's counters as last stored (device -> point -> value), for
-    `build_models(counters=...)`: what a real meter shows after a restart."""
-    out: dict[str, dict[str, float]] = {}
-    for ref in site.devices():
-        model = MODELS.get(ref.profile.simulator or "")
-        for point in getattr(model, "COUNTERS", {}):
-            r = store.latest(ref.asset.asset.id, point)
-            if r is not None and r.number is not None:
-                out.setdefault(ref.device.id, {})[point] = float(r.number)
-    return out
-
-
-def last_stored(site: SiteConfig, store: EmbeddedStore) -> float | None:
-    """When the newest stored counter reading of the site's devices was taken (UNIX seconds),
-    or None when the store holds none."""
+    `build_models(counters=...)`: what a real meter shows after a restart; and when the newest
+    of those readings was taken (UNIX seconds), None when the store holds none."""
+    counters: dict[str, dict[str, float]] = {}
     newest: float | None = None
     for ref in site.devices():
         model = MODELS.get(ref.profile.simulator or "")
         for point in getattr(model, "COUNTERS", {}):
             r = store.latest(ref.asset.asset.id, point)
-            if r is not None and (newest is None or r.ts > newest):
+            if r is None:
+                continue
+            if newest is None or r.ts > newest:
                 newest = r.ts
-    return newest
+            if r.number is not None:
+                counters.setdefault(ref.device.id, {})[point] = float(r.number)
+    return counters, newest
+
+
+def stored_counters(site: SiteConfig, store: EmbeddedStore) -> dict[str, dict[str, float]]:
+    """Each simulated device's counters as last stored (stored_registers)."""
+    return stored_registers(site, store)[0]
+
+
+def last_stored(site: SiteConfig, store: EmbeddedStore) -> float | None:
+    """When the newest stored counter reading was taken (stored_registers)."""
+    return stored_registers(site, store)[1]
