@@ -30,9 +30,9 @@ from analytics.meters import meter_tree
 from analytics.site import AnalyticsSite
 from core.auth.models import User
 from core.db import CommittingRoute, SessionDep
-from workorders.web.i18n import LANGS, gettext, js_catalog, other_lang, pick_lang
+from workorders.web.i18n import pick_lang
 from workorders.web.routes import HERE as WEB_DIR
-from workorders.web.routes import OFFICE, ROLE_NAMES, not_found, page_user
+from workorders.web.routes import OFFICE, not_found, page_user, render
 
 HERE = Path(__file__).resolve().parent
 #: Where the pages' scripts and styles are served from (plantroom.app mounts static_files()).
@@ -70,26 +70,8 @@ def static_files() -> StaticFiles:
 
 
 def _render(request: Request, name: str, ctx: dict[str, Any]) -> Response:
-    """A page in the request's language, with what base.html expects (as the tablet's pages)."""
-    lang = pick_lang(request)
-    site = request.app.state.site.doc.site
-    resp = templates.TemplateResponse(
-        request,
-        name,
-        {
-            "lang": lang,
-            "_": gettext(lang),
-            "other_lang": other_lang(lang),
-            "catalog": js_catalog(lang),
-            "tz": site.timezone,
-            "role_names": ROLE_NAMES,
-            "static_name": STATIC_NAME,
-            **ctx,
-        },
-    )
-    if request.query_params.get("lang") in LANGS:
-        resp.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax", httponly=True)
-    return resp
+    """A page in the request's language, rendered as the tablet's pages are, from ours."""
+    return render(request, name, {"static_name": STATIC_NAME, **ctx}, using=templates)
 
 
 def _office(request: Request, session: SessionDep) -> tuple[User, str] | Response:

@@ -50,10 +50,19 @@ ROLE_NAMES = {
 }
 
 
-def _render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
+def _render(
+    request: Request,
+    name: str,
+    ctx: dict[str, Any],
+    status_code: int = 200,
+    *,
+    using: Jinja2Templates = templates,
+) -> Response:
+    """A page in the request's language with what base.html expects, from `using` (another
+    package's templates that extend this base.html)."""
     lang = pick_lang(request)
     site = request.app.state.site.doc.site
-    resp = templates.TemplateResponse(
+    resp = using.TemplateResponse(
         request,
         name,
         {
