@@ -15,7 +15,9 @@
   Office.send = function (method, url, body, headers) {
     var h = Object.assign({ Accept: "application/json", "X-CSRF-Token": csrf() }, headers || {});
     var init = { method: method, credentials: "same-origin", headers: h };
-    if (body !== undefined) {
+    // A file upload goes as it is: the browser writes its multipart Content-Type.
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) {
       h["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
