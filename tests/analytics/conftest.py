@@ -12,9 +12,13 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 
 from analytics.meters import Meter
 from analytics.usage import Use
+from core.auth.models import Role
+from core.db import Database
+from tests.core.auth.accounts import make_user, sign_in
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -86,3 +90,20 @@ class MemoryUsage:
 def memory_usage() -> type[MemoryUsage]:
     """The MemoryUsage class (build one with the figures a test needs)."""
     return MemoryUsage
+
+
+def signed_in_browser(
+    client: TestClient,
+    db: Database,
+    username: str,
+    role: Role,
+    *,
+    password: str,
+    org: str | None = None,
+) -> TestClient:
+    """A new user of `role` (of firm `org`) and a browser signed in as them, with the session
+    cookie and no bearer token, as the analytics pages are opened."""
+    make_user(db, username, role, password=password, org=org)
+    ui = TestClient(client.app)
+    assert sign_in(ui, username, password, follow_redirects=False).status_code == 303
+    return ui

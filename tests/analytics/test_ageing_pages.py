@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from analytics.web.routes import HERE, STATIC_URL
 from core.auth.models import Role
 from core.db import Database
-from tests.core.auth.accounts import make_user, sign_in
+from tests.analytics.conftest import signed_in_browser
+from tests.core.auth.accounts import make_user
 from tests.workorders.test_tablet_pages import Page
 
 PASSWORD = "ageing-password"
@@ -36,10 +37,7 @@ MAX_WEIGHT = 80 * 1024
 def _browser(
     client: TestClient, db: Database, username: str, role: Role, org: str | None = None
 ) -> TestClient:
-    make_user(db, username, role, password=PASSWORD, org=org)
-    ui = TestClient(client.app)
-    assert sign_in(ui, username, PASSWORD, follow_redirects=False).status_code == 303
-    return ui
+    return signed_in_browser(client, db, username, role, password=PASSWORD, org=org)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from analytics.web.routes import HERE, STATIC_URL
 from core.auth.models import Role
 from core.db import Database
-from tests.core.auth.accounts import make_user, sign_in
+from tests.analytics.conftest import signed_in_browser
 from tests.workorders.test_tablet_pages import Page
 
 PASSWORD = "energy-password"
@@ -34,10 +34,7 @@ MAX_WEIGHT = 80 * 1024
 
 
 def _browser(client: TestClient, db: Database, username: str, role: Role) -> TestClient:
-    make_user(db, username, role, password=PASSWORD)
-    ui = TestClient(client.app)
-    assert sign_in(ui, username, PASSWORD, follow_redirects=False).status_code == 303
-    return ui
+    return signed_in_browser(client, db, username, role, password=PASSWORD)
 
 
 @pytest.fixture
