@@ -1,0 +1,176 @@
+"""Maintenance spend: by month, building, asset class and contractor, planned against reactive,
+from the cost lines of the work orders (reporting view ``reporting_costs``: one row per labour,
+part or other cost line, at the time it was spent).
+
+Planned is preventive and other scheduled work; reactive is corrective work. Months are the
+site's local months.
+"""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dash
+
+from dashboards.boards.kit import bars, big_stat, gauges, series, steps
+from dashboards.common import Context, sql_filter, sql_literal
+
+CNY = "prefix:¥"
+
+
+def build(ctx: Context) -> dash.Dashboard:
+    """The maintenance-spend board."""
+    _ = ctx._
+    tz = ctx.tz
+    month = f"date_trunc('month', spent_at AT TIME ZONE '{tz}') AT TIME ZONE '{tz}'"
+    where = f"$__timeFilter(spent_at) AND {sql_filter()}"
+    kind = (
+        f"CASE WHEN planned THEN {sql_literal(_('Planned'))} ELSE {sql_literal(_('Reactive'))} END"
+    )
+    d = ctx.dashboard("spend", _("Maintenance spend"), refresh="1h").time("now-1y", "now")
+
+    d.with_panel(
+        big_stat(
+            _("Spend in the period"),
+            [ctx.sql(f"SELECT sum(amount) AS spend FROM reporting_costs WHERE {where}")],
+            unit=CNY,
+            thresholds=steps((None, "blue")),
+            decimals=0,
+            w=8,
+            h=5,
+        )
+    )
+    d.with_panel(
+        big_stat(
+            _("Planned share of spend"),
+            [
+                ctx.sql(
+                    "SELECT 100.0 * sum(amount) FILTER (WHERE planned) / NULLIF(sum(amount), 0) "
+                    f"AS planned FROM reporting_costs WHERE {where}"
+                )
+            ],
+            unit="percent",
+            thresholds=steps((None, "red"), (50, "orange"), (70, "green")),
+            decimals=0,
+            w=8,
+            h=5,
+            description=_("Maintenance best practice aims for most spend to be planned."),
+        )
+    )
+    d.with_panel(
+        big_stat(
+            _("Labour, parts and other"),
+            [
+                ctx.sql(
+                    "SELECT sum(amount) FILTER (WHERE kind = 'labor') AS labour, "
+                    "sum(amount) FILTER (WHERE kind = 'parts') AS parts, "
+                    "sum(amount) FILTER (WHERE kind = 'other') AS other "
+                    f"FROM reporting_costs WHERE {where}"
+                )
+            ],
+            unit=CNY,
+            values=False,
+            thresholds=steps((None, "blue")),
+            decimals=0,
+            w=8,
+            h=5,
+        )
+    )
+    d.with_panel(
+        series(
+            _("Spend per month: planned against reactive"),
+            [
+                ctx.sql(
+                    f"SELECT {month} AS time, {kind} AS metric, sum(amount) AS spend "
+                    f"FROM reporting_costs WHERE {where} GROUP BY 1, 2 ORDER BY 1"
+                ).format("time_series")
+            ],
+            unit=CNY,
+            w=24,
+            bars=True,
+            stack=True,
+        )
+    )
+    labels = {
+        "labor": _("Labour"),
+        "parts": _("Parts"),
+        "other": _("Other"),
+    }
+    kind_label = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in labels.items())
+    d.with_panel(
+        series(
+            _("Spend per month: labour, parts and other"),
+            [
+                ctx.sql(
+                    f"SELECT {month} AS time, CASE kind {kind_label} ELSE kind END AS metric, "
+                    f"sum(amount) AS spend FROM reporting_costs WHERE {where} "
+                    "GROUP BY 1, 2 ORDER BY 1"
+                ).format("time_series")
+            ],
+            unit=CNY,
+            w=12,
+            bars=True,
+            stack=True,
+        )
+    )
+    building = (
+        "coalesce(b.building_name_zh, b.building_name)"
+        if ctx.lang == "zh-CN"
+        else "b.building_name"
+    )
+    d.with_panel(
+        bars(
+            _("Spend by building"),
+            [
+                ctx.sql(
+                    f"SELECT coalesce({building}, c.building_id) AS building, "
+                    f"sum(c.amount) FILTER (WHERE c.planned) AS {_q(_('Planned'))}, "
+                    f"sum(c.amount) FILTER (WHERE NOT c.planned) AS {_q(_('Reactive'))} "
+                    "FROM reporting_costs c LEFT JOIN (SELECT DISTINCT building_id, "
+                    "building_name, building_name_zh FROM reporting_work_orders) b "
+                    "ON b.building_id = c.building_id "
+                    f"WHERE $__timeFilter(c.spent_at) AND {sql_filter('c.')} "
+                    "GROUP BY 1 ORDER BY 1"
+                )
+            ],
+            unit=CNY,
+            w=12,
+            stack=True,
+        )
+    )
+    d.with_panel(
+        bars(
+            _("Spend by asset class"),
+            [
+                ctx.sql(
+                    f"SELECT {ctx.class_label()} AS asset_class, "
+                    f"sum(amount) FILTER (WHERE planned) AS {_q(_('Planned'))}, "
+                    f"sum(amount) FILTER (WHERE NOT planned) AS {_q(_('Reactive'))} "
+                    f"FROM reporting_costs WHERE {where} GROUP BY 1 ORDER BY 1"
+                )
+            ],
+            unit=CNY,
+            w=12,
+            stack=True,
+        )
+    )
+    d.with_panel(
+        gauges(
+            _("Spend by contractor"),
+            [
+                ctx.sql(
+                    f"SELECT coalesce(contractor_name, {sql_literal(_('In-house'))}) "
+                    "AS contractor, "
+                    f"sum(amount) AS spend FROM reporting_costs WHERE {where} "
+                    "GROUP BY 1 ORDER BY spend DESC"
+                )
+            ],
+            unit=CNY,
+            w=12,
+            thresholds=steps((None, "blue")),
+        )
+    )
+    return d
+
+
+def _q(name: str) -> str:
+    """A SQL identifier (a column alias shown as a series name)."""
+    return '"' + name.replace('"', '""') + '"'
