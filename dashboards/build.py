@@ -34,6 +34,12 @@ def build_board(ctx: Context, board: str) -> dict[str, Any]:
     module = importlib.import_module(f"dashboards.boards.{board}")
     built = module.build(ctx).build()
     doc: dict[str, Any] = json.loads(json.dumps(built, cls=JSONEncoder))
+    for variable in doc.get("templating", {}).get("list", []):
+        # The SDK writes an interval variable's auto settings into every variable; Grafana's
+        # published VariableModel (and what Grafana itself saves) has them on intervals only.
+        if variable.get("type") != "interval":
+            for key in ("auto", "auto_count", "auto_min"):
+                variable.pop(key, None)
     return doc
 
 
