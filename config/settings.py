@@ -28,6 +28,16 @@ PREFIX = "PLANTROOM_"
 READ_ELSEWHERE = {
     "PLANTROOM_HTTP_PORT": "docker-compose.yml: the host port of the api",
     "PLANTROOM_SHOTS": "the browser tests: where screenshots go",
+    "PLANTROOM_GRAFANA_INFLUX_URL": "plantroom dashboards push: the pushed data sources",
+    "PLANTROOM_GRAFANA_INFLUX_DATABASE": "plantroom dashboards push: the pushed data sources",
+    "PLANTROOM_GRAFANA_INFLUX_TOKEN": "plantroom dashboards push: the pushed data sources",
+    "PLANTROOM_GRAFANA_INFLUX_USER": "plantroom dashboards push: the pushed data sources",
+    "PLANTROOM_GRAFANA_INFLUX_PASSWORD": "plantroom dashboards push: the pushed data sources",
+    "PLANTROOM_GRAFANA_PG_HOST": "plantroom dashboards push: the pushed data sources",
+    "PLANTROOM_GRAFANA_PG_DATABASE": "plantroom dashboards push: the pushed data sources",
+    "PLANTROOM_GRAFANA_PG_USER": "plantroom dashboards push: the pushed data sources",
+    "PLANTROOM_GRAFANA_PG_PASSWORD": "plantroom dashboards push: the pushed data sources",
+    "PLANTROOM_GRAFANA_PG_SSLMODE": "plantroom dashboards push: the pushed data sources",
 }
 #: The test suite's own variables (tests/conftest.py) start with this.
 TEST_PREFIX = "PLANTROOM_TEST_"

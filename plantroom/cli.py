@@ -760,6 +760,9 @@ def build_parser() -> argparse.ArgumentParser:
     from plantroom.maintenance_history import add_parsers as add_history_parsers
 
     add_history_parsers(sub)  # demo-history maintenance
+    from plantroom.dashboards_cli import add_parsers as add_dashboard_parsers
+
+    add_dashboard_parsers(sub)  # dashboards build|push
     return p
 
 
