@@ -25,7 +25,13 @@ from sqlalchemy.exc import IntegrityError
 
 from analytics.rollup import write_rollup
 from analytics.site import AnalyticsSite
-from analytics.snapshots import Written, months_to_write, write_month
+from analytics.snapshots import (
+    Written,
+    months_since,
+    months_to_write,
+    stored_months,
+    write_month,
+)
 from analytics.usage import Usage
 from collectors.sinks import Sink
 from core.db import Database, utcnow
@@ -113,6 +119,33 @@ def run_snapshots(db: Database, site: AnalyticsSite, *, now: dt.datetime) -> lis
             except Exception:
                 log.exception("monthly snapshots of %s failed; the next run retries", month)
                 break
+    return written
+
+
+def backfill_snapshots(
+    db: Database,
+    site: AnalyticsSite,
+    *,
+    now: dt.datetime,
+    months: Sequence[str] | None = None,
+    missing_only: bool = False,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Written]:
+    """Write the snapshots of past months, each in its own unit of work: the given months, or
+    every month since the maintenance records began (so a history imported or generated later
+    shows its trend month by month). missing_only: skip months already stored, except the two a
+    daily run rewrites. progress(done, total, month) after each month."""
+    with db.session() as s:
+        wanted = list(months) if months is not None else months_since(s, site, now=now)
+        if missing_only:
+            have = stored_months(s) - set(months_to_write(site, now=now))
+            wanted = [m for m in wanted if m not in have]
+    written: list[Written] = []
+    for done, month in enumerate(wanted, start=1):
+        with db.session() as s:
+            written.append(write_month(s, site, month=month, now=now))
+        if progress is not None:
+            progress(done, len(wanted), month)
     return written
 
 

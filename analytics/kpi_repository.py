@@ -7,10 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, literal, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
-from analytics.models import AssetHealthMonthly, KpiMonthly
+from analytics.models import AssetHealthMonthly, CapitalPlanMonthly, KpiMonthly
 from core.auth.models import Organisation, Role, User
 from workorders.orders.models import Asset, LaborEntry, OtherCost, PartLine, WorkOrder
 
@@ -266,6 +266,26 @@ def health_snapshots(session: Session, month: str) -> list[AssetHealthMonthly]:
     return list(session.scalars(stmt))
 
 
-def add(session: Session, row: KpiMonthly | AssetHealthMonthly) -> None:
+def snapshot_months(session: Session) -> set[str]:
+    """The months that have a stored asset-health snapshot."""
+    return set(session.scalars(select(AssetHealthMonthly.month).distinct()))
+
+
+def capital_plan_snapshots(session: Session, month: str) -> list[CapitalPlanMonthly]:
+    """Every stored capital-plan row of a month, by rank."""
+    stmt = (
+        select(CapitalPlanMonthly)
+        .where(CapitalPlanMonthly.month == month)
+        .order_by(CapitalPlanMonthly.rank)
+    )
+    return list(session.scalars(stmt))
+
+
+def clear_capital_plan(session: Session, month: str) -> None:
+    """Delete a month's capital-plan rows now (before its new ones are added)."""
+    session.execute(delete(CapitalPlanMonthly).where(CapitalPlanMonthly.month == month))
+
+
+def add(session: Session, row: KpiMonthly | AssetHealthMonthly | CapitalPlanMonthly) -> None:
     """Add a new snapshot row."""
     session.add(row)

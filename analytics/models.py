@@ -1,5 +1,6 @@
-"""The analytics' own tables of issue 17: monthly snapshots of each asset's health and of the
-maintenance KPIs, written by the snapshot job (analytics.snapshots) for the reporting views."""
+"""The analytics' own tables: monthly snapshots of each asset's health and of the maintenance
+KPIs (issue 17), and of the capital plan (issue 18), written by the snapshot job
+(analytics.snapshots) for the reporting views."""
 
 from __future__ import annotations
 
@@ -64,5 +65,36 @@ class KpiMonthly(Base):
     spend_reactive: Mapped[float] = mapped_column(Float, default=0.0)
     #: The scope's whole KPI block (spend and counts included) as of the snapshot.
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    written_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CapitalPlanMonthly(Base):
+    """One asset of the capital plan (analytics.ageing.capital_plan) as of a month's end (or,
+    for the month under way, when last written): its rank, recommended year, cost, reasons
+    and the evidence behind them."""
+
+    __tablename__ = "analytics_capital_plan_monthly"
+    __table_args__ = (
+        UniqueConstraint("month", "asset_id", name="uq_analytics_capital_plan_monthly_month"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))
+    #: 1 for the strongest case for replacement.
+    rank: Mapped[int] = mapped_column(Integer)
+    asset_id: Mapped[str] = mapped_column(String(100))
+    recommended_year: Mapped[int] = mapped_column(Integer)
+    #: The asset's replacement cost, when known.
+    cost: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    #: Reason codes, e.g. ["past_life", "rising_failures", "critical"].
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    age_ratio: Mapped[float | None] = mapped_column(Float)
+    beta: Mapped[float | None] = mapped_column(Float)
+    beta_lower: Mapped[float | None] = mapped_column(Float)
+    beta_upper: Mapped[float | None] = mapped_column(Float)
+    cost_ratio: Mapped[float | None] = mapped_column(Float)
+    criticality: Mapped[str | None] = mapped_column(String(20))
     as_of: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     written_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,12 +5,13 @@ has no calendar month, and its days are UTC unless a query says ``tz()``).
 Rows are collectors' Readings written through the Sinks (the embedded store, InfluxDB), so in
 InfluxDB they carry the usual tags and fields:
 
-    energy_daily,asset=<id>,[building=<id>,]device=<kind>,point=<figure>,unit=<unit>
+    energy_daily,asset=<id>,[asset_class=<Brick class>,][building=<id>,]device=<kind>,
+        point=<figure>,unit=<unit>
         value=<float>,quality="good"|"unavailable"   <local midnight, UNIX time>
 
 - ``time``: the local midnight (site time zone) that starts the day.
-- Per meter: ``asset`` = the meter id (telemetry meters also get the ``building`` tag, offline
-  ones do not), ``device`` = ``meter``; ``point``:
+- Per meter: ``asset`` = the meter id (telemetry meters also get the ``building`` and
+  ``asset_class`` tags, offline ones do not), ``device`` = ``meter``; ``point``:
     - ``amount``: consumption in the meter's ``unit`` (kWh, m3, L...);
     - ``kwh``: electricity meters only, unit ``kWh``;
     - ``kgce`` (unit ``kgce``) and ``kgco2e`` (unit ``kgCO2e``): energy meters only;

@@ -1,9 +1,11 @@
-"""Monthly snapshots for the reporting views: each asset's health (analytics.ageing) and the
+"""Monthly snapshots for the reporting views: each asset's health (analytics.ageing), the
 maintenance KPIs (analytics.kpis) of the site, each building, contractor firm and asset class,
-in the analytics' own tables (analytics.models).
+and the capital plan (analytics.ageing.capital_plan), in the analytics' own tables
+(analytics.models).
 
 A month's rows are as of its end, or, for the month under way, as of the run. Writing a month
-again replaces its rows in place (one row per (month, asset) and per (month, key)), so a run
+again replaces its rows (one row per (month, asset) and per (month, key); the capital plan's
+rows of the month are deleted and written anew, since assets enter and leave it), so a run
 repeated, or two runs of the same month, store nothing twice.
 """
 
@@ -18,9 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from analytics import kpi_repository as repo
-from analytics.ageing import asset_health
+from analytics.ageing import asset_health, capital_plan
 from analytics.kpis import IN_HOUSE, kpis, month_bounds
-from analytics.models import AssetHealthMonthly, KpiMonthly
+from analytics.models import AssetHealthMonthly, CapitalPlanMonthly, KpiMonthly
 from core.errors import AppError
 from workorders.site import WorkordersSite
 
@@ -45,6 +47,8 @@ class Written:
     month: str
     assets: int
     kpis: int
+    #: Assets in the month's capital plan.
+    capital_plan: int = 0
 
 
 def kpi_key(row: dict[str, Any]) -> str:
@@ -106,9 +110,40 @@ def _store_health(
     row.written_at = dt.datetime.now(dt.UTC)
 
 
+def _store_capital_plan(
+    session: Session, month: str, site: WorkordersSite, as_of: dt.datetime
+) -> int:
+    """Replace the month's capital-plan rows with the plan as of `as_of`; how many."""
+    plan = capital_plan(session, site, now=as_of)
+    repo.clear_capital_plan(session, month)
+    for item in plan["items"]:
+        evidence = item["evidence"]
+        repo.add(
+            session,
+            CapitalPlanMonthly(
+                month=month,
+                rank=item["rank"],
+                asset_id=item["asset"]["id"],
+                recommended_year=item["recommended_year"],
+                cost=item["cost"],
+                score=item["score"],
+                reasons=list(item["reasons"]),
+                age_ratio=evidence["age_ratio"],
+                beta=evidence["beta"],
+                beta_lower=evidence["beta_lower"],
+                beta_upper=evidence["beta_upper"],
+                cost_ratio=evidence["cost_ratio"],
+                criticality=evidence["criticality"],
+                as_of=as_of,
+                written_at=dt.datetime.now(dt.UTC),
+            ),
+        )
+    return len(plan["items"])
+
+
 def write_month(session: Session, site: WorkordersSite, *, month: str, now: dt.datetime) -> Written:
-    """(Re)write a month's snapshot rows: every asset's health and every scope's KPIs, as of
-    the month's end (or now, within it)."""
+    """(Re)write a month's snapshot rows: every asset's health, every scope's KPIs and the
+    capital plan, as of the month's end (or now, within it)."""
     _start, end = month_bounds(month, ZoneInfo(site.doc.site.timezone))
     as_of = min(end, now)
     rows = kpi_rows(kpis(session, site, month=month, now=now))
@@ -123,8 +158,9 @@ def write_month(session: Session, site: WorkordersSite, *, month: str, now: dt.d
             continue
         _store_health(session, month, asset_id, health, as_of)
         assets += 1
+    planned = _store_capital_plan(session, month, site, as_of)
     session.flush()
-    return Written(month, assets, len(rows))
+    return Written(month, assets, len(rows), planned)
 
 
 def months_to_write(site: WorkordersSite, *, now: dt.datetime) -> list[str]:
@@ -132,6 +168,29 @@ def months_to_write(site: WorkordersSite, *, now: dt.datetime) -> list[str]:
     today = now.astimezone(ZoneInfo(site.doc.site.timezone)).date()
     last = today.replace(day=1) - dt.timedelta(days=1)
     return [f"{last:%Y-%m}", f"{today:%Y-%m}"]
+
+
+def months_since(session: Session, site: WorkordersSite, *, now: dt.datetime) -> list[str]:
+    """Every month from the first work order's (the start of the maintenance records) to the
+    one under way at `now`, oldest first; none when there is no work order."""
+    from analytics.ageing_repository import records_start
+
+    start = records_start(session)
+    if start is None:
+        return []
+    tz = ZoneInfo(site.doc.site.timezone)
+    first = start.astimezone(tz).date().replace(day=1)
+    last = now.astimezone(tz).date().replace(day=1)
+    months: list[str] = []
+    while first <= last:
+        months.append(f"{first:%Y-%m}")
+        first = (first + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def stored_months(session: Session) -> set[str]:
+    """The months that already have snapshots."""
+    return repo.snapshot_months(session)
 
 
 def health_rows(session: Session, month: str) -> list[AssetHealthMonthly]:
@@ -142,3 +201,8 @@ def health_rows(session: Session, month: str) -> list[AssetHealthMonthly]:
 def kpi_snapshot_rows(session: Session, month: str) -> list[KpiMonthly]:
     """The stored KPI snapshot of a month, by scope key."""
     return repo.kpi_snapshots(session, month)
+
+
+def capital_plan_rows(session: Session, month: str) -> list[CapitalPlanMonthly]:
+    """The stored capital plan of a month, by rank."""
+    return repo.capital_plan_snapshots(session, month)

@@ -114,9 +114,75 @@ def _num(x: float) -> str:
     return f"{x:.6g}"
 
 
+def cmd_snapshots(args: argparse.Namespace) -> int:
+    """Write the monthly asset-health, KPI and capital-plan snapshots of past months."""
+    import datetime as dt
+    import time
+    from zoneinfo import ZoneInfo
+
+    from analytics.jobs import backfill_snapshots
+    from collectors.simulator.history import Progress, ProgressBar
+
+    class MonthBar(ProgressBar):
+        @staticmethod
+        def line(p: Progress) -> str:
+            return ProgressBar.line(p).replace("readings", "months")
+
+    from plantroom.app import prepare_database
+    from plantroom.cli import _settings
+    from plantroom.site import load_site
+    from workorders.contractors.scorecard import BadMonth, parse_month
+
+    settings = _settings(args)
+    site = load_site(settings.site)
+    tz = ZoneInfo(site.doc.site.timezone)
+    months: list[str] | None = None
+    if args.to and not args.from_:
+        print("plantroom analytics snapshots: --to needs --from", file=sys.stderr)
+        return EXIT_USAGE
+    if args.from_:
+        try:
+            first = parse_month(args.from_, tz, dt.datetime.now(dt.UTC))
+            last = parse_month(args.to, tz, dt.datetime.now(dt.UTC)) if args.to else first
+        except BadMonth as exc:
+            print(f"plantroom analytics snapshots: {exc.message}", file=sys.stderr)
+            return EXIT_USAGE
+        if last < first:
+            print("plantroom analytics snapshots: --to is before --from", file=sys.stderr)
+            return EXIT_USAGE
+        months = []
+        while first <= last:
+            months.append(f"{first:%Y-%m}")
+            first = (first + dt.timedelta(days=32)).replace(day=1)
+    db = prepare_database(settings, site)
+    bar = MonthBar(sys.stderr)
+    started = time.monotonic()
+
+    def progress(done: int, total: int, month: str) -> None:
+        bar(Progress(done / total, done, time.monotonic() - started))
+
+    try:
+        written = backfill_snapshots(
+            db, site, now=dt.datetime.now(dt.UTC), months=months, progress=progress
+        )
+    finally:
+        bar.close()
+        db.dispose()
+    if not written:
+        print("No months to write: the database holds no work orders yet.")
+        return 0
+    print(
+        f"Snapshots of {len(written)} months written ({written[0].month} to "
+        f"{written[-1].month}) in {time.monotonic() - started:.1f} s"
+    )
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
     """`analytics growth` under the `plantroom` command's subparsers."""
-    a = sub.add_parser("analytics", help="reliability statistics of failure histories")
+    a = sub.add_parser(
+        "analytics", help="reliability statistics of failure histories; monthly snapshots"
+    )
     a_sub = a.add_subparsers(dest="analytics_command", required=True)
     g = a_sub.add_parser(
         "growth",
@@ -143,3 +209,17 @@ def add_parsers(sub: Any) -> None:
     )
     g.add_argument("--json", action="store_true", help="print one JSON object")
     g.set_defaults(func=cmd_growth)
+    n = a_sub.add_parser(
+        "snapshots",
+        help="write the monthly asset-health, KPI and capital-plan snapshots of past months",
+        description=(
+            "Write (or rewrite) the monthly snapshots the dashboards read, for the months given "
+            "or for every month since the maintenance records began. The daily job keeps only "
+            "last month and this one; run this after importing or generating a history."
+        ),
+    )
+    n.add_argument("--from", dest="from_", metavar="YYYY-MM", help="first month")
+    n.add_argument("--to", metavar="YYYY-MM", help="last month (default: --from)")
+    n.add_argument("--data-dir", default=None)
+    n.add_argument("--site", default=None)
+    n.set_defaults(func=cmd_snapshots)

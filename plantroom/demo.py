@@ -19,6 +19,7 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analytics.jobs import backfill_snapshots
 from analytics.rollup import write_rollup
 from analytics.store_usage import StoreUsage
 from collectors.simulator.history import (
@@ -289,6 +290,11 @@ async def run_demo(
     counters = await asyncio.to_thread(backfill_history, settings, site, db, days=history_days)
     if history_days > 0:  # years of work orders for the ageing analytics; later: only the gap
         await asyncio.to_thread(write_demo_history, db, site)
+        # The dashboards' month-by-month evidence: every month of that history (later starts:
+        # only months not stored yet; the daily job keeps last month and this one).
+        await asyncio.to_thread(
+            backfill_snapshots, db, site, now=dt.datetime.now(dt.UTC), missing_only=True
+        )
     port_map = pick_sim_ports(site, sim_port_offset)
     sim = Simulator(site, port_map=port_map, counters=counters)
     await sim.start()

@@ -146,3 +146,33 @@ def test_a_run_that_clashes_with_another_process_writes_the_month_again(
     assert calls == ["2026-03", "2026-03", "2026-04"]
     assert [w.month for w in written] == ["2026-03", "2026-04"]
     assert _counts(db) == (2, 40)
+
+
+def test_a_backfill_writes_every_month_since_the_records_began_and_can_skip_stored_ones(
+    db: Database, demo_site: SiteConfig
+) -> None:
+    build_march(db)  # its first work order opened in February 2026; NOW is in April
+    with db.session() as s:
+        first = s.scalar(select(func.min(WorkOrder.created_at)))
+    assert first is not None and first.astimezone(SH).strftime("%Y-%m") == "2026-02"
+    progress: list[tuple[int, int, str]] = []
+    written = jobs.backfill_snapshots(
+        db, demo_site, now=NOW, progress=lambda *p: progress.append(p)
+    )
+    assert [w.month for w in written] == ["2026-02", "2026-03", "2026-04"]
+    assert progress == [(1, 3, "2026-02"), (2, 3, "2026-03"), (3, 3, "2026-04")]
+    later = dt.datetime(2026, 7, 10, tzinfo=SH)
+    again = jobs.backfill_snapshots(db, demo_site, now=later, missing_only=True)
+    # February to April are stored; May is missing; June and July are the daily job's to rewrite.
+    assert [w.month for w in again] == ["2026-05", "2026-06", "2026-07"]
+
+
+def test_the_snapshots_command_refuses_a_month_that_is_not_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from plantroom.cli import main
+
+    assert main(["analytics", "snapshots", "--from", "2026-13"]) == 2
+    assert "no month 13" in capsys.readouterr().err
+    assert main(["analytics", "snapshots", "--to", "2026-03"]) == 2
+    assert "--to needs --from" in capsys.readouterr().err
