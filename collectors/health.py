@@ -2,8 +2,10 @@
 writes to (the embedded store, InfluxDB), and read back by whichever process shows them, so
 that `plantroom serve` shows a collector's health without running one.
 
-Records are readings of measurement ``collector_health`` with asset ``_collector``; the device
-field names what the record is about and the point names the figure:
+Records are readings of measurement ``collector_health`` with asset ``_collector`` (the one
+collector of a site), or ``_collector:<name>`` for each of several collectors (``plantroom
+collect --building``, see collectors/leases.py), so that their records do not overwrite one
+another; the device field names what the record is about and the point names the figure:
 
     device_state       device id   text: ok | quarantined | unavailable | pending
     device_last_good   device id   UNIX time of the device's last answered poll
@@ -40,7 +42,8 @@ from config.settings import Settings
 from config.site import SiteConfig
 
 MEASUREMENT = "collector_health"
-#: The asset field of every health record.
+#: The asset field of every health record of an unnamed collector; a named one's is
+#: ``_collector:<name>``.
 ASSET = "_collector"
 #: The device field of the heartbeat.
 COLLECTOR = "_collector"
@@ -62,6 +65,16 @@ def device_state(st: DeviceState) -> str:
     return "ok" if st.polls else "pending"
 
 
+def asset_of(name: str | None) -> str:
+    """The asset field of the health records of the collector called name (None: unnamed)."""
+    return ASSET if name is None else f"{ASSET}:{name}"
+
+
+def name_of(asset: str) -> str | None:
+    """The collector's name in a health record's asset field (None: unnamed)."""
+    return asset.split(":", 1)[1] if asset.startswith(f"{ASSET}:") else None
+
+
 def records(
     collector: Collector,
     forwarders: Iterable[Forwarder],
@@ -69,12 +82,14 @@ def records(
     interval: float,
     *,
     stopping: bool = False,
+    name: str | None = None,
 ) -> list[Reading]:
     """The collector's health now, as readings of measurement collector_health (`stopping`: its
-    last, as it stops)."""
+    last, as it stops; `name`: the collector's, when several share the store)."""
+    asset = asset_of(name)
 
     def rec(subject: str, point: str, value: float | int | str) -> Reading:
-        return Reading(ts, ASSET, subject, point, value, "", Quality.good, MEASUREMENT)
+        return Reading(ts, asset, subject, point, value, "", Quality.good, MEASUREMENT)
 
     out = [rec(COLLECTOR, "heartbeat", float(interval))]
     if stopping:
@@ -102,12 +117,14 @@ def records(
 
 @dataclass(frozen=True)
 class Record:
-    """The newest value of one figure about one subject."""
+    """The newest value of one figure about one subject, from one collector."""
 
     subject: str
     point: str
     ts: float
     value: float | str | None
+    #: The record's asset field: which collector wrote it (see asset_of).
+    collector: str = ASSET
 
 
 @dataclass(frozen=True)
@@ -125,7 +142,7 @@ class HealthReader(Protocol):
     name: str
 
     def latest(self, *, since: float) -> list[Record]:
-        """The newest record of every (subject, figure) written at or after since."""
+        """The newest record of every (collector, subject, figure) written at or after since."""
 
     def last_good(self, *, since: float) -> list[LastGood]:
         """Per (asset, point) with a good reading at or after since: the newest one's time."""
@@ -161,16 +178,16 @@ class EmbeddedHealthReader:
             conn.close()
 
     def latest(self, *, since: float) -> list[Record]:
-        """The newest record of every (subject, figure) written at or after since."""
+        """The newest record of every (collector, subject, figure) written at or after since."""
         # One step down the primary key (series, ts) per series.
         rows = self._rows(
-            "SELECT s.device, s.point, x.ts, x.value, x.text FROM series s "
+            "SELECT s.device, s.point, x.ts, x.value, x.text, s.asset FROM series s "
             "JOIN samples x ON x.series = s.id "
             "WHERE s.measurement = ? AND x.ts = (SELECT max(ts) FROM samples WHERE series = s.id) "
             "AND x.ts >= ?",
             (MEASUREMENT, since),
         )
-        return [Record(d, p, float(ts), t if t is not None else v) for d, p, ts, v, t in rows]
+        return [Record(d, p, float(ts), t if t is not None else v, a) for d, p, ts, v, t, a in rows]
 
     def last_good(self, *, since: float) -> list[LastGood]:
         """Per (asset, point) with a good reading at or after since: the newest one's time."""
@@ -201,10 +218,10 @@ class InfluxHealthReader:
         self.ql = ql
 
     def latest(self, *, since: float) -> list[Record]:
-        """The newest record of every (subject, figure) written at or after since."""
+        """The newest record of every (collector, subject, figure) written at or after since."""
         (result,) = self.ql.query(
             f'SELECT "value", "text" FROM "{MEASUREMENT}" WHERE time >= {_ns(since)} '
-            'GROUP BY "device", "point" ORDER BY time DESC LIMIT 1'
+            'GROUP BY "asset", "device", "point" ORDER BY time DESC LIMIT 1'
         )
         out = []
         for series in result.get("series") or []:
@@ -219,6 +236,7 @@ class InfluxHealthReader:
                         str(tags.get("point", "")),
                         got["time"] / 1e6,
                         value,
+                        str(tags.get("asset") or ASSET),
                     )
                 )
         return out
@@ -311,8 +329,21 @@ class StalePoint:
 
 
 @dataclass
+class CollectorStatus:
+    """One collector's heartbeat as the store holds it (name None: the unnamed collector)."""
+
+    name: str | None
+    reported_at: float
+    interval: float
+    reporting: bool
+    stopped: bool
+
+
+@dataclass
 class Health:
-    """The collector's health as the store holds it, at `now`."""
+    """The collector's health as the store holds it, at `now`. With several collectors, the
+    heartbeat figures are those of the one that reported longest ago among those not stopped
+    (reporting: all of them are), or of the last to stop when all stopped."""
 
     now: float
     reported_at: float | None
@@ -325,6 +356,8 @@ class Health:
     sinks: list[SinkHealth] = field(default_factory=list)
     stale: list[StalePoint] = field(default_factory=list)
     points: int = 0
+    #: Every collector with a heartbeat within the look-back.
+    collectors: list[CollectorStatus] = field(default_factory=list)
 
 
 def point_intervals(site: SiteConfig) -> dict[tuple[str, str], tuple[str, float]]:
@@ -348,25 +381,42 @@ def _number(value: float | str | None) -> float:
         return 0.0
 
 
+def _statuses(latest: list[Record], now: float) -> list[CollectorStatus]:
+    """Each collector's heartbeat (records oldest first)."""
+    beats = {r.collector: r for r in latest if r.subject == COLLECTOR and r.point == "heartbeat"}
+    stops = {r.collector: r for r in latest if r.subject == COLLECTOR and r.point == "stopped"}
+    out = []
+    for asset, beat in sorted(beats.items()):
+        interval = _number(beat.value)
+        stop = stops.get(asset)
+        stopped = bool(stop and stop.ts >= beat.ts)
+        recent = bool(interval) and now - beat.ts <= SILENT_BEATS * interval
+        out.append(
+            CollectorStatus(name_of(asset), beat.ts, interval, recent and not stopped, stopped)
+        )
+    return out
+
+
 def read_health(
     reader: HealthReader, site: SiteConfig, *, now: float, lookback: float = LOOKBACK
 ) -> Health:
     """Every device, link and sink of the site with its newest record, and the stale points."""
     since = now - lookback
-    recs: dict[tuple[str, str], Record] = {
-        (r.subject, r.point): r for r in reader.latest(since=since)
-    }
-    beat = recs.get((COLLECTOR, "heartbeat"))
-    interval = _number(beat.value) if beat else None
-    stop = recs.get((COLLECTOR, "stopped"))
-    stopped = bool(beat and stop and stop.ts >= beat.ts)
-    reporting = bool(beat and interval and now - beat.ts <= SILENT_BEATS * interval) and not stopped
+    latest = sorted(reader.latest(since=since), key=lambda r: r.ts)
+    # Devices and links: the newest record whichever collector wrote it.
+    recs: dict[tuple[str, str], Record] = {(r.subject, r.point): r for r in latest}
+    statuses = _statuses(latest, now)
+    running = [c for c in statuses if not c.stopped]
+    shown = min(running, key=lambda c: c.reported_at) if running else None
+    if shown is None and statuses:
+        shown = max(statuses, key=lambda c: c.reported_at)
     health = Health(
         now=now,
-        reported_at=beat.ts if beat else None,
-        interval=interval,
-        reporting=reporting,
-        stopped=stopped,
+        reported_at=shown.reported_at if shown else None,
+        interval=shown.interval if shown else None,
+        reporting=bool(running) and all(c.reporting for c in running),
+        stopped=bool(statuses) and not running,
+        collectors=statuses,
     )
     for ref in site.devices():
         d = ref.device
@@ -398,13 +448,14 @@ def read_health(
                 reported_at=up.ts if up else None,
             )
         )
-    sinks = sorted({s for s, p in recs if p == "sink_buffer_depth"})
-    for name in sinks:
-        depth = recs[(name, "sink_buffer_depth")]
-        dropped = recs.get((name, "sink_dropped"))
+    by_sink = {(r.collector, r.subject, r.point): r for r in latest}
+    for asset, name in sorted({(c, s) for c, s, p in by_sink if p == "sink_buffer_depth"}):
+        depth = by_sink[(asset, name, "sink_buffer_depth")]
+        dropped = by_sink.get((asset, name, "sink_dropped"))
+        who = name_of(asset)
         health.sinks.append(
             SinkHealth(
-                name=name,
+                name=name if who is None else f"{name} @ {who}",
                 buffer_depth=int(_number(depth.value)),
                 dropped=int(_number(dropped.value)) if dropped else 0,
                 reported_at=depth.ts,

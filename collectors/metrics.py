@@ -146,13 +146,13 @@ def prometheus_text(metrics: list[Metric]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_readings(metrics: list[Metric], ts: float) -> list[Reading]:
-    """The figures as readings of measurement 'collector', for the time-series store."""
+def as_readings(metrics: list[Metric], ts: float, name: str | None = None) -> list[Reading]:
+    """The figures as readings of measurement 'collector', for the time-series store (asset
+    ``_collector``, or ``_collector:<name>`` for one of several named collectors)."""
+    asset = "_collector" if name is None else f"_collector:{name}"
     out = []
     for m in metrics:
         labels = dict(m.labels)
         subject = labels.get("device") or labels.get("link") or labels.get("sink") or ""
-        out.append(
-            Reading(ts, "_collector", subject, m.name, m.value, "", Quality.good, MEASUREMENT)
-        )
+        out.append(Reading(ts, asset, subject, m.name, m.value, "", Quality.good, MEASUREMENT))
     return out

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -355,6 +355,31 @@ class SiteConfig(Generic[D]):
             if ref.asset.id == asset_id:
                 return ref
         raise KeyError(asset_id)
+
+    def only_buildings(self, building_ids: Iterable[str]) -> SiteConfig[D]:
+        """This site with only these buildings (and so only their assets and devices): what a
+        collector that owns part of the site sees. Every other section stays whole. Raises
+        UnknownBuildings naming the ids the site lacks, and the known ones."""
+        wanted = list(dict.fromkeys(building_ids))
+        known = [b.id for b in self.doc.buildings]
+        unknown = [b for b in wanted if b not in known]
+        if unknown:
+            raise UnknownBuildings(unknown, known)
+        doc = self.doc.model_copy(
+            update={"buildings": [b for b in self.doc.buildings if b.id in wanted]}
+        )
+        return replace(self, doc=doc)
+
+
+class UnknownBuildings(ValueError):
+    """Building ids a site does not have."""
+
+    def __init__(self, unknown: list[str], known: list[str]):
+        self.unknown, self.known = unknown, known
+        super().__init__(
+            f"unknown building{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(b) for b in unknown)} (known: {', '.join(known) or 'none'})"
+        )
 
 
 def remap_ports(refs: list[DeviceRef], port_map: dict[int, int]) -> list[DeviceRef]:

@@ -236,27 +236,69 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    """Poll the site's devices and run the alert engine until interrupted, or poll once."""
+    """Poll the site's devices (or its --building's) and run the alert engine until interrupted,
+    or poll once."""
     if not args.once and (args.json or args.device):
         print("--json and --device go with --once", file=sys.stderr)
         return 2
     settings = _settings(args)
-    site = load_site(settings.site)
+    whole = load_site(settings.site)
+    site = whole
+    if args.building:
+        from config.site import UnknownBuildings
+
+        try:
+            site = whole.only_buildings(args.building)
+        except UnknownBuildings as exc:
+            print(f"--building: {exc}", file=sys.stderr)
+            return 2
     if args.once:
         return asyncio.run(_collect_once(site, args.device, as_json=args.json))
+    from collectors.leases import Lease, LeaseConflict
     from plantroom.app import prepare_database
     from plantroom.runtime import Monitoring
 
+    # Health records of the one collector of a site keep their old, unnamed form.
+    name = args.name or ("+".join(dict.fromkeys(args.building)) if args.building else None)
+    db = prepare_database(settings, whole)  # the whole site's assets, whoever polls them
+    lease = Lease(
+        db,
+        name=name or "whole site",
+        devices=[ref.device.id for ref in site.devices()],
+        assets=site.asset_ids,
+    )
+    try:
+        lease.claim()
+    except LeaseConflict as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        db.dispose()
+        return 2
+    lost = False
+
     async def main() -> None:
-        db = prepare_database(settings, site)
-        mon = Monitoring(settings, site, db)
+        nonlocal lost
+        try:
+            mon = Monitoring(settings, site, db, name=name, lease=lease)
+        except BaseException:
+            lease.release()  # it never ran: let another collector have its devices at once
+            raise
         await mon.start()
         http = None
         if args.metrics_port:
             http = await _serve_metrics(mon.metrics_text, args.metrics_host, args.metrics_port)
-        print(f"Collecting from {len(site.devices())} devices", flush=True)
+        print(
+            f"Collecting from {len(site.devices())} devices as collector {lease.holder}",
+            flush=True,
+        )
         try:
-            await _until_signal()
+            waits = [
+                asyncio.ensure_future(_until_signal()),
+                asyncio.ensure_future(mon.lease_lost.wait()),
+            ]
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for w in waits:
+                w.cancel()
+            lost = mon.lease_lost.is_set()
         finally:
             # Readings first: stop and drain the monitoring, then the metrics page, which must
             # not be able to hold up the shutdown.
@@ -268,7 +310,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
                     await asyncio.wait_for(http[1], 5)
 
     asyncio.run(main())
-    return 0
+    return 1 if lost else 0
 
 
 async def _serve_metrics(
@@ -655,6 +697,17 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--metrics-port", type=int, default=9120, help="serve /metrics; 0: off")
     k.add_argument("--metrics-host", default="127.0.0.1")
     k.add_argument("--data-dir", default=None)
+    k.add_argument(
+        "--building",
+        action="append",
+        help="poll and evaluate alerts for this building only (repeat); one collector per "
+        "building or gateway, each with its own --data-dir",
+    )
+    k.add_argument(
+        "--name",
+        default=None,
+        help="this collector's name in its lease and health records (default: its buildings)",
+    )
     k.set_defaults(func=cmd_collect)
 
     imp = sub.add_parser("import", help="import device configurations from other tools")

@@ -1,8 +1,9 @@
 """Every table module, listed once so Alembic and tests see the whole schema."""
 
 from alerts.models import Alert, NotificationState, RuleState, Silence
-from analytics.models import AssetHealthMonthly, KpiMonthly
+from analytics.models import AssetHealthMonthly, CapitalPlanMonthly, KpiMonthly
 from analytics.offline.models import MeterReplacement, OfflineEntry
+from collectors.leases import CollectorLease
 from core.audit import AuditEntry
 from core.auth.models import ApiToken, Organisation, UiSession, User
 from core.changes import ChangeCounter
@@ -38,7 +39,9 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BreachDispute",
+    "CapitalPlanMonthly",
     "ChangeCounter",
+    "CollectorLease",
     "Complaint",
     "IdempotencyRecord",
     "KpiMonthly",

@@ -11,6 +11,7 @@ from pathlib import Path
 from alerts.silences import SilenceIndex
 from collectors import health, metrics
 from collectors.buffer import DiskBuffer, DurablePublisher, Forwarder
+from collectors.leases import Lease
 from collectors.pipeline import Pipeline
 from collectors.poller import Collector
 from collectors.readings import Reading
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 def remote_sinks(settings: Settings, site: SiteConfig) -> list[Sink]:
     """The InfluxDB sinks the settings configure (none by default)."""
     buildings = {ref.asset.id: ref.building.id for ref in site.assets()}
+    classes = {ref.asset.id: ref.asset.brick_class for ref in site.assets()}
     sinks: list[Sink] = []
     if settings.influx_v1_url:
         v1 = InfluxV1Sink(
@@ -39,6 +41,7 @@ def remote_sinks(settings: Settings, site: SiteConfig) -> list[Sink]:
             username=settings.influx_username,
             password=settings.influx_password,
             buildings=buildings,
+            asset_classes=classes,
         )
         try:
             v1.ensure_database()
@@ -57,6 +60,7 @@ def remote_sinks(settings: Settings, site: SiteConfig) -> list[Sink]:
                 bucket=settings.influx_bucket,
                 token=settings.influx_token,
                 buildings=buildings,
+                asset_classes=classes,
             )
         )
     return sinks
@@ -71,7 +75,14 @@ NOTIFY_EVERY = 1.0
 
 class Monitoring:
     """Collector, store, forwarders and alert engine, started and stopped together, and the outbox
-    dispatcher (unless `deliver` is False: another one runs in this process)."""
+    dispatcher (unless `deliver` is False: another one runs in this process).
+
+    One of several collectors (each given part of the site, SiteConfig.only_buildings) passes
+    its `name`, which its health records carry, and its `lease` (collectors/leases.py), claimed
+    already: it is renewed while the collector runs and released when it stops. Should another
+    collector take it over meanwhile (this one was cut off from the database for longer than
+    the lease lives), `lease_lost` is set and the caller stops.
+    """
 
     def __init__(
         self,
@@ -81,8 +92,13 @@ class Monitoring:
         *,
         port_map: dict[int, int] | None = None,
         deliver: bool = True,
+        name: str | None = None,
+        lease: Lease | None = None,
     ):
         self.settings = settings
+        self.name = name
+        self.lease = lease
+        self.lease_lost = asyncio.Event()
         self.db = db
         self.site = site
         # The alert engine opens work orders and computes their SLA clocks.
@@ -128,6 +144,8 @@ class Monitoring:
         self._tasks.append(asyncio.create_task(self._clock(), name="alert-clock"))
         if self.notifications.targets:
             self._tasks.append(asyncio.create_task(self._notify(), name="alert-notify"))
+        if self.lease is not None:
+            self._tasks.append(asyncio.create_task(self._renew(self.lease), name="lease"))
         if self.outbox is not None:
             self.outbox.start()
 
@@ -139,13 +157,13 @@ class Monitoring:
         while True:
             await asyncio.sleep(self.settings.metrics_interval)
             snap = await asyncio.to_thread(metrics.snapshot, self.collector, self.forwarders)
-            self.publish(metrics.as_readings(snap, time.time()))
+            self.publish(metrics.as_readings(snap, time.time(), self.name))
 
     def health_records(self, *, stopping: bool = False) -> list[Reading]:
         """The collector's health records now (collectors/health.py)."""
         every = self.settings.metrics_interval
         return health.records(
-            self.collector, self.forwarders, time.time(), every, stopping=stopping
+            self.collector, self.forwarders, time.time(), every, stopping=stopping, name=self.name
         )
 
     async def _write_health(self) -> None:
@@ -165,6 +183,32 @@ class Monitoring:
         while True:
             await asyncio.sleep(self.settings.alert_tick)
             await asyncio.to_thread(self.engine.tick, time.time())
+
+    async def _renew(self, lease: Lease) -> None:
+        """Renew the lease every third of its life; set lease_lost if another collector took
+        part of it over."""
+        failing = False
+        while True:
+            await asyncio.sleep(lease.ttl / 3)
+            try:
+                lost = await asyncio.to_thread(lease.renew)
+                failing = False
+            except Exception:
+                # The database is away: the lease may expire meanwhile; say so once.
+                if not failing:
+                    log.exception("collector lease: cannot renew it; will keep trying")
+                failing = True
+                continue
+            if lost:
+                log.error(
+                    "collector %s lost its lease on %d items (%s...) to another collector: "
+                    "stopping",
+                    lease.holder,
+                    len(lost),
+                    ", ".join(f"{k} {i}" for k, i in lost[:5]),
+                )
+                self.lease_lost.set()
+                return
 
     async def _notify(self) -> None:
         """Put alert notifications that fell due into the outbox (the dispatcher sends them)."""
@@ -206,3 +250,9 @@ class Monitoring:
         for f in self.forwarders:
             f.sink.close()  # the embedded store is one of them
             f.buffer.close()
+        if self.lease is not None:
+            # Last: the alert engine wrote its state, so the next owner starts from it.
+            try:
+                await asyncio.to_thread(self.lease.release)
+            except Exception:
+                log.exception("collector lease: cannot release it; it expires by itself")

@@ -1,6 +1,7 @@
 """InfluxDB sinks: the v1 /write API (InfluxDB 1.x) and influxdb-client's v2 API (2.x, 3.x).
 
-Both write measurement ``readings`` with tags asset, building, device, point, unit and fields
+Both write measurement ``readings`` with tags asset, asset_class (the asset's Brick class),
+building, device, point, unit (asset_class and building where the site knows the asset) and fields
 ``value`` (float, only when there is a number) and ``quality`` (always). An unavailable reading
 is therefore a row with a quality and no value, never a 0.
 
@@ -38,11 +39,24 @@ def _str_field(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def line(r: Reading, building: str | None = None) -> str:
-    """One reading in InfluxDB line protocol, nanosecond timestamp."""
-    tags = f"{_tag(r.measurement)},asset={_tag(r.asset)}"
+def asset_tags(building: str | None = None, asset_class: str | None = None) -> str:
+    """The tags an asset's readings carry beside asset: ',asset_class=..,building=..'."""
+    out = ""
+    if asset_class:
+        out += f",asset_class={_tag(asset_class)}"
     if building:
-        tags += f",building={_tag(building)}"
+        out += f",building={_tag(building)}"
+    return out
+
+
+def line(r: Reading, building: str | None = None, asset_class: str | None = None) -> str:
+    """One reading in InfluxDB line protocol, nanosecond timestamp."""
+    return _line(r, asset_tags(building, asset_class))
+
+
+def _line(r: Reading, extra: str) -> str:
+    # Tags in key order (InfluxDB's own), the asset's own tags right after asset.
+    tags = f"{_tag(r.measurement)},asset={_tag(r.asset)}{extra}"
     tags += f",device={_tag(r.device)},point={_tag(r.point)}"
     if r.unit:
         tags += f",unit={_tag(r.unit)}"
@@ -56,9 +70,28 @@ def line(r: Reading, building: str | None = None) -> str:
     return f"{tags} {','.join(fields)} {round(r.ts * 1e9)}"
 
 
-def lines(readings: list[Reading], buildings: dict[str, str]) -> str:
+def tag_map(
+    buildings: dict[str, str] | None = None, asset_classes: dict[str, str] | None = None
+) -> dict[str, str]:
+    """asset id -> the tags its readings carry beside asset (see asset_tags)."""
+    buildings, asset_classes = buildings or {}, asset_classes or {}
+    return {
+        a: asset_tags(buildings.get(a), asset_classes.get(a))
+        for a in buildings.keys() | asset_classes.keys()
+    }
+
+
+def lines(
+    readings: list[Reading],
+    buildings: dict[str, str],
+    asset_classes: dict[str, str] | None = None,
+) -> str:
     """A batch in line protocol."""
-    return "\n".join(line(r, buildings.get(r.asset)) for r in readings)
+    return _lines(readings, tag_map(buildings, asset_classes))
+
+
+def _lines(readings: list[Reading], tags: dict[str, str]) -> str:
+    return "\n".join(_line(r, tags.get(r.asset, "")) for r in readings)
 
 
 class InfluxV1Sink:
@@ -75,12 +108,14 @@ class InfluxV1Sink:
         username: str | None = None,
         password: str | None = None,
         buildings: dict[str, str] | None = None,
+        asset_classes: dict[str, str] | None = None,
         timeout: float = 10.0,
     ):
         self.url = url.rstrip("/")
         self.database = database
         self.auth = {"u": username, "p": password} if username else {}
-        self.buildings = buildings or {}
+        #: asset id -> its tags beside asset (building, asset_class).
+        self.tags = tag_map(buildings, asset_classes)
         self.http = httpx.Client(timeout=timeout)
 
     def ensure_database(self) -> None:
@@ -106,7 +141,7 @@ class InfluxV1Sink:
         params = {"db": self.database, "precision": "ns", **self.auth}
         try:
             resp = self.http.post(
-                f"{self.url}/write", params=params, content=lines(readings, self.buildings).encode()
+                f"{self.url}/write", params=params, content=_lines(readings, self.tags).encode()
             )
         except httpx.HTTPError as exc:
             raise SinkError(f"{self.url}: {exc}") from exc
@@ -136,6 +171,7 @@ class InfluxV2Sink:
         bucket: str,
         token: str,
         buildings: dict[str, str] | None = None,
+        asset_classes: dict[str, str] | None = None,
         timeout_ms: int = 10_000,
     ):
         from influxdb_client import InfluxDBClient
@@ -143,7 +179,8 @@ class InfluxV2Sink:
 
         self.bucket = bucket
         self.org = org
-        self.buildings = buildings or {}
+        #: asset id -> its tags beside asset (building, asset_class).
+        self.tags = tag_map(buildings, asset_classes)
         self.client = InfluxDBClient(url=url, token=token, org=org, timeout=timeout_ms)
         self.api = self.client.write_api(write_options=SYNCHRONOUS)
 
@@ -157,7 +194,7 @@ class InfluxV2Sink:
             self.api.write(
                 bucket=self.bucket,
                 org=self.org,
-                record=lines(readings, self.buildings),
+                record=_lines(readings, self.tags),
                 write_precision=WritePrecision.NS,  # type: ignore[arg-type]  # str constants
             )
         except Exception as exc:  # influxdb-client raises ApiException, urllib3 and OS errors

@@ -140,6 +140,33 @@ def test_a_collector_that_stopped_cleanly_shows_as_stopped(
     assert h.reporting and not h.stopped
 
 
+def test_one_of_two_collectors_gone_silent_shows_and_their_buffers_stay_apart(
+    store: tuple[Write, health.HealthReader], demo_site: SiteConfig, tmp_path: Path
+) -> None:
+    """Two named collectors (one per building) write to one store: neither's heartbeat or
+    buffer figures overwrite the other's, and the one that fell silent is noticed."""
+    write, reader = store
+    now = time.time()
+    c = _collector_in_a_known_state(demo_site, now)
+    bufs = {n: DiskBuffer(tmp_path / f"{n}.sqlite", 100) for n in ("bldg-a", "bldg-b")}
+    bufs["bldg-a"].append(_readings(demo_site, now)[:3])
+    fwds = {n: Forwarder(b, EmbeddedStore(tmp_path / f"{n}-x.sqlite")) for n, b in bufs.items()}
+    write(health.records(c, [fwds["bldg-a"]], now - 600, 60.0, name="bldg-a"))  # silent since
+    write(health.records(c, [fwds["bldg-b"]], now - 2, 60.0, name="bldg-b"))
+    h = health.read_health(reader, demo_site, now=now)
+    assert not h.reporting and h.reported_at == pytest.approx(now - 600, abs=0.01)
+    assert [(s.name, s.reporting) for s in h.collectors] == [("bldg-a", False), ("bldg-b", True)]
+    assert [(s.name, s.buffer_depth) for s in h.sinks] == [
+        ("embedded @ bldg-a", 3),
+        ("embedded @ bldg-b", 0),
+    ]
+    write(health.records(c, [fwds["bldg-a"]], now - 1, 60.0, name="bldg-a"))  # back
+    assert health.read_health(reader, demo_site, now=now).reporting
+    for f in fwds.values():
+        f.sink.close()
+        f.buffer.close()
+
+
 def test_an_empty_store_has_no_records(tmp_path: Path, demo_site: SiteConfig) -> None:
     h = health.read_health(
         health.EmbeddedHealthReader(tmp_path / "absent.sqlite"), demo_site, now=time.time()

@@ -126,6 +126,31 @@ def test_collector_reading_is_read_back_through_influxql(
     assert rows[0][1] == pytest.approx(v1.value) and rows[0][2] == "good"
 
 
+def test_readings_carry_their_assets_brick_class_as_a_tag(
+    demo_site: SiteConfig, influx_url: str, influx_db: str
+) -> None:
+    """What the dashboards' asset-class variable filters on, written as the collector writes."""
+    from config.settings import Settings
+    from plantroom.runtime import remote_sinks
+
+    settings = Settings(influx_v1_url=influx_url, influx_database=influx_db, _env_file=None)  # type: ignore[call-arg]
+    (sink,) = remote_sinks(settings, demo_site)
+    sink.write(
+        [
+            Reading(T, "pump-1", "pump-1-drive", "motor_current", 12.5, "A", Quality.good),
+            Reading(T, "lift-a1", "lift-a1-ctrl", "in_service", 1, "", Quality.good),
+        ]
+    )
+    assert isinstance(sink, InfluxV1Sink)
+    classes = influxql(sink, 'SHOW TAG VALUES FROM readings WITH KEY = "asset_class"')
+    pump = influxql(
+        sink, "SELECT value FROM readings WHERE asset_class = 'Pump' AND building = 'bldg-b'"
+    )
+    sink.close()
+    assert [v for _, v in classes] == ["Elevator", "Pump"]
+    assert [r[1] for r in pump] == [12.5]
+
+
 def test_unavailable_reading_is_stored_with_its_quality_and_no_number(
     influx_url: str, influx_db: str
 ) -> None:
