@@ -265,6 +265,7 @@ def generate(
     step: float | None = None,
     batch: int = BATCH,
     counters: Mapping[str, Mapping[str, float]] | None = None,
+    health_every: float | None = None,
 ) -> Iterator[tuple[list[Reading], float]]:
     """Readings of every device from start (inclusive) to end (exclusive), in time order.
 
@@ -272,6 +273,9 @@ def generate(
     ``step`` seconds, or by default at its poll interval but no more often than DEFAULT_STEP;
     timestamps are start + k * interval. Scripted faults are timed from start. `counters`
     (device -> point -> value) carries the devices' counters on from a history stored before.
+    ``health_every``: also the collector's own health records (measurement collector_health,
+    as collectors.health writes them live) every so many seconds: each device's state (ok, or
+    unavailable while a 'silent' fault holds) and the time of its last answered poll.
     """
     t_start, t_end = _seconds(start), _seconds(end)
     if not t_end > t_start:
@@ -286,6 +290,9 @@ def generate(
     heapq.heapify(heap)
     out: list[Reading] = []
     append = out.append
+    next_health = t_start + health_every if health_every else math.inf
+    answered: dict[str, bool] = {}
+    last_good: dict[str, float] = {}
     # Reading(...) without the named tuple's keyword handling: a third cheaper per reading.
     new, reading = tuple.__new__, Reading
     good, out_of_range, measurement = _GOOD, _OUT_OF_RANGE, "readings"
@@ -293,10 +300,18 @@ def generate(
         t, i, k = heap[0]
         if t >= t_end:
             break
+        while next_health <= t:
+            out += health_records(next_health, answered, last_good, health_every or 0.0)
+            append = out.append
+            next_health += health_every or math.inf
         f = feeds[i]
         heapq.heapreplace(heap, (t_start + (k + 1) * f.interval, i, k + 1))
         dev, asset = f.device, f.asset
-        if f.may_fall_silent and f.model.faults.silent(t):
+        silent = f.may_fall_silent and f.model.faults.silent(t)
+        answered[dev] = not silent
+        if not silent:
+            last_good[dev] = t
+        if silent:
             # As live: the device does not answer, its model is not asked, and the collector
             # stores every point as unavailable.
             for name, unit, _ in f.every:
@@ -330,6 +345,24 @@ def generate(
         yield out, t_end
 
 
+def health_records(
+    ts: float, answered: Mapping[str, bool], last_good: Mapping[str, float], interval: float
+) -> list[Reading]:
+    """The health records a collector polling the simulated devices would have written at ts
+    (collectors.health.records: heartbeat, device_state, device_last_good)."""
+    from collectors.health import ASSET, COLLECTOR, MEASUREMENT
+
+    def rec(subject: str, point: str, value: float | str) -> Reading:
+        return Reading(ts, ASSET, subject, point, value, "", _GOOD, MEASUREMENT)
+
+    out = [rec(COLLECTOR, "heartbeat", float(interval))]
+    for dev, ok in answered.items():
+        out.append(rec(dev, "device_state", "ok" if ok else "unavailable"))
+        if dev in last_good:
+            out.append(rec(dev, "device_last_good", last_good[dev]))
+    return out
+
+
 def write_history(
     site: SiteConfig,
     start: Instant,
@@ -340,6 +373,7 @@ def write_history(
     batch: int = BATCH,
     progress: Callable[[Progress], None] | None = None,
     counters: Mapping[str, Mapping[str, float]] | None = None,
+    health_every: float | None = None,
 ) -> HistoryResult:
     """Generate the period's readings and write each batch to every sink; report progress."""
     t_start, t_end = _seconds(start), _seconds(end)
@@ -348,7 +382,7 @@ def write_history(
     written = 0
     fraction = 0.0
     for readings, reached in generate(
-        site, t_start, t_end, step=step, batch=batch, counters=counters
+        site, t_start, t_end, step=step, batch=batch, counters=counters, health_every=health_every
     ):
         for sink in sinks:
             sink.write(readings)

@@ -71,19 +71,35 @@ def build(ctx: Context) -> dash.Dashboard:
             ).format(hours=AT_RISK_HOURS),
         )
     )
+    states = (
+        'SELECT count("last") FROM (SELECT last("text") FROM "collector_health" '
+        'WHERE "point" = \'device_state\' AND $timeFilter GROUP BY "device") '
+        "WHERE \"last\" {op} 'ok'"
+    )
+    not_answering, answering = _("Not answering"), _("Answering")
     stale = big_stat(
-        _("Devices not answering"),
+        _("Devices"),
         [
-            ctx.influx(
-                'SELECT count("last") FROM (SELECT last("text") FROM "collector_health" '
-                'WHERE "point" = \'device_state\' AND $timeFilter GROUP BY "device") '
-                "WHERE \"last\" != 'ok'"
-            ).result_format("table")
+            ctx.influx(states.format(op="!=")).alias(not_answering),
+            ctx.influx(states.format(op="="), ref="B").alias(answering),
         ],
         thresholds=steps((None, "green"), (1, "red")),
-        description=_("Devices whose collector last reported them other than ok."),
+        description=_(
+            "Devices by the state their collector last reported: not answering (unavailable, "
+            "quarantined, pending) and answering."
+        ),
     )
+    # InfluxQL counts nothing when no device is failing: show that as 0, not as no data.
     stale.no_value("0")
+    stale.override_by_name(
+        answering,
+        [
+            model.DynamicConfigValue(
+                id_val="thresholds",
+                value={"mode": "absolute", "steps": [{"color": "blue", "value": None}]},
+            )
+        ],
+    )
     d.with_panel(stale)
 
     at_risk = listing(

@@ -169,6 +169,35 @@ def test_a_silent_device_is_stored_unavailable_while_it_is_silent(
     assert all(r.quality is Quality.good for r in special if r.ts not in silent)
 
 
+def test_the_history_can_carry_the_collectors_health_records_with_the_silent_spell(
+    faulty_site: SiteConfig,
+) -> None:
+    start = MONDAY.timestamp()
+    health = [
+        r
+        for batch, _ in generate(
+            faulty_site, MONDAY, MONDAY + dt.timedelta(hours=9), step=1800, health_every=3600
+        )
+        for r in batch
+        if r.measurement == "collector_health"
+    ]
+    assert {r.ts for r in health} == {start + 3600 * h for h in range(1, 9)}
+    state = {
+        r.ts: r.value for r in health if r.device == "b-special-meter" and r.point == "device_state"
+    }
+    # Silent 06:00-08:00: the collector's records at 07:00 and 08:00 saw the 06:30 and 07:30
+    # polls fail; at 09:00 it answers again.
+    assert [state[start + 3600 * h] for h in range(1, 9)] == ["ok"] * 6 + ["unavailable"] * 2
+    last_good = {
+        r.ts: r.value
+        for r in health
+        if r.device == "b-special-meter" and r.point == "device_last_good"
+    }
+    assert last_good[start + 8 * 3600] == start + 5.5 * 3600  # the 05:30 poll
+    assert {r.asset for r in health} == {"_collector"}
+    assert all(r.quality is Quality.good for r in health)
+
+
 def test_running_the_same_period_twice_stores_each_reading_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
