@@ -1,7 +1,8 @@
 """The data the Grafana dashboards are checked and pictured against: a simulated period of the
 demo site in InfluxDB and its maintenance history in the work-order database.
 
-- InfluxDB: the simulator's readings of the period at one step (collectors.simulator.history,
+- InfluxDB: the simulator's readings of the period at one step, without the scripted faults
+  (as the demo writes its own past) (collectors.simulator.history,
   through the collectors' InfluxV1Sink with the building and asset-class tags a live collector
   writes), the collector's own health records as a live collector would have written them, and
   the energy_daily rollups of the period's days (analytics.rollup over those readings);
@@ -34,7 +35,7 @@ from config.settings import Settings
 from config.site import SiteConfig
 from dashboards.runner import InfluxTarget
 from plantroom.app import prepare_database
-from plantroom.demo import ensure_demo_users
+from plantroom.demo import ensure_demo_users, without_faults
 from plantroom.maintenance_history import generate
 
 Say = Callable[[str], None]
@@ -77,7 +78,7 @@ def load(
         t0 = time.monotonic()
         sink.ensure_database()
         written = write_history(
-            site,
+            without_faults(site),  # as the demo's own past: the scripted faults are its story
             start,
             end,
             [sink],

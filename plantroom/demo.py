@@ -188,7 +188,7 @@ def _banner(url: str, logins: list[Login], sim: Simulator, settings: Settings) -
     return "\n".join(lines)
 
 
-def _without_faults(site: Site) -> Site:
+def without_faults(site: Site) -> Site:
     """The site with no scripted faults: they are the live demo's story, not its past."""
     simulation = site.doc.simulation.model_copy(update={"faults": []})
     doc = site.doc.model_copy(update={"simulation": simulation})
@@ -235,7 +235,7 @@ def backfill_history(
             bar = ProgressBar(out)
             try:
                 write_history(
-                    _without_faults(site),
+                    without_faults(site),
                     start,
                     now,
                     [store],

@@ -117,9 +117,16 @@ def build(ctx: Context) -> dash.Dashboard:
     d.with_panel(
         listing(
             _("Disputes"),
-            [ctx.sql("SELECT * FROM reporting_sla_disputes ORDER BY opened_at DESC LIMIT 50")],
+            [
+                ctx.sql(
+                    f"SELECT work_order_id AS id, {contractor} AS contractor, month, clock, "
+                    "status, reason, opened_at, decided_at FROM reporting_sla_disputes "
+                    "ORDER BY opened_at DESC LIMIT 50"
+                )
+            ],
             w=24,
             h=6,
+            links=[ctx.work_order_link()],
         )
     )
     return d

@@ -7,6 +7,7 @@ name (the work orders at risk, the alerts), then whether the monitoring itself c
 
 from __future__ import annotations
 
+from grafana_foundation_sdk.builders import common
 from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.models import dashboard as model
 
@@ -176,6 +177,9 @@ def build(ctx: Context) -> dash.Dashboard:
         description=_("The oldest first: a device that has not answered for long is at the top."),
     )
     last_good.unit("dateTimeFromNow")
+    last_good.sort_by(
+        [common.TableSortByFieldState().display_name(_("Last good poll")).desc(False)]
+    )
     rename(last_good, {"last_good": _("Last good poll")})
     d.with_panel(last_good)
     return d
