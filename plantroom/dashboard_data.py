@@ -100,7 +100,7 @@ def load(
         if say:
             say(f"{rows:,} energy_daily rows in {timings['rollups']:.1f} s")
         t2 = time.monotonic()
-        ensure_demo_users(db, site, first_job=False)  # the default assignees must exist
+        ensure_demo_users(db, site)  # the default assignees, and the demo contractor's open job
         orders = generate(db, site, now=end.astimezone(dt.UTC))
         timings["history"] = time.monotonic() - t2
         if say:
