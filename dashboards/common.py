@@ -46,6 +46,58 @@ def N_(text: str) -> str:
     return text
 
 
+#: Table and stat columns as people say them (the SQL keeps stable names: links read them).
+COLUMNS = {
+    "id": N_("No."),
+    "priority": N_("Priority"),
+    "title": N_("Title"),
+    "building": N_("Building"),
+    "asset": N_("Asset"),
+    "asset_id": N_("Asset id"),
+    "contractor": N_("Contractor"),
+    "status": N_("Status"),
+    "due": N_("Due"),
+    "started": N_("Started"),
+    "severity": N_("Severity"),
+    "rule": N_("Rule"),
+    "state": N_("State"),
+    "work_order_id": N_("Work order"),
+    "device": N_("Device"),
+    "time": N_("Time"),
+    "breached": N_("Breached"),
+    "due_soon": N_("Due soon"),
+    "response": N_("Response"),
+    "resolution": N_("Resolution"),
+    "labour": N_("Labour"),
+    "parts": N_("Parts"),
+    "other": N_("Other"),
+    "work_orders": N_("Work orders"),
+    "response_on_time": N_("Responses on time %"),
+    "resolution_on_time": N_("Resolutions on time %"),
+    "opened_at": N_("Opened"),
+    "response_due_at": N_("Response due at"),
+    "response_met_at": N_("Responded"),
+    "resolution_due_at": N_("Resolution due at"),
+    "resolved_at": N_("Resolved"),
+    "month": N_("Month"),
+    "clock": N_("Clock"),
+    "reason": N_("Reason"),
+    "decided_at": N_("Decided"),
+    "failures": N_("Failures"),
+    "beta": "β",
+    "lower": N_("Lower bound"),
+    "upper": N_("Upper bound"),
+    "flags": N_("Flags"),
+    "rank": N_("Rank"),
+    "year": N_("Year"),
+    "cost": N_("Cost"),
+    "age_ratio": N_("Age / expected life"),
+    "beta_lower": N_("β lower bound"),
+    "cost_ratio": N_("Repair / replacement"),
+    "criticality": N_("Criticality"),
+    "reasons": N_("Reasons"),
+}
+
 #: Brick classes as people say them.
 CLASS_NAMES = {
     "Electrical_Meter": N_("Electricity meter"),
@@ -113,6 +165,11 @@ class Context:
         return {
             c: _(CLASS_NAMES.get(c, c.replace("_", " "))) for c in sorted(self.site.asset_classes)
         }
+
+    def labels(self, *columns: str) -> dict[str, str]:
+        """{column: its label in this language} for a table's or stat's columns."""
+        _ = self._
+        return {c: _(COLUMNS[c]) for c in columns}
 
     def class_label(self, column: str = "asset_class") -> str:
         """SQL naming a Brick class column's values in this language (a CASE over the site's

@@ -226,8 +226,8 @@ def draw_gauges(ax: Any, panel: Mapping[str, Any], frames: Sequence[Frame]) -> N
     for i, (label, value) in enumerate(reversed(items)):
         ax.barh(i, value, color=_threshold_color(panel, value), height=0.7)
         ax.text(maximum * 0.005, i, " " + label, fontsize=6.5, color="white", va="center")
-        ax.text(
-            min(value, maximum),
+        ax.text(  # after the bar, or after the name when the bar is too short to hold it
+            max(min(value, maximum), maximum * 0.3),
             i,
             " " + _unit_text(panel, value),
             fontsize=7,

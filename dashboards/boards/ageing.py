@@ -116,6 +116,7 @@ def build(ctx: Context) -> dash.Dashboard:
                     f"AND {sql_filter()} ORDER BY beta_lower DESC NULLS LAST"
                 )
             ],
+            labels=ctx.labels("asset_id", "asset", "failures", "beta", "lower", "upper", "flags"),
             w=12,
             h=10,
             links=[ctx.health_link()],
@@ -139,6 +140,19 @@ def build(ctx: Context) -> dash.Dashboard:
                     f"AND {sql_filter()} ORDER BY rank"
                 )
             ],
+            labels=ctx.labels(
+                "rank",
+                "asset_id",
+                "asset",
+                "year",
+                "cost",
+                "age_ratio",
+                "beta",
+                "beta_lower",
+                "cost_ratio",
+                "criticality",
+                "reasons",
+            ),
             w=24,
             h=10,
             links=[ctx.health_link()],

@@ -40,6 +40,7 @@ def big_stat(
     h: int = 6,
     decimals: int | None = None,
     description: str = "",
+    labels: dict[str, str] | None = None,
 ) -> stat.Panel:
     """A number readable from across a room: background colour by threshold, no sparkline."""
     p = (
@@ -59,6 +60,8 @@ def big_stat(
         p.decimals(decimals)
     if description:
         p.description(description)
+    if labels:
+        rename(p, labels)
     return p
 
 
@@ -180,13 +183,16 @@ def listing(
     h: int = 8,
     links: Sequence[dash.DashboardLink] = (),
     description: str = "",
+    labels: dict[str, str] | None = None,
 ) -> table.Panel:
-    """A table of rows, with data links into the app."""
+    """A table of rows, with data links into the app; labels: column headers by column."""
     p = table.Panel().title(title).targets(list(targets)).span(w).height(h)
     if links:
         p.data_links(list(links))
     if description:
         p.description(description)
+    if labels:
+        rename(p, labels)
     return p
 
 

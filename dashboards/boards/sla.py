@@ -51,6 +51,7 @@ def build(ctx: Context) -> dash.Dashboard:
                     f"FROM reporting_sla WHERE {where}"
                 )
             ],
+            labels=ctx.labels("response", "resolution"),
             thresholds=steps((None, "green"), (1, "red")),
             w=6,
             h=5,
@@ -94,6 +95,9 @@ def build(ctx: Context) -> dash.Dashboard:
                     f"FROM reporting_sla WHERE {where} GROUP BY 1 ORDER BY 1"
                 )
             ],
+            labels=ctx.labels(
+                "contractor", "work_orders", "response_on_time", "resolution_on_time", "breached"
+            ),
             w=12,
             h=8,
         )
@@ -109,6 +113,16 @@ def build(ctx: Context) -> dash.Dashboard:
                     f"AND {where} ORDER BY opened_at DESC LIMIT 50"
                 )
             ],
+            labels=ctx.labels(
+                "id",
+                "contractor",
+                "priority",
+                "opened_at",
+                "response_due_at",
+                "response_met_at",
+                "resolution_due_at",
+                "resolved_at",
+            ),
             w=12,
             h=8,
             links=[ctx.work_order_link()],
@@ -124,6 +138,9 @@ def build(ctx: Context) -> dash.Dashboard:
                     "ORDER BY opened_at DESC LIMIT 50"
                 )
             ],
+            labels=ctx.labels(
+                "id", "contractor", "month", "clock", "status", "reason", "opened_at", "decided_at"
+            ),
             w=24,
             h=6,
             links=[ctx.work_order_link()],

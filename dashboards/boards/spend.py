@@ -66,6 +66,7 @@ def build(ctx: Context) -> dash.Dashboard:
                     f"FROM reporting_costs WHERE {where}"
                 )
             ],
+            labels=ctx.labels("labour", "parts", "other"),
             unit=CNY,
             values=False,
             thresholds=steps((None, "blue")),

@@ -65,6 +65,7 @@ def build(ctx: Context) -> dash.Dashboard:
                     f"AND {sql_filter(site_wide=True)}"
                 )
             ],
+            labels=ctx.labels("breached", "due_soon"),
             values=True,
             thresholds=steps((None, "green"), (1, "red")),
             description=_(
@@ -113,6 +114,9 @@ def build(ctx: Context) -> dash.Dashboard:
                 "ORDER BY resolution_due_at NULLS LAST, priority LIMIT 25"
             )
         ],
+        labels=ctx.labels(
+            "id", "priority", "title", "building", "asset", "contractor", "status", "due"
+        ),
         w=14,
         h=10,
         links=[ctx.work_order_link()],
@@ -129,6 +133,7 @@ def build(ctx: Context) -> dash.Dashboard:
                     "ORDER BY ended_at IS NULL DESC, started_at DESC LIMIT 25"
                 )
             ],
+            labels=ctx.labels("started", "severity", "rule", "asset_id", "state", "work_order_id"),
             w=10,
             h=10,
             links=[ctx.asset_link()],
@@ -144,6 +149,7 @@ def build(ctx: Context) -> dash.Dashboard:
                 'WHERE "point" = \'device_state\' AND $timeFilter GROUP BY "device"'
             ).result_format("table")
         ],
+        labels=ctx.labels("time", "device", "state"),
         w=12,
         h=10,
     )
@@ -172,6 +178,7 @@ def build(ctx: Context) -> dash.Dashboard:
                 'WHERE "point" = \'device_last_good\' AND $timeFilter GROUP BY "device"'
             ).result_format("table")
         ],
+        labels=ctx.labels("time", "device"),
         w=12,
         h=10,
         description=_("The oldest first: a device that has not answered for long is at the top."),
