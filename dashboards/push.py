@@ -86,7 +86,8 @@ class PushDataSources:
     ) -> PushDataSources:
         """The settings from ``environ`` (default: the process environment), defaulting to
         Plantroom's own: PLANTROOM_GRAFANA_INFLUX_{URL,DATABASE,TOKEN,USER,PASSWORD} and
-        PLANTROOM_GRAFANA_PG_{HOST,DATABASE,USER,PASSWORD,SSLMODE} (docs/readme-parts/push.md).
+        PLANTROOM_GRAFANA_PG_{HOST,DATABASE,USER,PASSWORD,SSLMODE} (README.md, "Pushing the
+        dashboards to a Grafana you already run").
         They describe the servers as Grafana reaches them."""
         environ = os.environ if environ is None else environ
         env = {k: v for k, v in environ.items() if v != ""}

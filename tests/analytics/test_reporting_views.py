@@ -476,13 +476,10 @@ def test_plantroom_migrate_grants_a_role_made_after_the_database_was_migrated(
 
 
 def contract() -> dict[str, list[tuple[str, str]]]:
-    """The views and their (column, type) as the README documents them (the readme part until
-    the lead merges it into README.md)."""
+    """The views and their (column, type) as the README documents them."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    if HEADING in readme:
-        doc = readme.split(HEADING, 1)[1].split("\n## ", 1)[0]
-    else:
-        doc = (ROOT / "docs/readme-parts/reporting-views.md").read_text(encoding="utf-8")
+    assert HEADING in readme, f"README.md has no section {HEADING!r}"
+    doc = readme.split(HEADING, 1)[1].split("\n## ", 1)[0]
     views: dict[str, list[tuple[str, str]]] = {}
     current: list[tuple[str, str]] | None = None
     for line in doc.splitlines():
