@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from config.units import go_duration
+
 #: The value of an "All" choice (``ALL_VARIABLE_VALUE``).
 ALL_VALUE = "$__all"
 #: Its text (``ALL_VARIABLE_TEXT``).
@@ -577,17 +579,6 @@ def expand_influxql(
 # --- SQL (grafana-postgresql-datasource) ------------------------------------------------------
 
 _MACRO = re.compile(r"\$([_a-zA-Z0-9]+)\(([^\)]*)\)")
-_GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_GO_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
 _DATE_UNIT = re.compile(r"^(\d+)([dwMy])$")
 
 
@@ -619,14 +610,8 @@ def parse_interval(text: str, *, now: dt.datetime | None = None) -> float:
         return 0.0
     body = text.lstrip("+-")
     sign = -1.0 if text.startswith("-") else 1.0
-    pos, total = 0, 0.0
-    while pos < len(body):
-        d = _GO_DURATION.match(body, pos)
-        if not d:
-            raise MacroError(f'time: invalid duration "{text}"')
-        total += float(d.group(1)) * _GO_UNITS[d.group(2)]
-        pos = d.end()
-    if not body:
+    total = go_duration(body)
+    if total is None:
         raise MacroError(f'time: invalid duration "{text}"')
     return sign * total
 

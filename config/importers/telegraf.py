@@ -55,6 +55,7 @@ from pydantic import ValidationError
 
 from config.profile import INTEGER_TYPES
 from config.site import PROFILES_DIR, Device, load_site
+from config.units import go_duration
 from config.yamlloc import ConfigError
 
 #: Telegraf's agent interval when [agent] does not set one.
@@ -186,18 +187,6 @@ _REASONS |= dict.fromkeys(
     "not applied: metric filters have no Plantroom equivalent",
 )
 
-_GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d)")
-_GO_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-}
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _ID_RESERVED = {"imported"}
 
@@ -1105,12 +1094,13 @@ def _go_duration(value: Any) -> float | None:
     text = str(value).strip()
     if not text:
         return 0.0
-    if not re.fullmatch(f"(?:{_GO_DURATION.pattern})+", text):
+    seconds = go_duration(text, days=True)
+    if seconds is None:
         try:
             return max(float(text), 0.0)
         except ValueError:
             return None
-    return sum(float(n) * _GO_UNITS[unit] for n, unit in _GO_DURATION.findall(text))
+    return seconds
 
 
 def _fmt_duration(seconds: float) -> str:

@@ -8,7 +8,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from tests.collectors.sim import free_offset, free_port
+from tests.e2e.processes import start_plantroom
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,22 +30,12 @@ def _listening(port: int) -> bool:
         return False
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "plantroom.cli", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 def test_demo_opens_an_alert_work_order_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
     token = "e2e-admin-token-0123456789"
     env = {**os.environ, "PLANTROOM_ADMIN_TOKEN": token}
     log = tmp_path / "demo.log"
-    proc = _start(
+    proc = start_plantroom(
         [
             "demo",
             "--port",
@@ -114,7 +104,7 @@ def test_mbpoll_reads_the_simulated_meter_voltage_as_a_float(tmp_path: Path) -> 
         pytest.skip("mbpoll is not installed: apt-get install mbpoll")
     offset = free_offset()
     log = tmp_path / "sim.log"
-    proc = _start(["simulate", "--port-offset", str(offset)], dict(os.environ), log)
+    proc = start_plantroom(["simulate", "--port-offset", str(offset)], dict(os.environ), log)
     try:
         deadline = time.monotonic() + 30
         while not _listening(15020 + offset) and time.monotonic() < deadline:

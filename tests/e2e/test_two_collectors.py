@@ -10,7 +10,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -28,6 +27,7 @@ from plantroom.cli import main
 from plantroom.site import load_site
 from plantroom.wiring import alert_engine
 from tests.collectors.sim import free_offset
+from tests.e2e.processes import start_plantroom
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PORTS = (15020, 15021, 15022, 15023)
@@ -81,16 +81,6 @@ def _test_site(folder: Path, offset: int) -> Path:
     return folder
 
 
-def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "plantroom.cli", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-
-
 def _wait_for(what: str, log: Path, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while what not in log.read_text(errors="replace"):
@@ -142,14 +132,14 @@ def test_two_collectors_store_each_reading_once_and_open_one_work_order_per_faul
         "PLANTROOM_INFLUX_DATABASE": influx_db,
     }
     sim_log = tmp_path / "sim.log"
-    sim = _start(["simulate", "--site", str(site_dir)], env, sim_log)
+    sim = start_plantroom(["simulate", "--site", str(site_dir)], env, sim_log)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     logs = {b: tmp_path / f"collect-{b}.log" for b in ("bldg-a", "bldg-b", "again")}
     data = {b: tmp_path / f"data-{b}" for b in ("bldg-a", "bldg-b", "again")}
 
     def collect(building: str, name: str) -> subprocess.Popen[bytes]:
         argv = ["collect", "--building", building, "--metrics-port", "0"]
-        return _start([*argv, "--data-dir", str(data[name])], env, logs[name])
+        return start_plantroom([*argv, "--data-dir", str(data[name])], env, logs[name])
 
     engine = create_engine(pg_demo_url)
     try:
