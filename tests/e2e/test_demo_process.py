@@ -18,7 +18,6 @@ from tests.collectors.sim import free_offset, free_port
 from tests.e2e.processes import start_plantroom
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _listening(port: int) -> bool:

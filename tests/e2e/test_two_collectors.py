@@ -29,7 +29,6 @@ from plantroom.wiring import alert_engine
 from tests.collectors.sim import free_offset
 from tests.e2e.processes import start_plantroom
 
-ROOT = Path(__file__).resolve().parents[2]
 DEMO_PORTS = (15020, 15021, 15022, 15023)
 #: One fault per building, early: lift A1's doors (Building A) fault every few seconds, so the
 #: lift-door-faults rule (3 within an hour) fires at once; pump 1's bearings (Building B, the
