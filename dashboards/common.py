@@ -179,6 +179,23 @@ class Context:
         )
         return f"CASE {column} {whens} ELSE {column} END"
 
+    def codes_label(self, column: str, labels: dict[str, str]) -> str:
+        """SQL naming the comma-joined codes of a column (flags, reasons) in this language:
+        each code replaced by its label, longest code first, joined with '; '."""
+        _ = self._
+        sql = column
+        for code in sorted(labels, key=len, reverse=True):
+            sql = f"replace({sql}, {sql_literal(code)}, {sql_literal(_(labels[code]))})"
+        return f"replace({sql}, ',', '; ')"
+
+    def value_label(self, column: str, labels: dict[str, str]) -> str:
+        """SQL naming a column's coded values in this language (a CASE)."""
+        _ = self._
+        whens = " ".join(
+            f"WHEN {sql_literal(c)} THEN {sql_literal(_(n))}" for c, n in labels.items()
+        )
+        return f"CASE {column} {whens} ELSE {column} END"
+
     def building_label(self) -> str:
         """SQL for a reporting view row's building name in this language."""
         return (

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
 
+from analytics.reports.capital import CRITICALITY, REASONS
 from dashboards.boards.kit import bars, gauges, listing, series, steps
-from dashboards.common import Context, sql_filter
+from dashboards.common import N_, Context, sql_filter
+
+#: An asset's health flags (analytics.ageing) in words: the capital plan's reasons and one more.
+FLAGS = {**REASONS, "past_life_rising": N_("Past its expected life and failing more often")}
 
 #: The newest snapshot month at or before the end of the range.
 LATEST = (
@@ -111,7 +115,8 @@ def build(ctx: Context) -> dash.Dashboard:
                 ctx.sql(
                     f"SELECT asset_id, {name} AS asset, n_failures AS failures, "
                     "round(beta::numeric, 2) AS beta, round(beta_lower::numeric, 2) AS lower, "
-                    "round(beta_upper::numeric, 2) AS upper, flags "
+                    "round(beta_upper::numeric, 2) AS upper, "
+                    f"{ctx.codes_label('flags', FLAGS)} AS flags "
                     f"FROM reporting_asset_health WHERE {LATEST} AND beta IS NOT NULL "
                     f"AND {sql_filter()} ORDER BY beta_lower DESC NULLS LAST"
                 )
@@ -134,7 +139,9 @@ def build(ctx: Context) -> dash.Dashboard:
                     f"SELECT rank, asset_id, {name} AS asset, recommended_year AS year, cost, "
                     "round(age_ratio::numeric, 2) AS age_ratio, round(beta::numeric, 2) AS beta, "
                     "round(beta_lower::numeric, 2) AS beta_lower, "
-                    "round(cost_ratio::numeric, 2) AS cost_ratio, criticality, reasons "
+                    "round(cost_ratio::numeric, 2) AS cost_ratio, "
+                    f"{ctx.value_label('criticality', CRITICALITY)} AS criticality, "
+                    f"{ctx.codes_label('reasons', REASONS)} AS reasons "
                     "FROM reporting_capital_plan WHERE month_start = (SELECT max(month_start) "
                     "FROM reporting_capital_plan WHERE month_start <= $__timeTo()) "
                     f"AND {sql_filter()} ORDER BY rank"
