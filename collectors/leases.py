@@ -20,7 +20,6 @@ import datetime as dt
 import logging
 import os
 import socket
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -116,6 +115,14 @@ class Takeover:
             f"expired at {self.expired_at:%Y-%m-%d %H:%M:%S} UTC (it stopped renewing: it died "
             "or lost the database)"
         )
+
+
+def database_now(session: Session) -> dt.datetime | None:
+    """The database server's clock on PostgreSQL (the transaction's start), else None."""
+    if session.get_bind().dialect.name == "postgresql":
+        now: dt.datetime = session.scalar(text("SELECT now()"))
+        return now.astimezone(dt.UTC)
+    return None
 
 
 def _serialise(session: Session) -> None:
@@ -227,7 +234,7 @@ class Lease:
         devices: Iterable[str],
         assets: Iterable[str],
         ttl: float = LEASE_TTL,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ):
         self.db = db
         self.holder = new_holder(name)
@@ -235,8 +242,13 @@ class Lease:
         self.ttl = ttl
         self.clock = clock
 
-    def _now(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+    def _now(self, session: Session) -> dt.datetime:
+        """The lease's clock: the one given, else the database server's (PostgreSQL), so that
+        collectors on hosts whose clocks disagree still agree on when a lease expires; SQLite
+        lives on this host, whose clock it is."""
+        if self.clock is not None:
+            return dt.datetime.fromtimestamp(self.clock(), dt.UTC)
+        return database_now(session) or dt.datetime.now(dt.UTC)
 
     def claim(self) -> list[Takeover]:
         """Claim every item, retrying once when a concurrent insert won the race; raises
@@ -245,7 +257,7 @@ class Lease:
             try:
                 with self.db.session() as s:
                     taken = claim(
-                        s, holder=self.holder, items=self.items, now=self._now(), ttl=self.ttl
+                        s, holder=self.holder, items=self.items, now=self._now(s), ttl=self.ttl
                     )
             except IntegrityError:
                 if attempt == 2:
@@ -259,7 +271,7 @@ class Lease:
     def renew(self) -> list[tuple[str, str]]:
         """Renew; returns the items lost to another collector (empty while all is well)."""
         with self.db.session() as s:
-            held = renew(s, holder=self.holder, now=self._now(), ttl=self.ttl)
+            held = renew(s, holder=self.holder, now=self._now(s), ttl=self.ttl)
         return [i for i in self.items if i not in held]
 
     def release(self) -> None:

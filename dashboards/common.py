@@ -196,11 +196,13 @@ class Context:
         )
         return f"CASE {column} {whens} ELSE {column} END"
 
-    def building_label(self) -> str:
-        """SQL for a reporting view row's building name in this language."""
-        return (
-            "coalesce(building_name_zh, building_name)" if self.lang == "zh-CN" else "building_name"
+    def building_name(self, column: str) -> str:
+        """SQL naming a building-id column's values in this language (a CASE over the site's
+        buildings; NULL stays NULL)."""
+        whens = " ".join(
+            f"WHEN {sql_literal(b)} THEN {sql_literal(n)}" for b, n in self.building_names().items()
         )
+        return f"CASE {column} {whens} ELSE {column} END"
 
     # --- the board frame ----------------------------------------------------------------------
 

@@ -235,7 +235,14 @@ def push(
         payloads = datasources.payloads()
         api = _connect(url, token, folder)
         try:
-            health = _request(api, "check Grafana's health", lambda: api.client.GET("/health"))
+            try:
+                health = _request(api, "check Grafana's health", lambda: api.client.GET("/health"))
+            except GrafanaClientError as exc:  # 404, 405...: not Grafana's API at this URL
+                raise PushError(
+                    f"{url} does not answer like Grafana's HTTP API (/api/health: "
+                    f"{exc.status_code} {_message(exc)}); is the URL Grafana's root, with its "
+                    "sub-path if it has one?"
+                ) from None
             if not isinstance(health, dict) or "database" not in health:
                 raise PushError(f"{url} does not answer like Grafana's HTTP API (/api/health)")
             print(f"Grafana {health.get('version', '(version unknown)')} at {url}", file=out)
@@ -250,6 +257,14 @@ def push(
         for line in outcome.lines:
             print(line, file=out)
         print(f"plantroom dashboards push: {exc}", file=err)
+        return 2
+    except GrafanaClientError as exc:  # an answer no step expected: say it, do not crash
+        for line in outcome.lines:
+            print(line, file=out)
+        print(
+            f"plantroom dashboards push: Grafana answered {exc.status_code}: {_message(exc)}",
+            file=err,
+        )
         return 2
     for line in outcome.lines:
         print(line, file=out)

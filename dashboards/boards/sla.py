@@ -20,7 +20,9 @@ def build(ctx: Context) -> dash.Dashboard:
     tz = ctx.tz
     month = f"date_trunc('month', opened_at AT TIME ZONE '{tz}') AT TIME ZONE '{tz}'"
     contractor = f"coalesce(contractor_name, {sql_literal(_('In-house'))})"
-    where = f"$__timeFilter(opened_at) AND {sql_filter()}"
+    # Work on no asset (an alert storm's parent) has no building or class: it counts in every
+    # selection, as the contractor's scorecard counts it.
+    where = f"$__timeFilter(opened_at) AND {sql_filter(site_wide=True)}"
     d = ctx.dashboard("sla", _("SLA compliance"), refresh="15m").time("now-6M", "now")
 
     def share(column: str) -> str:

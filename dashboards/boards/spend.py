@@ -21,7 +21,9 @@ def build(ctx: Context) -> dash.Dashboard:
     _ = ctx._
     tz = ctx.tz
     month = f"date_trunc('month', spent_at AT TIME ZONE '{tz}') AT TIME ZONE '{tz}'"
-    where = f"$__timeFilter(spent_at) AND {sql_filter()}"
+    # Work on no asset (an alert storm's parent, a job for the whole compound) has no building
+    # or class: it counts in every selection, as the KPIs count it.
+    where = f"$__timeFilter(spent_at) AND {sql_filter(site_wide=True)}"
     kind = (
         f"CASE WHEN planned THEN {sql_literal(_('Planned'))} ELSE {sql_literal(_('Reactive'))} END"
     )
@@ -112,24 +114,17 @@ def build(ctx: Context) -> dash.Dashboard:
             stack=True,
         )
     )
-    building = (
-        "coalesce(b.building_name_zh, b.building_name)"
-        if ctx.lang == "zh-CN"
-        else "b.building_name"
-    )
+    site_wide = _("Site-wide")
     d.with_panel(
         bars(
             _("Spend by building"),
             [
                 ctx.sql(
-                    f"SELECT coalesce({building}, c.building_id) AS building, "
-                    f"sum(c.amount) FILTER (WHERE c.planned) AS {_q(_('Planned'))}, "
-                    f"sum(c.amount) FILTER (WHERE NOT c.planned) AS {_q(_('Reactive'))} "
-                    "FROM reporting_costs c LEFT JOIN (SELECT DISTINCT building_id, "
-                    "building_name, building_name_zh FROM reporting_work_orders) b "
-                    "ON b.building_id = c.building_id "
-                    f"WHERE $__timeFilter(c.spent_at) AND {sql_filter('c.')} "
-                    "GROUP BY 1 ORDER BY 1"
+                    f"SELECT coalesce({ctx.building_name('building_id')}, "
+                    f"{sql_literal(site_wide)}) AS building, "
+                    f"sum(amount) FILTER (WHERE planned) AS {_q(_('Planned'))}, "
+                    f"sum(amount) FILTER (WHERE NOT planned) AS {_q(_('Reactive'))} "
+                    f"FROM reporting_costs WHERE {where} GROUP BY 1 ORDER BY 1"
                 )
             ],
             unit=CNY,

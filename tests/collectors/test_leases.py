@@ -4,6 +4,7 @@ crash, released at a clean stop."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
@@ -118,3 +119,25 @@ def test_two_collectors_claiming_at_the_same_moment_cannot_both_win(db_both: Dat
     for t in threads:
         t.join()
     assert sorted(outcome.values()) == ["refused", "refused", "refused", "won"]
+
+
+def test_on_postgresql_the_database_clock_decides_so_a_fast_host_clock_cannot_take_over(
+    db_both: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db_both.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite lives on the collector's own host: its clock is the only one")
+    a = Lease(db_both, name="bldg-a", devices=["a-main-meter"], assets=["a-main"])
+    a.claim()
+    # A second host whose clock runs 40 s ahead: past the 30 s lease by its own reckoning.
+    real = dt.datetime
+
+    class Fast(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            return real.now(tz) + dt.timedelta(seconds=40)
+
+    monkeypatch.setattr("collectors.leases.dt.datetime", Fast)
+    b = Lease(db_both, name="bldg-a again", devices=["a-main-meter"], assets=["a-main"])
+    with pytest.raises(LeaseConflict):
+        b.claim()
+    assert a.renew() == []

@@ -3,11 +3,13 @@ here; tests/dashboards/grafana_standin.py follows Grafana's documented routes an
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -348,6 +350,35 @@ def test_an_unreachable_grafana_stops_the_push_with_2() -> None:
     assert code == 2
     assert len(err.splitlines()) == 1
     assert f"cannot reach Grafana at {url}" in err
+
+
+def test_a_server_that_is_not_grafana_stops_the_push_with_2_and_a_reason() -> None:
+    """A URL without Grafana's sub-path, or another web server: its /api/health is a 404."""
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html>Not Found</html>"
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        code, _, err = run(f"http://127.0.0.1:{server.server_address[1]}", boards())
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert "does not answer like Grafana's HTTP API (/api/health: 404" in err
 
 
 def test_an_address_that_is_not_http_stops_the_push_with_2() -> None:
