@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
 
 from alerts.routes import router as alerts_router
 from analytics.ageing_routes import router as ageing_router
@@ -82,12 +83,20 @@ def secret_key(settings: Settings) -> str:
     return key
 
 
+#: The PostgreSQL advisory lock that serialises mirroring the site into the database.
+SITE_SYNC_LOCK = 7318024917
+
+
 def prepare_database(settings: Settings, site: SiteConfig) -> Database:
     """Migrate the database to head and mirror the site's assets into it."""
     url = settings.sqlalchemy_url()
     db = Database(url)
     migrate.upgrade(url)
     with db.session() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            # The api and every collector start together (docker-compose) and mirror the same
+            # site: one at a time, so none of them dies on another's insert.
+            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SITE_SYNC_LOCK})
         workorders.sync_assets(s, site)
         sync_locations(s, site)  # after the assets: it places each one in its location
         sla_service.sync_contractors(s, site)

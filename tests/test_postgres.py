@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -85,3 +89,45 @@ def test_postgres_enforces_one_open_alert_work_order(
         s.flush()
     db.dispose()
     assert (created, again) == (True, False)
+
+
+def test_processes_starting_together_on_a_fresh_database_all_mirror_the_site(
+    pg_url: str, demo_site: SiteConfig, tmp_path: Path
+) -> None:
+    """docker-compose starts the api and a collector per building together after `migrate`:
+    each mirrors the same site's assets, and none may die on another's insert."""
+    migrate.upgrade(pg_url)
+    script = (
+        "import sys, time\n"
+        "from config.settings import Settings\n"
+        "from plantroom.app import prepare_database\n"
+        "from plantroom.site import load_site\n"
+        "site = load_site(sys.argv[1])\n"
+        "settings = Settings(database_url=sys.argv[2], data_dir=sys.argv[3])\n"
+        "time.sleep(max(0.0, float(sys.argv[4]) - time.time()))\n"
+        "prepare_database(settings, site).dispose()\n"
+    )
+    at = time.time() + 4  # all three past their imports, then at once
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                script,
+                str(demo_site.path),
+                pg_url,
+                str(tmp_path / str(i)),
+                str(at),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(3)
+    ]
+    outputs = [p.communicate(timeout=120)[0].decode(errors="replace") for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], "\n".join(outputs)[-3000:]
+    check = Database(pg_url)
+    with check.session() as s:
+        mirrored = {a.id for a in repository.list_assets(s)}
+    check.dispose()
+    assert {ref.asset.id for ref in demo_site.assets()} <= mirrored
