@@ -457,8 +457,13 @@ def _push_dashboard(api: GrafanaApi, doc: dict[str, Any], force: bool, outcome: 
         _record(outcome, status, name, "updated")
         return
     if force:
-        _save(api, doc, digest, version=version, overwrite=True)
-        outcome.add("dashboard", "overwritten", name, _who(latest, meta))
+        # The version read, not Grafana's `overwrite`: overwrite would also let the save take
+        # over another dashboard of the same title in the folder, uid and all.
+        status = _save(api, doc, digest, version=version, overwrite=False)
+        if status == "saved":
+            outcome.add("dashboard", "overwritten", name, _who(latest, meta))
+        else:
+            _record(outcome, status, name, "overwritten")
         return
     why = _who(latest, meta)
     now = found["dashboard"].get("title")
@@ -495,8 +500,9 @@ def _who(latest: Mapping[str, Any] | None, meta: Mapping[str, Any]) -> str:
 def _save(
     api: GrafanaApi, doc: dict[str, Any], digest: str, *, version: int | None, overwrite: bool
 ) -> str:
-    """Save one dashboard in the push's folder: "saved", or "conflict" when Grafana refuses it
-    as changed by someone else (412)."""
+    """Save one dashboard in the push's folder: "saved", "conflict" when Grafana refuses it as
+    changed by someone else, or "name-exists" when another dashboard in the folder has its
+    title (both 412)."""
     body = {
         "dashboard": doc if version is None else {**doc, "version": version},
         "folderUid": FOLDER_UID,
@@ -507,7 +513,8 @@ def _save(
         _request(api, "save dashboards", lambda: api.dashboard.update_dashboard(body))
     except GrafanaClientError as exc:
         if exc.status_code == 412:
-            return "conflict"
+            body = exc.response if isinstance(exc.response, dict) else {}
+            return "name-exists" if body.get("status") == "name-exists" else "conflict"
         raise PushError(
             f"Grafana answered {exc.status_code} to saving {doc.get('title')!r}: {_message(exc)}"
         ) from None
@@ -515,7 +522,9 @@ def _save(
 
 
 def _record(outcome: Outcome, status: str, name: str, done: str) -> None:
-    if status == "conflict":
+    if status == "name-exists":
+        _conflict(outcome, name, "another dashboard in the folder has this title: rename it")
+    elif status == "conflict":
         _conflict(outcome, name, "saved in Grafana while the push ran")
     else:
         outcome.add("dashboard", done, name)

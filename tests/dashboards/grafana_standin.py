@@ -371,6 +371,27 @@ class StandinGrafana:
         self._require(token, "Editor", "dashboards:write" if existing else "dashboards:create")
         if dash.get("id") and (existing is None or existing["dashboard"]["id"] != dash["id"]):
             raise ApiError(404, "Dashboard not found")
+        same_title = next(
+            (
+                other_uid
+                for other_uid, other in self.dashboards.items()
+                if other_uid != uid
+                and other["folderUid"] == folder_uid
+                and str(other["dashboard"].get("title", "")).lower() == dash["title"].lower()
+            ),
+            None,
+        )
+        if same_title is not None:
+            if not body.get("overwrite"):  # Grafana: a title is unique within a folder
+                raise ApiError(
+                    412,
+                    "A dashboard with the same name in the folder already exists",
+                    status="name-exists",
+                )
+            # Grafana's overwrite takes the other dashboard over, uid and all.
+            uid = same_title
+            existing = self.dashboards.get(uid)
+            dash.update(id=existing["dashboard"]["id"], version=existing["dashboard"]["version"])
         stale = existing is not None and dash.get("version", 0) != existing["dashboard"]["version"]
         if stale and not body.get("overwrite"):  # Grafana: someone else wrote in between
             raise ApiError(

@@ -273,6 +273,27 @@ def test_a_dashboard_moved_out_of_the_push_folder_is_a_conflict(grafana: Standin
     assert grafana.dashboards["plantroom-push-wall-zh"]["folderUid"] == "ops"
 
 
+def test_a_hand_made_dashboard_with_a_pushed_title_is_named_and_never_taken_over(
+    grafana: StandinGrafana,
+) -> None:
+    run(grafana.url, boards())
+    title = grafana.dashboard("plantroom-push-wall-en")["title"]
+    del grafana.dashboards["plantroom-push-wall-en"]  # gone; a colleague's board takes its title
+    made = httpx.post(
+        f"{grafana.url}/api/dashboards/db",
+        json={"dashboard": {"uid": "my-wall", "title": title}, "folderUid": "plantroom-push"},
+        headers={"Authorization": f"Bearer {EDITOR}"},
+    )
+    assert made.status_code == 200, made.text
+    for force in (False, True):
+        code, out, err = run(grafana.url, boards(), force=force)
+        assert code == 1
+        assert line_of(out, "plantroom-push-wall-en").split()[:2] == ["dashboard", "conflict"]
+        assert "another dashboard in the folder has this title" in out + err
+        assert grafana.dashboard("my-wall")["title"] == title  # the colleague's board is intact
+        assert "plantroom-push-wall-en" not in grafana.dashboards
+
+
 def test_another_folder_name_renames_the_push_folder(grafana: StandinGrafana) -> None:
     run(grafana.url, boards())
     code, out, _ = run(grafana.url, boards(), folder="Walls")
