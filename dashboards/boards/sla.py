@@ -62,7 +62,12 @@ def build(ctx: Context) -> dash.Dashboard:
     d.with_panel(
         big_stat(
             _("Disputes open"),
-            [ctx.sql("SELECT count(*) AS open FROM reporting_sla_disputes WHERE status = 'open'")],
+            [
+                ctx.sql(
+                    "SELECT count(*) AS open FROM reporting_sla_disputes WHERE status = 'open' "
+                    f"AND {sql_filter(site_wide=True)}"
+                )
+            ],
             thresholds=steps((None, "green"), (1, "orange")),
             w=6,
             h=5,
@@ -137,6 +142,7 @@ def build(ctx: Context) -> dash.Dashboard:
                 ctx.sql(
                     f"SELECT work_order_id AS id, {contractor} AS contractor, month, clock, "
                     "status, reason, opened_at, decided_at FROM reporting_sla_disputes "
+                    f"WHERE {sql_filter(site_wide=True)} "
                     "ORDER BY opened_at DESC LIMIT 50"
                 )
             ],
