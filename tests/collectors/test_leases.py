@@ -122,11 +122,11 @@ def test_two_collectors_claiming_at_the_same_moment_cannot_both_win(db_both: Dat
 
 
 def test_on_postgresql_the_database_clock_decides_so_a_fast_host_clock_cannot_take_over(
-    db_both: Database, monkeypatch: pytest.MonkeyPatch
+    pg_demo_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if db_both.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite lives on the collector's own host: its clock is the only one")
-    a = Lease(db_both, name="bldg-a", devices=["a-main-meter"], assets=["a-main"])
+    """(SQLite lives on the collector's own host: its clock is the only one.)"""
+    db = Database(pg_demo_url)
+    a = Lease(db, name="bldg-a", devices=["a-main-meter"], assets=["a-main"])
     a.claim()
     # A second host whose clock runs 40 s ahead: past the 30 s lease by its own reckoning.
     real = dt.datetime
@@ -137,7 +137,10 @@ def test_on_postgresql_the_database_clock_decides_so_a_fast_host_clock_cannot_ta
             return real.now(tz) + dt.timedelta(seconds=40)
 
     monkeypatch.setattr("collectors.leases.dt.datetime", Fast)
-    b = Lease(db_both, name="bldg-a again", devices=["a-main-meter"], assets=["a-main"])
-    with pytest.raises(LeaseConflict):
-        b.claim()
-    assert a.renew() == []
+    b = Lease(db, name="bldg-a again", devices=["a-main-meter"], assets=["a-main"])
+    try:
+        with pytest.raises(LeaseConflict):
+            b.claim()
+        assert a.renew() == []
+    finally:
+        db.dispose()
