@@ -15,11 +15,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from analytics.reports.i18n import N_
 from collectors.simulator.history import Progress, ProgressBar
 from core.errors import AppError
+
+if TYPE_CHECKING:
+    from analytics.reports.document import Step
 
 EXIT_USAGE = 2
 
@@ -34,6 +37,11 @@ class ReportBar(ProgressBar):
         self.stage = ""
         self.unit = unit
 
+    def follow(self, step: Step) -> None:
+        """Draw a report's Step (a Progress of analytics.reports.document)."""
+        self.stage = step.stage
+        self(Progress(step.fraction, step.done, step.elapsed))
+
     def line(self, p: Progress) -> str:  # type: ignore[override]
         """' 42.0%  reading the meters  1,234 meter-days  3.2 s'."""
         return f"{p.fraction:6.1%}  {self.stage}  {p.readings:,} {self.unit}  {p.elapsed:.1f} s"
@@ -41,7 +49,8 @@ class ReportBar(ProgressBar):
 
 def cmd_report_energy(args: argparse.Namespace) -> int:
     """Write the year's energy report (xlsx, pdf or both) to --out."""
-    from analytics.reports.build import Format, Step, write_energy_report
+    from analytics.reports.build import write_energy_report
+    from analytics.reports.document import Format
     from analytics.reports.i18n import words
     from analytics.store_usage import StoreUsage
     from collectors.sinks.readers import configured_reader
@@ -59,11 +68,6 @@ def cmd_report_energy(args: argparse.Namespace) -> int:
     db = Database(url)
     reader = configured_reader(settings)
     bar = ReportBar(sys.stderr, unit=_("meter-days"))
-
-    def progress(step: Step) -> None:
-        bar.stage = step.stage
-        bar(Progress(step.fraction, step.meter_days, step.elapsed))
-
     started = time.monotonic()
     try:
         written = write_energy_report(
@@ -74,7 +78,7 @@ def cmd_report_energy(args: argparse.Namespace) -> int:
             formats=formats,
             out_dir=Path(args.out),
             now=dt.datetime.now(dt.UTC),
-            progress=progress,
+            progress=bar.follow,
         )
     except AppError as exc:
         bar.close()
@@ -100,7 +104,7 @@ def _run_report(
     """Write a report read from the work-order database (nothing is written to it): a
     progress bar on stderr, the files and the time on stdout, exit 2 for what the user can
     fix (a bad month, no font covering Chinese)."""
-    from analytics.reports.document import Format, Step
+    from analytics.reports.document import Format
     from analytics.reports.i18n import words
     from core.db import Database
     from plantroom import migrate
@@ -115,11 +119,6 @@ def _run_report(
     migrate.upgrade(url)
     db = Database(url)
     bar = ReportBar(sys.stderr, unit=unit)
-
-    def progress(step: Step) -> None:
-        bar.stage = step.stage
-        bar(Progress(step.fraction, step.done, step.elapsed))
-
     started = time.monotonic()
     try:
         with db.sessions() as session:
@@ -130,7 +129,7 @@ def _run_report(
                 formats=formats,
                 out_dir=Path(args.out),
                 now=dt.datetime.now(dt.UTC),
-                progress=progress,
+                progress=bar.follow,
             )
             session.rollback()  # a report reads; whatever a computation staged is dropped
     except AppError as exc:

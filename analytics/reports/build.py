@@ -5,38 +5,20 @@ so progress counts the meter-days read)."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from analytics.meters import Meter, meter_tree
+from analytics.reports.document import Format, Progress, Teller, render
 from analytics.reports.energy import build_report
 from analytics.reports.i18n import N_, words
-from analytics.reports.pdf import find_font, write_pdf
-from analytics.reports.xlsx import write_xlsx
+from analytics.reports.pdf import find_font
 from analytics.site import AnalyticsSite
 from analytics.statistics import energy_statistics
 from analytics.usage import Usage, Use
 
-Format = Literal["xlsx", "pdf"]
 #: The share of the bar the meters' reading takes; rendering takes the rest.
 READING = 0.85
-
-
-@dataclass(frozen=True)
-class Step:
-    """How far the report has got: 0-1 done, what it is doing (in the report's language),
-    meter-days read so far and seconds since the start."""
-
-    fraction: float
-    stage: str
-    meter_days: int
-    elapsed: float
-
-
-Progress = Callable[[Step], None]
 
 
 class _Counting:
@@ -65,9 +47,9 @@ class _Counting:
         return self.usage.temperature_hourly(start, end)
 
 
-def report_name(site: AnalyticsSite, year: int, lang: str, fmt: Format) -> str:
-    """energy-report-<site>-<year>-<lang>.<fmt>."""
-    return f"energy-report-{site.doc.site.id}-{year}-{lang}.{fmt}"
+def report_name(site: AnalyticsSite, year: int, lang: str) -> str:
+    """energy-report-<site>-<year>-<lang> (the files add their format)."""
+    return f"energy-report-{site.doc.site.id}-{year}-{lang}"
 
 
 def write_energy_report(
@@ -89,38 +71,28 @@ def write_energy_report(
     _ = words(lang)
     if "pdf" in formats:
         find_font(fonts)
-    started = time.monotonic()
     tree = meter_tree(site)
     first = dt.date(year, 1, 1)
     days = (min(dt.date(year, 12, 31), now.date()) - first).days + 1
     expected = max(1, len(list(tree)) * max(1, days))
-    read = 0
-
-    def tell(fraction: float, stage: str) -> None:
-        if progress is not None:
-            progress(Step(fraction, stage, read, time.monotonic() - started))
+    tell = Teller(progress)  # its `done`: meter-days read
 
     def on_days(n: int) -> None:
-        nonlocal read
-        read += n
-        tell(min(READING, READING * read / expected), _(READING_METERS))
+        tell.done += n
+        tell(min(READING, READING * tell.done / expected), _(READING_METERS))
 
     tell(0.0, _(READING_METERS))
     stats = energy_statistics(site, _Counting(usage, on_days), year=year, now=now)
     report = build_report(stats, lang=lang, generated=now.astimezone(dt.UTC))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for i, fmt in enumerate(formats):
-        tell(READING + (1 - READING) * i / len(formats), _(STAGES[fmt]))
-        path = out_dir / report_name(site, year, lang, fmt)
-        if fmt == "xlsx":
-            written.append(write_xlsx(report, path))
-        else:
-            written.append(write_pdf(report, path, fonts=fonts))
-    tell(1.0, _(DONE))
-    return written
+    return render(
+        report,
+        formats=formats,
+        out_dir=out_dir,
+        stem=report_name(site, year, lang),
+        tell=tell,
+        start=READING,
+        fonts=fonts,
+    )
 
 
 READING_METERS = N_("reading the meters")
-DONE = N_("done")
-STAGES: dict[str, str] = {"xlsx": N_("writing the workbook"), "pdf": N_("drawing the PDF")}

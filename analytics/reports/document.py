@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from analytics.reports.energy import Chart, Table
+from analytics.reports.energy import Chart, EnergyReport, Table
 from analytics.reports.i18n import N_, words
 
 Format = Literal["xlsx", "pdf"]
@@ -68,7 +68,7 @@ class Teller:
 
 
 def render(
-    report: Report,
+    report: Report | EnergyReport,
     *,
     formats: Sequence[Format],
     out_dir: Path,

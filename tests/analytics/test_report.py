@@ -22,7 +22,8 @@ from openpyxl import load_workbook
 
 from analytics.meters import Meter
 from analytics.reports import pdf as pdf_module
-from analytics.reports.build import Step, write_energy_report
+from analytics.reports.build import write_energy_report
+from analytics.reports.document import Step
 from analytics.reports.energy import EnergyReport, Table, build_report
 from analytics.reports.pdf import FontMissing, write_pdf
 from analytics.reports.xlsx import write_xlsx
