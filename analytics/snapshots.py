@@ -179,12 +179,16 @@ def months_since(session: Session, site: WorkordersSite, *, now: dt.datetime) ->
     if start is None:
         return []
     tz = ZoneInfo(site.doc.site.timezone)
-    first = start.astimezone(tz).date().replace(day=1)
-    last = now.astimezone(tz).date().replace(day=1)
+    return month_range(start.astimezone(tz).date(), now.astimezone(tz).date())
+
+
+def month_range(first: dt.date, last: dt.date) -> list[str]:
+    """'YYYY-MM' of every month from first's to last's, oldest first."""
+    month, end = first.replace(day=1), last.replace(day=1)
     months: list[str] = []
-    while first <= last:
-        months.append(f"{first:%Y-%m}")
-        first = (first + dt.timedelta(days=32)).replace(day=1)
+    while month <= end:
+        months.append(f"{month:%Y-%m}")
+        month = (month + dt.timedelta(days=32)).replace(day=1)
     return months
 
 

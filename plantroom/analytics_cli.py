@@ -121,6 +121,7 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from analytics.jobs import backfill_snapshots
+    from analytics.snapshots import month_range
     from collectors.simulator.history import Progress, ProgressBar
 
     class MonthBar(ProgressBar):
@@ -150,10 +151,7 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
         if last < first:
             print("plantroom analytics snapshots: --to is before --from", file=sys.stderr)
             return EXIT_USAGE
-        months = []
-        while first <= last:
-            months.append(f"{first:%Y-%m}")
-            first = (first + dt.timedelta(days=32)).replace(day=1)
+        months = month_range(first, last)
     db = prepare_database(settings, site)
     bar = MonthBar(sys.stderr)
     started = time.monotonic()
