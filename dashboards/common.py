@@ -174,10 +174,7 @@ class Context:
     def class_label(self, column: str = "asset_class") -> str:
         """SQL naming a Brick class column's values in this language (a CASE over the site's
         classes)."""
-        whens = " ".join(
-            f"WHEN {sql_literal(c)} THEN {sql_literal(n)}" for c, n in self.class_names().items()
-        )
-        return f"CASE {column} {whens} ELSE {column} END"
+        return sql_case(column, self.class_names())
 
     def codes_label(self, column: str, labels: dict[str, str]) -> str:
         """SQL naming the comma-joined codes of a column (flags, reasons) in this language:
@@ -191,18 +188,12 @@ class Context:
     def value_label(self, column: str, labels: dict[str, str]) -> str:
         """SQL naming a column's coded values in this language (a CASE)."""
         _ = self._
-        whens = " ".join(
-            f"WHEN {sql_literal(c)} THEN {sql_literal(_(n))}" for c, n in labels.items()
-        )
-        return f"CASE {column} {whens} ELSE {column} END"
+        return sql_case(column, {code: _(label) for code, label in labels.items()})
 
     def building_name(self, column: str) -> str:
         """SQL naming a building-id column's values in this language (a CASE over the site's
         buildings; NULL stays NULL)."""
-        whens = " ".join(
-            f"WHEN {sql_literal(b)} THEN {sql_literal(n)}" for b, n in self.building_names().items()
-        )
-        return f"CASE {column} {whens} ELSE {column} END"
+        return sql_case(column, self.building_names())
 
     # --- the board frame ----------------------------------------------------------------------
 
@@ -307,6 +298,12 @@ def sql_filter(prefix: str = "", *, site_wide: bool = False) -> str:
         test = f"{prefix}{column} IN (${{{var}:sqlstring}})"
         parts.append(f"({test} OR {prefix}{column} IS NULL)" if site_wide else test)
     return " AND ".join(parts)
+
+
+def sql_case(column: str, labels: dict[str, str]) -> str:
+    """SQL naming a column's values: CASE column WHEN value THEN label ... ELSE column END."""
+    whens = " ".join(f"WHEN {sql_literal(v)} THEN {sql_literal(n)}" for v, n in labels.items())
+    return f"CASE {column} {whens} ELSE {column} END"
 
 
 def sql_literal(text: str) -> str:

@@ -115,39 +115,31 @@ def build(ctx: Context) -> dash.Dashboard:
         )
     )
     site_wide = _("Site-wide")
-    d.with_panel(
-        bars(
+    by = (
+        (
             _("Spend by building"),
-            [
-                ctx.sql(
-                    f"SELECT coalesce({ctx.building_name('building_id')}, "
-                    f"{sql_literal(site_wide)}) AS building, "
-                    f"sum(amount) FILTER (WHERE planned) AS {_q(_('Planned'))}, "
-                    f"sum(amount) FILTER (WHERE NOT planned) AS {_q(_('Reactive'))} "
-                    f"FROM reporting_costs WHERE {where} GROUP BY 1 ORDER BY 1"
-                )
-            ],
-            unit=CNY,
-            w=12,
-            stack=True,
-        )
+            f"coalesce({ctx.building_name('building_id')}, {sql_literal(site_wide)})",
+            "building",
+        ),
+        (_("Spend by asset class"), ctx.class_label(), "asset_class"),
     )
-    d.with_panel(
-        bars(
-            _("Spend by asset class"),
-            [
-                ctx.sql(
-                    f"SELECT {ctx.class_label()} AS asset_class, "
-                    f"sum(amount) FILTER (WHERE planned) AS {_q(_('Planned'))}, "
-                    f"sum(amount) FILTER (WHERE NOT planned) AS {_q(_('Reactive'))} "
-                    f"FROM reporting_costs WHERE {where} GROUP BY 1 ORDER BY 1"
-                )
-            ],
-            unit=CNY,
-            w=12,
-            stack=True,
+    for title, label, name in by:
+        d.with_panel(
+            bars(
+                title,
+                [
+                    ctx.sql(
+                        f"SELECT {label} AS {name}, "
+                        f"sum(amount) FILTER (WHERE planned) AS {_q(_('Planned'))}, "
+                        f"sum(amount) FILTER (WHERE NOT planned) AS {_q(_('Reactive'))} "
+                        f"FROM reporting_costs WHERE {where} GROUP BY 1 ORDER BY 1"
+                    )
+                ],
+                unit=CNY,
+                w=12,
+                stack=True,
+            )
         )
-    )
     d.with_panel(
         gauges(
             _("Spend by contractor"),
