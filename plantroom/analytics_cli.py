@@ -123,12 +123,6 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
     from analytics.jobs import backfill_snapshots
     from analytics.snapshots import month_range
     from collectors.simulator.history import Progress, ProgressBar
-
-    class MonthBar(ProgressBar):
-        @staticmethod
-        def line(p: Progress) -> str:
-            return ProgressBar.line(p).replace("readings", "months")
-
     from plantroom.app import prepare_database
     from plantroom.cli import _settings
     from plantroom.site import load_site
@@ -153,7 +147,7 @@ def cmd_snapshots(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         months = month_range(first, last)
     db = prepare_database(settings, site)
-    bar = MonthBar(sys.stderr)
+    bar = ProgressBar(sys.stderr, unit="months")
     started = time.monotonic()
 
     def progress(done: int, total: int, month: str) -> None:

@@ -512,15 +512,6 @@ def pm_dues(p: Profile, tz: ZoneInfo, *, until: dt.datetime) -> list[dt.datetime
         month += p.pm_months
 
 
-class WorkOrderBar(ProgressBar):
-    """The history's progress bar, counting work orders."""
-
-    @staticmethod
-    def line(p: Progress) -> str:
-        """'42.0%  123 work orders  ETA 5s'."""
-        return ProgressBar.line(p).replace("readings", "work orders")
-
-
 @dataclass
 class Written:
     """What a run stored."""
@@ -1033,7 +1024,7 @@ def write_demo_history(
         file=out,
         flush=True,
     )
-    bar = WorkOrderBar(out)
+    bar = ProgressBar(out, unit="work orders")
     t0 = time.monotonic()
     try:
         written = generate(

@@ -33,16 +33,15 @@ class ReportBar(ProgressBar):
     def __init__(
         self, stream: TextIO | None = None, *, tty: bool | None = None, unit: str = "meter-days"
     ):
-        super().__init__(stream, tty=tty)
+        super().__init__(stream, tty=tty, unit=unit)
         self.stage = ""
-        self.unit = unit
 
     def follow(self, step: Step) -> None:
         """Draw a report's Step (a Progress of analytics.reports.document)."""
         self.stage = step.stage
         self(Progress(step.fraction, step.done, step.elapsed))
 
-    def line(self, p: Progress) -> str:  # type: ignore[override]
+    def line(self, p: Progress) -> str:
         """' 42.0%  reading the meters  1,234 meter-days  3.2 s'."""
         return f"{p.fraction:6.1%}  {self.stage}  {p.readings:,} {self.unit}  {p.elapsed:.1f} s"
 

@@ -421,17 +421,19 @@ class ProgressBar:
         *,
         tty: bool | None = None,
         min_interval: float = 0.1,
+        unit: str = "readings",
     ):
         self.stream = sys.stderr if stream is None else stream
+        #: What the count counts: readings, work orders, months.
+        self.unit = unit
         self.tty = self.stream.isatty() if tty is None else tty
         self.min_interval = min_interval
         self._last_draw = -math.inf
         self._next_tenth = 1
         self._drawn = False
 
-    @staticmethod
-    def line(p: Progress) -> str:
-        """'42.0%  1,234,567 readings  512,345/s  ETA 1m05s'."""
+    def line(self, p: Progress) -> str:
+        """'42.0%  1,234,567 readings  512,345/s  ETA 1m05s' (readings: the bar's unit)."""
         rate = p.readings / p.elapsed if p.elapsed > 0 else 0.0
         if p.fraction >= 1.0:
             eta = "done"
@@ -439,7 +441,7 @@ class ProgressBar:
             eta = "ETA " + _clock_text(p.elapsed * (1 - p.fraction) / p.fraction)
         else:
             eta = "ETA -"
-        return f"{p.fraction:6.1%}  {p.readings:,} readings  {rate:,.0f}/s  {eta}"
+        return f"{p.fraction:6.1%}  {p.readings:,} {self.unit}  {rate:,.0f}/s  {eta}"
 
     def __call__(self, p: Progress) -> None:
         if not self.tty:
